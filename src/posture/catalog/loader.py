@@ -1,0 +1,193 @@
+"""Read the content folders into one validated ``Catalog``.
+
+Built-in folders come first; user folders (``--policies-dir`` ...) extend them and may not
+redefine an id silently: a duplicate is an error naming both files.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from posture.catalog.framework import Framework
+from posture.catalog.policy import Policy
+from posture.catalog.spec import ResourceSpec
+from posture.catalog.validation import validate
+from posture.content import builtin_dir
+from posture.errors import ContentError
+from posture.yamlload import LocatedDocument, load_yaml
+
+RESOURCE_TYPE = re.compile(r"^[a-z0-9]+\.[a-z0-9_]+\.[a-z0-9_]+$")
+
+
+@dataclass
+class Catalog:
+    specs: dict[str, ResourceSpec] = field(default_factory=dict)
+    policies: dict[str, Policy] = field(default_factory=dict)
+    frameworks: dict[str, Framework] = field(default_factory=dict)
+
+    def policies_for(self, resource_type: str) -> list[Policy]:
+        return [p for p in self.policies.values() if p.resource == resource_type]
+
+    def select(
+        self,
+        provider: str | None = None,
+        ids: Iterable[str] | None = None,
+        services: Iterable[str] | None = None,
+    ) -> list[Policy]:
+        """Policies filtered by provider, id prefixes and services, sorted by id."""
+        id_list = list(ids or [])
+        service_set = set(services or [])
+        out = []
+        for policy in self.policies.values():
+            if provider and policy.provider != provider:
+                continue
+            if id_list and not any(policy.id == i or policy.id.startswith(i + ".") for i in id_list):
+                continue
+            if service_set and policy.service not in service_set:
+                continue
+            out.append(policy)
+        return sorted(out, key=lambda p: p.id)
+
+    def types_for_provider(self, provider: str) -> list[str]:
+        return sorted(t for t, s in self.specs.items() if s.provider == provider)
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    if not folder.exists():
+        raise ContentError("folder does not exist", path=str(folder))
+    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_specs(folders: Sequence[Path], catalog: Catalog) -> None:
+    origin: dict[str, str] = {}
+    for folder in folders:
+        for path in _yaml_files(folder):
+            doc = load_yaml(path)
+            if doc.data is None:
+                continue
+            if not isinstance(doc.data, dict):
+                raise ContentError(
+                    "a scanner file maps resource types to specs", path=doc.path, line=1
+                )
+            for type_name, body in doc.data.items():
+                if not isinstance(type_name, str) or not RESOURCE_TYPE.match(type_name):
+                    raise ContentError(
+                        "resource type must look like 'provider.service.kind', e.g. 'aws.s3.bucket'",
+                        path=doc.path,
+                        line=doc.line_of((type_name,)),
+                        field=str(type_name),
+                    )
+                if type_name in origin:
+                    raise ContentError(
+                        f"resource type already defined in {origin[type_name]}",
+                        path=doc.path,
+                        line=doc.line_of((type_name,)),
+                        field=type_name,
+                    )
+                data = dict(body) if isinstance(body, dict) else body
+                if isinstance(data, dict):
+                    data["type"] = type_name
+                spec = validate(ResourceSpec, doc, data, base=(type_name,))
+                origin[type_name] = doc.path
+                catalog.specs[type_name] = spec
+    for spec in catalog.specs.values():
+        if spec.aggregate and spec.aggregate.of not in catalog.specs:
+            raise ContentError(
+                f"aggregate of unknown resource type '{spec.aggregate.of}'"
+                + _suggest(spec.aggregate.of, catalog.specs),
+                path=origin[spec.type],
+                field=f"{spec.type}.aggregate.of",
+            )
+
+
+def load_frameworks(folders: Sequence[Path], catalog: Catalog) -> None:
+    for folder in folders:
+        for path in _yaml_files(folder):
+            doc = load_yaml(path)
+            fw = validate(Framework, doc, doc.data)
+            if fw.id in catalog.frameworks:
+                raise ContentError(f"framework '{fw.id}' is defined twice", path=doc.path, field="id")
+            catalog.frameworks[fw.id] = fw
+
+
+def load_policies(folders: Sequence[Path], catalog: Catalog) -> None:
+    for folder in folders:
+        for path in _yaml_files(folder):
+            if "frameworks" in path.relative_to(folder).parts[:1]:
+                continue
+            doc = load_yaml(path)
+            if not isinstance(doc.data, dict):
+                raise ContentError("a policy file holds one mapping", path=doc.path, line=1)
+            policy = validate(Policy, doc, doc.data).with_source(doc.path)
+            _check_policy(policy, path, doc, catalog)
+            catalog.policies[policy.id] = policy
+
+
+def _check_policy(policy: Policy, path: Path, doc: LocatedDocument, catalog: Catalog) -> None:
+    if policy.id.rsplit(".", 1)[-1] != path.stem:
+        raise ContentError(
+            f"policy id '{policy.id}' must end with the file name '{path.stem}'",
+            path=doc.path,
+            line=doc.line_of(("id",)),
+            field="id",
+        )
+    if policy.id in catalog.policies:
+        raise ContentError(
+            f"policy id '{policy.id}' is already defined in {catalog.policies[policy.id].source}",
+            path=doc.path,
+            line=doc.line_of(("id",)),
+            field="id",
+        )
+    if catalog.specs and policy.resource not in catalog.specs:
+        raise ContentError(
+            f"unknown resource type '{policy.resource}'"
+            + _suggest(policy.resource, catalog.specs)
+            + "; valid types: "
+            + ", ".join(sorted(catalog.specs)),
+            path=doc.path,
+            line=doc.line_of(("resource",)),
+            field="resource",
+        )
+    for fw_id, controls in policy.frameworks.items():
+        fw = catalog.frameworks.get(fw_id)
+        if fw is None:
+            raise ContentError(
+                f"unknown framework '{fw_id}'; known: {', '.join(sorted(catalog.frameworks)) or 'none'}",
+                path=doc.path,
+                line=doc.line_of(("frameworks", fw_id)),
+                field=f"frameworks.{fw_id}",
+            )
+        unknown = [c for c in controls if c not in fw.control_ids()]
+        if unknown:
+            raise ContentError(
+                f"control '{unknown[0]}' is not in framework '{fw_id}'",
+                path=doc.path,
+                line=doc.line_of(("frameworks", fw_id)),
+                field=f"frameworks.{fw_id}",
+            )
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def load_catalog(
+    scanner_dirs: Sequence[Path] = (),
+    policy_dirs: Sequence[Path] = (),
+    *,
+    builtin: bool = True,
+) -> Catalog:
+    """Load built-in content plus the given user folders."""
+    catalog = Catalog()
+    scanners = ([builtin_dir("scanners")] if builtin else []) + list(scanner_dirs)
+    policies = ([builtin_dir("policies")] if builtin else []) + list(policy_dirs)
+    load_specs(scanners, catalog)
+    framework_dirs = [p / "frameworks" for p in policies if (p / "frameworks").is_dir()]
+    load_frameworks(framework_dirs, catalog)
+    load_policies(policies, catalog)
+    return catalog

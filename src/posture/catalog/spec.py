@@ -1,0 +1,106 @@
+"""Collection specs: which API call lists a resource type, which calls add detail.
+
+One generic collector per provider executes these; adding a resource type is a YAML change.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class CallSpec(_Strict):
+    """One API operation (boto3 snake_case name) and how to read its response."""
+
+    call: str
+    service: str | None = None  # defaults to the resource type's service
+    args: dict[str, Any] = Field(default_factory=dict)
+    # JMESPath into the (merged) response: a list for `list`, any value for `detail`
+    items: str | None = None
+    pick: str | None = None
+    # error codes meaning "not configured", not a failure of collection
+    absent_on: list[str] = Field(default_factory=list)
+    default: Any = None
+    transform: str | None = None  # name in the connector's transform registry
+    region: str | None = None  # force a region, e.g. us-east-1 for a global API
+    paginate: bool = True
+
+
+class JoinSpec(_Strict):
+    """One call per region whose items are matched to resources by a key (e.g. flow logs)."""
+
+    call: str
+    service: str | None = None
+    args: dict[str, Any] = Field(default_factory=dict)
+    items: str
+    key: str  # field of each joined item
+    match: str  # template rendered on the resource, compared with ``key``
+    many: bool = True  # a list of matches (True) or the first match (False)
+    absent_on: list[str] = Field(default_factory=list)
+    transform: str | None = None
+
+
+class DetailSpec(CallSpec):
+    call: str = ""
+    join: JoinSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> DetailSpec:
+        if bool(self.call) == bool(self.join):
+            raise ValueError("a detail needs either 'call' or 'join'")
+        return self
+
+
+class AggregateSpec(_Strict):
+    of: str
+    key: str = "items"
+
+
+class ListSpec(CallSpec):
+    single: bool = False  # the call returns one object; the type has one resource per scope
+
+
+class ResourceSpec(_Strict):
+    """How one resource type is collected."""
+
+    type: str = ""
+    service: str
+    scope: Literal["global", "regional"]
+    description: str = ""
+    listing: ListSpec | None = Field(default=None, alias="list")
+    aggregate: AggregateSpec | None = None
+    uid: str
+    name: str = "{uid}"
+    region: str | None = None  # template; defaults to the region the call ran in
+    tags: str | None = None  # JMESPath to a tag list (Key/Value) or map
+    detail: dict[str, DetailSpec] = Field(default_factory=dict)
+    permissions: list[str] = Field(default_factory=list)  # extra ones beyond the calls
+
+    @model_validator(mode="after")
+    def _source(self) -> ResourceSpec:
+        if bool(self.listing) == bool(self.aggregate):
+            raise ValueError("a resource type needs either 'list' or 'aggregate'")
+        if self.aggregate and self.detail:
+            raise ValueError("an aggregate resource type takes no 'detail'")
+        return self
+
+    @property
+    def provider(self) -> str:
+        return self.type.split(".", 1)[0]
+
+    def calls(self) -> list[tuple[str, str]]:
+        """(service, operation) of every call this spec makes, for permissions."""
+        out: list[tuple[str, str]] = []
+        if self.listing:
+            out.append((self.listing.service or self.service, self.listing.call))
+        for detail in self.detail.values():
+            if detail.join:
+                out.append((detail.join.service or self.service, detail.join.call))
+            else:
+                out.append((detail.service or self.service, detail.call))
+        return out

@@ -1,0 +1,409 @@
+"""The condition language: validate once, compile into Python callables, explain every outcome.
+
+A condition is a tree of clauses::
+
+    {all: [clause, ...]}     every clause holds
+    {any: [clause, ...]}     at least one clause holds
+    {not: clause}            the clause does not hold
+    {path: a.b[0].c, OP: value}
+
+``path`` is dotted, with ``[n]`` for list indices; ``@`` is the current document (useful
+inside item quantifiers over lists of scalars). A missing key reads as null.
+
+Operators (``OPERATORS`` is the closed list):
+
+* comparison: ``eq ne in not_in contains not_contains gt ge lt le``
+* presence: ``exists: true|false`` (key present and not null), ``empty: true|false``
+  (null, "", [] or {})
+* text: ``matches`` / ``not_matches`` (regular expression, searched)
+* time: ``older_than_days: N`` / ``within_days: N`` on ISO-8601 timestamps, relative
+  to the evaluation clock, so tests can inject ``now``
+* size: ``length: {OP: n}`` with a comparison operator on the length of a list, text or map
+* lists: ``any_item`` / ``all_items`` / ``no_item``: a clause evaluated on every item,
+  with paths relative to the item
+
+Compiled clauses return ``(holds, evidence)``: every leaf reports the field, the actual
+value and the expectation, so a failure can say why in one line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from posture.models import Evidence
+
+Loc = tuple[str | int, ...]
+Outcome = tuple[bool, list[Evidence]]
+
+
+@dataclass(frozen=True)
+class EvalContext:
+    now: datetime
+
+
+Check = Callable[[Any, EvalContext, str], Outcome]
+
+COMPARISON_OPERATORS = ("eq", "ne", "gt", "ge", "lt", "le")
+OPERATORS = (
+    "eq",
+    "ne",
+    "in",
+    "not_in",
+    "contains",
+    "not_contains",
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "exists",
+    "empty",
+    "matches",
+    "not_matches",
+    "older_than_days",
+    "within_days",
+    "length",
+    "any_item",
+    "all_items",
+    "no_item",
+)
+COMBINATORS = ("all", "any", "not")
+MAX_ITEM_EVIDENCE = 5
+_MISSING = object()
+
+
+class ConditionError(ValueError):
+    """A clause is malformed; ``loc`` is the field path inside the condition."""
+
+    def __init__(self, message: str, loc: Loc) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+# --------------------------------------------------------------------------- paths
+
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def parse_path(path: str) -> tuple[str | int, ...]:
+    """``a.b[2].c`` -> ``("a", "b", 2, "c")``; ``@`` -> ``()``."""
+    if path in ("@", ""):
+        return ()
+    parts: list[str | int] = []
+    pos = 0
+    for match in _TOKEN.finditer(path):
+        if match.start() != pos and path[pos] != ".":
+            raise ValueError(f"invalid path '{path}'")
+        pos = match.end()
+        if pos < len(path) and path[pos] == ".":
+            pos += 1
+        parts.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
+    if pos != len(path) or not parts:
+        raise ValueError(f"invalid path '{path}'")
+    return tuple(parts)
+
+
+def resolve(doc: Any, parts: Sequence[str | int]) -> Any:
+    """Value at ``parts`` or ``_MISSING``."""
+    cur = doc
+    for part in parts:
+        if isinstance(part, int):
+            if isinstance(cur, list) and -len(cur) <= part < len(cur):
+                cur = cur[part]
+            else:
+                return _MISSING
+        elif isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        else:
+            return _MISSING
+    return cur
+
+
+def join_path(prefix: str, path: str) -> str:
+    if path in ("@", ""):
+        return prefix or "@"
+    if not prefix:
+        return path
+    return f"{prefix}.{path}" if not path.startswith("[") else prefix + path
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def parse_time(value: Any) -> datetime | None:
+    """ISO-8601 text, ``datetime`` or ``date`` -> aware ``datetime``; anything else -> None."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, str) and value:
+        text = value.strip().replace("Z", "+00:00")
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def _age_days(value: Any, ctx: EvalContext) -> float | None:
+    moment = parse_time(value)
+    if moment is None:
+        return None
+    return (ctx.now - moment).total_seconds() / 86400.0
+
+
+def _is_empty(value: Any) -> bool:
+    return value is _MISSING or value is None or value in ("", [], {})
+
+
+def _plain(value: Any) -> Any:
+    """Evidence must be JSON-friendly and short."""
+    if value is _MISSING:
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list) and len(value) > 20:
+        return [*value[:20], f"... {len(value) - 20} more"]
+    if isinstance(value, str) and len(value) > 500:
+        return value[:500] + "..."
+    return value
+
+
+def _compare(op: str, actual: Any, expected: Any) -> bool:
+    if op == "eq":
+        return bool(actual == expected) if actual is not _MISSING else expected is None
+    if op == "ne":
+        return not _compare("eq", actual, expected)
+    a, e = _number(actual), _number(expected)
+    if a is None or e is None:
+        return False
+    return {"gt": a > e, "ge": a >= e, "lt": a < e, "le": a <= e}[op]
+
+
+# --------------------------------------------------------------------------- leaf operators
+
+
+def _leaf_test(op: str, value: Any, loc: Loc) -> Callable[[Any, EvalContext], bool]:
+    """Return a predicate on the resolved value (may be ``_MISSING``)."""
+    if op in COMPARISON_OPERATORS:
+        if op not in ("eq", "ne") and _number(value) is None:
+            raise ConditionError(f"'{op}' needs a number, got {value!r}", loc)
+        return lambda actual, ctx: _compare(op, actual, value)
+    if op in ("in", "not_in"):
+        if not isinstance(value, list):
+            raise ConditionError(f"'{op}' needs a list, got {value!r}", loc)
+        options = list(value)
+        if op == "in":
+            return lambda actual, ctx: actual is not _MISSING and actual in options
+        return lambda actual, ctx: actual is _MISSING or actual not in options
+    if op in ("contains", "not_contains"):
+
+        def contains(actual: Any, ctx: EvalContext) -> bool:
+            if isinstance(actual, list | tuple | set):
+                return value in actual
+            if isinstance(actual, str) and isinstance(value, str):
+                return value in actual
+            if isinstance(actual, dict):
+                return value in actual
+            return False
+
+        if op == "contains":
+            return contains
+        return lambda actual, ctx: not contains(actual, ctx)
+    if op == "exists":
+        if not isinstance(value, bool):
+            raise ConditionError("'exists' needs true or false", loc)
+        return lambda actual, ctx: (actual is not _MISSING and actual is not None) == value
+    if op == "empty":
+        if not isinstance(value, bool):
+            raise ConditionError("'empty' needs true or false", loc)
+        return lambda actual, ctx: _is_empty(actual) == value
+    if op in ("matches", "not_matches"):
+        if not isinstance(value, str):
+            raise ConditionError(f"'{op}' needs a regular expression", loc)
+        try:
+            pattern = re.compile(value)
+        except re.error as exc:
+            raise ConditionError(f"invalid regular expression: {exc}", loc) from exc
+        if op == "matches":
+            return lambda actual, ctx: isinstance(actual, str) and bool(pattern.search(actual))
+        return lambda actual, ctx: not (isinstance(actual, str) and bool(pattern.search(actual)))
+    if op in ("older_than_days", "within_days"):
+        limit = _number(value)
+        if limit is None:
+            raise ConditionError(f"'{op}' needs a number of days", loc)
+        if op == "older_than_days":
+
+            def older(actual: Any, ctx: EvalContext) -> bool:
+                age = _age_days(actual, ctx)
+                return age is not None and age > limit
+
+            return older
+
+        def within(actual: Any, ctx: EvalContext) -> bool:
+            age = _age_days(actual, ctx)
+            return age is not None and age <= limit
+
+        return within
+    if op == "length":
+        if not isinstance(value, dict) or len(value) != 1:
+            raise ConditionError("'length' needs one comparison, e.g. {ge: 2}", loc)
+        ((inner_op, inner_value),) = value.items()
+        if inner_op not in COMPARISON_OPERATORS or _number(inner_value) is None:
+            raise ConditionError(
+                f"'length' takes one of {', '.join(COMPARISON_OPERATORS)} with a number",
+                (*loc, str(inner_op)),
+            )
+
+        def length(actual: Any, ctx: EvalContext) -> bool:
+            size = len(actual) if isinstance(actual, list | str | dict) else 0
+            return _compare(inner_op, size, inner_value)
+
+        return length
+    raise ConditionError(f"unknown operator '{op}'", loc)  # pragma: no cover - guarded by caller
+
+
+# --------------------------------------------------------------------------- compile
+
+
+def compile_condition(clause: Any, loc: Loc = ()) -> Check:
+    """Validate ``clause`` and return a callable ``(doc, ctx, prefix) -> (holds, evidence)``."""
+    if not isinstance(clause, dict) or not clause:
+        raise ConditionError("a clause must be a mapping with 'all', 'any', 'not' or 'path'", loc)
+    keys = set(clause)
+    combinators = keys & set(COMBINATORS)
+    if combinators:
+        if len(keys) != 1:
+            raise ConditionError(
+                f"'{sorted(combinators)[0]}' must stand alone in its clause, found {sorted(keys)}", loc
+            )
+        (name,) = combinators
+        return _compile_combinator(name, clause[name], (*loc, name))
+    if "path" not in keys:
+        raise ConditionError(
+            f"unknown clause keys {sorted(keys)}; a clause uses one of "
+            f"{', '.join(COMBINATORS)} or 'path' with an operator ({', '.join(OPERATORS)})",
+            loc,
+        )
+    return _compile_leaf(clause, loc)
+
+
+def _compile_combinator(name: str, body: Any, loc: Loc) -> Check:
+    if name == "not":
+        inner = compile_condition(body, loc)
+
+        def negate(doc: Any, ctx: EvalContext, prefix: str) -> Outcome:
+            holds, evidence = inner(doc, ctx, prefix)
+            return (not holds, [_negate(e) for e in evidence])
+
+        return negate
+    if not isinstance(body, list) or not body:
+        raise ConditionError(f"'{name}' needs a non-empty list of clauses", loc)
+    children = [compile_condition(child, (*loc, i)) for i, child in enumerate(body)]
+    if name == "all":
+
+        def all_of(doc: Any, ctx: EvalContext, prefix: str) -> Outcome:
+            failed: list[Evidence] = []
+            passed: list[Evidence] = []
+            for child in children:
+                holds, evidence = child(doc, ctx, prefix)
+                (passed if holds else failed).extend(evidence)
+            return (not failed, failed or passed)
+
+        return all_of
+
+    def any_of(doc: Any, ctx: EvalContext, prefix: str) -> Outcome:
+        failed: list[Evidence] = []
+        for child in children:
+            holds, evidence = child(doc, ctx, prefix)
+            if holds:
+                return True, evidence
+            failed.extend(evidence)
+        return False, failed
+
+    return any_of
+
+
+def _negate(evidence: Evidence) -> Evidence:
+    return Evidence(evidence.path, evidence.op, evidence.expected, evidence.actual, not evidence.negated)
+
+
+def _compile_leaf(clause: dict[str, Any], loc: Loc) -> Check:
+    raw_path = clause["path"]
+    if not isinstance(raw_path, str):
+        raise ConditionError("'path' must be text such as 'PasswordPolicy.MinimumPasswordLength'", (*loc, "path"))
+    try:
+        parts = parse_path(raw_path)
+    except ValueError as exc:
+        raise ConditionError(str(exc), (*loc, "path")) from exc
+    ops = [k for k in clause if k != "path"]
+    unknown = [k for k in ops if k not in OPERATORS]
+    if unknown:
+        raise ConditionError(
+            f"unknown operator '{unknown[0]}'; valid operators: {', '.join(OPERATORS)}", (*loc, unknown[0])
+        )
+    if len(ops) != 1:
+        raise ConditionError(
+            f"a 'path' clause takes exactly one operator, found {ops or 'none'}", loc
+        )
+    op = ops[0]
+    value = clause[op]
+    if op in ("any_item", "all_items", "no_item"):
+        return _compile_quantifier(op, raw_path, parts, compile_condition(value, (*loc, op)))
+    test = _leaf_test(op, value, (*loc, op))
+    expected = _plain(value)
+
+    def leaf(doc: Any, ctx: EvalContext, prefix: str) -> Outcome:
+        actual = resolve(doc, parts)
+        holds = test(actual, ctx)
+        return holds, [Evidence(join_path(prefix, raw_path), op, expected, _plain(actual))]
+
+    return leaf
+
+
+def _compile_quantifier(op: str, raw_path: str, parts: tuple[str | int, ...], inner: Check) -> Check:
+    def quantify(doc: Any, ctx: EvalContext, prefix: str) -> Outcome:
+        base = join_path(prefix, raw_path)
+        items = resolve(doc, parts)
+        if not isinstance(items, list):
+            items = [] if items is _MISSING or items is None else [items]
+        holding: list[Evidence] = []
+        failing: list[Evidence] = []
+        n_hold = 0
+        for index, item in enumerate(items):
+            holds, evidence = inner(item, ctx, f"{base}[{index}]")
+            if holds:
+                n_hold += 1
+                if n_hold <= MAX_ITEM_EVIDENCE:
+                    holding.extend(evidence)
+                if op == "any_item":
+                    return True, holding
+            elif len(failing) < MAX_ITEM_EVIDENCE * 4:
+                failing.extend(evidence)
+        summary = Evidence(base, op, "item condition", f"{n_hold} of {len(items)} items match")
+        if op == "any_item":
+            return False, [summary, *failing[: MAX_ITEM_EVIDENCE * 2]]
+        if op == "all_items":
+            ok = n_hold == len(items)
+            return ok, [summary] if ok else [summary, *failing[: MAX_ITEM_EVIDENCE * 2]]
+        ok = n_hold == 0
+        return ok, [summary] if ok else [summary, *[_negate(e) for e in holding]]
+
+    return quantify

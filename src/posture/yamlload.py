@@ -1,0 +1,108 @@
+"""YAML loading that remembers where every value came from.
+
+Content files are written by people; when one is wrong the error must name the file, the
+line and the field. PyYAML's node tree carries line marks, so the loader keeps a map from
+dotted field paths to line numbers next to the plain data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from posture.errors import ContentError
+
+
+@dataclass
+class LocatedDocument:
+    """Plain data of one YAML document plus the line of each field path."""
+
+    path: str
+    data: Any
+    lines: dict[tuple[str | int, ...], int] = field(default_factory=dict)
+
+    def line_of(self, loc: tuple[str | int, ...]) -> int | None:
+        """Line of the deepest known ancestor of ``loc`` (1-based)."""
+        probe = tuple(loc)
+        while probe:
+            if probe in self.lines:
+                return self.lines[probe]
+            probe = probe[:-1]
+        return self.lines.get((), None)
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, field: str, line: int) -> None:
+        self.field = field
+        self.line = line
+
+
+def _walk(node: yaml.Node, loc: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]) -> Any:
+    lines[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _Loader.construct_object(_LOADER_SINGLETON, key_node, deep=True)
+            if key in out:
+                raise _DuplicateKey(_dotted((*loc, key)), key_node.start_mark.line + 1)
+            child = (*loc, key)
+            out[key] = _walk(value_node, child, lines)
+            lines[child] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_walk(item, (*loc, i), lines) for i, item in enumerate(node.value)]
+    return _Loader.construct_object(_LOADER_SINGLETON, node, deep=True)
+
+
+_LOADER_SINGLETON = _Loader("")
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def dotted(loc: tuple[str | int, ...]) -> str:
+    """Render a field location like ``tests[2].resource``."""
+    return _dotted(loc)
+
+
+def load_yaml(path: Path | str, text: str | None = None) -> LocatedDocument:
+    """Parse one YAML file; syntax errors become ``ContentError`` with path and line."""
+    p = str(path)
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ContentError(f"cannot read file: {exc.strerror}", path=p) from exc
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ContentError(f"invalid YAML: {exc.problem or exc}", path=p, line=line) from exc
+    if node is None:
+        return LocatedDocument(p, None, {(): 1})
+    lines: dict[tuple[str | int, ...], int] = {}
+    try:
+        data = _walk(node, (), lines)
+    except _DuplicateKey as exc:
+        raise ContentError("duplicate key", path=p, line=exc.line, field=exc.field) from exc
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        raise ContentError(
+            f"invalid YAML value: {exc.problem}", path=p, line=mark.line + 1 if mark else None
+        ) from exc
+    return LocatedDocument(p, data, lines)
