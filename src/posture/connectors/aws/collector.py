@@ -1,0 +1,279 @@
+"""The generic AWS collector: executes collection specs, concurrently, once per call.
+
+Per (resource type, region) it lists, adds details to every item, and builds resources.
+Any failure other than an ``absent_on`` answer fails that whole scope: it is reported, its
+resources are not evaluated, and its open findings stay open.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import jmespath
+
+from posture.catalog.spec import DetailSpec, JoinSpec, ResourceSpec
+from posture.connectors.aws.calls import Absent, CallRunner
+from posture.connectors.aws.session import AwsSettings, AwsTarget, open_target
+from posture.connectors.aws.transforms import TRANSFORMS
+from posture.connectors.inventory import GLOBAL, Inventory, ScopeFailure
+from posture.errors import CollectionError
+from posture.models import Resource
+
+Progress = Callable[[str, str, int], None]
+_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.\[\]\-]+)\}")
+_MISSING = object()
+
+
+class _TemplateError(Exception):
+    pass
+
+
+def _lookup(name: str, doc: Any, ctx: dict[str, Any]) -> Any:
+    if name in ctx:
+        return ctx[name]
+    value = jmespath.search(name, doc) if isinstance(doc, dict) else None
+    if value is None:
+        raise _TemplateError(f"field '{name}' is missing")
+    return value
+
+
+def render(template: Any, doc: Any, ctx: dict[str, Any]) -> Any:
+    """Fill ``{Field}`` placeholders; a lone placeholder keeps the value's type."""
+    if isinstance(template, dict):
+        return {k: render(v, doc, ctx) for k, v in template.items()}
+    if isinstance(template, list):
+        return [render(v, doc, ctx) for v in template]
+    if not isinstance(template, str):
+        return template
+    whole = _PLACEHOLDER.fullmatch(template)
+    if whole:
+        return _lookup(whole.group(1), doc, ctx)
+    return _PLACEHOLDER.sub(lambda m: str(_lookup(m.group(1), doc, ctx)), template)
+
+
+def _tags(value: Any) -> dict[str, str]:
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    out: dict[str, str] = {}
+    for tag in value or []:
+        if isinstance(tag, dict):
+            key = tag.get("Key", tag.get("TagKey"))
+            if key is not None:
+                out[str(key)] = str(tag.get("Value", tag.get("TagValue", "")))
+    return out
+
+
+def _read(value: Any, expression: str | None, transform: str | None) -> Any:
+    picked = jmespath.search(expression, value) if expression else value
+    if transform:
+        picked = TRANSFORMS[transform](picked)
+    return picked
+
+
+class AwsCollector:
+    """Collects every spec of ``specs`` from one AWS target into an ``Inventory``."""
+
+    def __init__(
+        self,
+        target: AwsTarget,
+        specs: Sequence[ResourceSpec],
+        *,
+        max_workers: int = 8,
+        detail_workers: int = 16,
+        progress: Progress | None = None,
+    ) -> None:
+        self.target = target
+        self.specs = [s for s in specs if s.provider == "aws"]
+        self.inventory = Inventory(target.connection, "aws", target.account_id, list(target.regions))
+        self.runner = CallRunner(target, self.inventory)
+        self.max_workers = max_workers
+        self.detail_workers = detail_workers
+        self.progress = progress
+        self._joins: dict[tuple[str, str], dict[str, list[Any]]] = {}
+
+    # -- planning ------------------------------------------------------------------------
+    def scopes(self) -> list[tuple[ResourceSpec, str]]:
+        out = []
+        for spec in self.specs:
+            if spec.aggregate:
+                continue
+            regions = [GLOBAL] if spec.scope == "global" else self.target.regions
+            out.extend((spec, region) for region in regions)
+        return out
+
+    def _call_region(self, region: str, forced: str | None) -> str:
+        if forced:
+            return forced
+        if region == GLOBAL:
+            return "us-east-1" if self.target.partition == "aws" else self.target.home_region
+        return region
+
+    def _ctx(self, region: str) -> dict[str, Any]:
+        return {
+            "account_id": self.target.account_id,
+            "partition": self.target.partition,
+            "region": region,
+        }
+
+    # -- running -------------------------------------------------------------------------
+    def collect(self) -> Inventory:
+        with (
+            ThreadPoolExecutor(self.detail_workers, thread_name_prefix="detail") as details,
+            ThreadPoolExecutor(self.max_workers, thread_name_prefix="scope") as scopes,
+        ):
+            futures = [
+                scopes.submit(self._collect_scope, spec, region, details) for spec, region in self.scopes()
+            ]
+            for future in futures:
+                future.result()
+        self._aggregate()
+        return self.inventory
+
+    def _collect_scope(self, spec: ResourceSpec, region: str, pool: ThreadPoolExecutor) -> None:
+        started = time.monotonic()
+        try:
+            items = self._list(spec, region)
+            futures = [pool.submit(self._build, spec, region, item) for item in items]
+            resources = [f.result() for f in futures]
+        except (CollectionError, _TemplateError) as exc:
+            code = getattr(exc, "code", "") or "SpecError"
+            permission = getattr(exc, "permission", "") or ""
+            message = str(exc) if isinstance(exc, CollectionError) else f"{spec.type}: {exc}"
+            self.inventory.fail(ScopeFailure(spec.type, region, message, code or "", permission or ""))
+            resources = []
+        else:
+            self.inventory.add(resources)
+        stat = self.inventory.stat(spec.type)
+        stat.resources += len(resources)
+        stat.seconds += time.monotonic() - started
+        if self.progress:
+            self.progress(spec.type, region, len(resources))
+
+    def _list(self, spec: ResourceSpec, region: str) -> list[dict[str, Any]]:
+        listing = spec.listing
+        assert listing is not None
+        service = listing.service or spec.service
+        ctx = self._ctx(region)
+        try:
+            response = self.runner.call(
+                service,
+                self._call_region(region, listing.region),
+                listing.call,
+                render(listing.args, {}, ctx),
+                paginate=listing.paginate and not listing.single,
+                absent_on=listing.absent_on,
+                resource_type=spec.type,
+            )
+        except Absent:
+            return [{}] if listing.single else []
+        if listing.single:
+            value = _read(response, listing.pick, listing.transform)
+            return [value if isinstance(value, dict) else {"value": value}]
+        items = _read(response, listing.items, listing.transform)
+        return [i for i in (items or []) if isinstance(i, dict)]
+
+    def _build(self, spec: ResourceSpec, region: str, item: dict[str, Any]) -> Resource:
+        doc = dict(item)
+        ctx = self._ctx(region)
+        for name, detail in spec.detail.items():
+            doc[name] = self._detail(spec, region, detail, doc, ctx)
+        resource_region = str(render(spec.region, doc, ctx)) if spec.region else region
+        uid = str(render(spec.uid, doc, ctx))
+        name_ctx = {**ctx, "uid": uid}
+        return Resource(
+            type=spec.type,
+            uid=uid,
+            region=resource_region,
+            name=str(render(spec.name, doc, name_ctx)),
+            data=doc,
+            tags=_tags(jmespath.search(spec.tags, doc)) if spec.tags else {},
+            account=self.target.account_id,
+        )
+
+    def _detail(
+        self, spec: ResourceSpec, region: str, detail: DetailSpec, doc: dict[str, Any], ctx: dict[str, Any]
+    ) -> Any:
+        if detail.join:
+            return self._join(spec, region, detail.join, doc, ctx)
+        try:
+            response = self.runner.call(
+                detail.service or spec.service,
+                self._call_region(region, detail.region),
+                detail.call,
+                render(detail.args, doc, ctx),
+                paginate=detail.paginate,
+                absent_on=detail.absent_on,
+                resource_type=spec.type,
+            )
+        except Absent:
+            return detail.default
+        return _read(response, detail.items or detail.pick, detail.transform)
+
+    def _join(
+        self, spec: ResourceSpec, region: str, join: JoinSpec, doc: dict[str, Any], ctx: dict[str, Any]
+    ) -> Any:
+        call_region = self._call_region(region, None)
+        try:
+            response = self.runner.call(
+                join.service or spec.service,
+                call_region,
+                join.call,
+                render(join.args, {}, ctx),
+                paginate=True,
+                absent_on=join.absent_on,
+                resource_type=spec.type,
+            )
+        except Absent:
+            response = {}
+        items = _read(response, join.items, join.transform) or []
+        wanted = render(join.match, doc, ctx)
+        matches = [i for i in items if isinstance(i, dict) and i.get(join.key) == wanted]
+        if join.many:
+            return matches
+        return matches[0] if matches else None
+
+    def _aggregate(self) -> None:
+        failed = {f.resource_type for f in self.inventory.failures}
+        for spec in self.specs:
+            if not spec.aggregate:
+                continue
+            source = spec.aggregate.of
+            if source in failed:
+                self.inventory.fail(
+                    ScopeFailure(spec.type, GLOBAL, f"depends on {source}, whose collection failed")
+                )
+                continue
+            items = [r.data for r in self.inventory.resources if r.type == source]
+            doc = {spec.aggregate.key: items}
+            ctx = self._ctx(GLOBAL)
+            uid = str(render(spec.uid, doc, ctx))
+            self.inventory.add(
+                [
+                    Resource(
+                        type=spec.type,
+                        uid=uid,
+                        region=GLOBAL,
+                        name=str(render(spec.name, doc, {**ctx, "uid": uid})),
+                        data=doc,
+                        account=self.target.account_id,
+                    )
+                ]
+            )
+            self.inventory.stat(spec.type).resources += 1
+
+
+def collect_aws(
+    connection: str,
+    settings: AwsSettings,
+    specs: Sequence[ResourceSpec],
+    *,
+    progress: Progress | None = None,
+    max_workers: int = 8,
+) -> Inventory:
+    """Authenticate and collect; ``CredentialError`` if the connection cannot sign in."""
+    target = open_target(connection, settings)
+    return AwsCollector(target, specs, progress=progress, max_workers=max_workers).collect()

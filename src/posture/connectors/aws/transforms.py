@@ -1,0 +1,95 @@
+"""Named normalisations a collection spec can ask for (``transform: name``).
+
+Kept small and pure: each takes the picked value and returns the document value.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+_NULLS = {"N/A", "no_information", "not_supported", ""}
+_LISTY = ("Action", "NotAction", "Resource", "NotResource")
+
+
+def policy_document(value: Any) -> Any:
+    """IAM-style policy JSON -> dict with list-valued fields, so conditions need one form."""
+    if value is None:
+        return None
+    doc = value
+    if isinstance(doc, str):
+        text = doc
+        if text.lstrip().startswith("%7B") or "%22" in text[:20]:
+            text = urllib.parse.unquote(text)
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError:
+            return {"_unparsed": value}
+    if not isinstance(doc, dict):
+        return doc
+    statements = doc.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    doc = dict(doc)
+    doc["Statement"] = [_statement(s) for s in statements if isinstance(s, dict)]
+    return doc
+
+
+def _statement(statement: dict[str, Any]) -> dict[str, Any]:
+    out = dict(statement)
+    for key in _LISTY:
+        if key in out and not isinstance(out[key], list):
+            out[key] = [out[key]]
+    for key in ("Principal", "NotPrincipal"):
+        if key in out:
+            out[key] = _principal(out[key])
+    return out
+
+
+def _principal(value: Any) -> Any:
+    if value == "*":
+        return {"AWS": ["*"]}
+    if isinstance(value, dict):
+        return {k: v if isinstance(v, list) else [v] for k, v in value.items()}
+    return value
+
+
+def credential_report(value: Any) -> list[dict[str, Any]]:
+    """The GetCredentialReport response -> one dict per CSV row with typed values."""
+    content = value.get("Content", b"") if isinstance(value, dict) else value
+    if isinstance(content, bytes):
+        content = content.decode("utf-8")
+    rows = []
+    for row in csv.DictReader(io.StringIO(content or "")):
+        rows.append({key: _cell(cell) for key, cell in row.items() if key})
+    return rows
+
+
+def _cell(cell: str | None) -> Any:
+    if cell is None or cell in _NULLS:
+        return None
+    if cell == "true":
+        return True
+    if cell == "false":
+        return False
+    return cell
+
+
+def s3_region(value: Any) -> str:
+    """GetBucketLocation answers null for us-east-1 and 'EU' for the oldest Irish buckets."""
+    if not value:
+        return "us-east-1"
+    if value == "EU":
+        return "eu-west-1"
+    return str(value)
+
+
+TRANSFORMS: dict[str, Callable[[Any], Any]] = {
+    "policy_document": policy_document,
+    "credential_report": credential_report,
+    "s3_region": s3_region,
+}

@@ -1,0 +1,81 @@
+"""The inventory of one connection in one scan: resources plus collection health."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from posture.models import Resource
+
+GLOBAL = "global"
+
+
+@dataclass
+class TypeStats:
+    """API accounting for one resource type."""
+
+    resource_type: str
+    calls: int = 0
+    errors: int = 0
+    throttles: int = 0  # retried throttling responses
+    resources: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ScopeFailure:
+    """Collection of ``resource_type`` in ``region`` failed; its findings must not be resolved."""
+
+    resource_type: str
+    region: str
+    message: str
+    code: str = ""
+    permission: str = ""
+
+
+@dataclass
+class Inventory:
+    connection: str
+    provider: str
+    account: str
+    regions: list[str]
+    resources: list[Resource] = field(default_factory=list)
+    failures: list[ScopeFailure] = field(default_factory=list)
+    stats: dict[str, TypeStats] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def stat(self, resource_type: str) -> TypeStats:
+        with self._lock:
+            if resource_type not in self.stats:
+                self.stats[resource_type] = TypeStats(resource_type)
+            return self.stats[resource_type]
+
+    def count(self, resource_type: str, *, calls: int = 0, errors: int = 0, throttles: int = 0) -> None:
+        with self._lock:
+            stat = self.stats.setdefault(resource_type, TypeStats(resource_type))
+            stat.calls += calls
+            stat.errors += errors
+            stat.throttles += throttles
+
+    def add(self, resources: list[Resource]) -> None:
+        with self._lock:
+            self.resources.extend(resources)
+
+    def fail(self, failure: ScopeFailure) -> None:
+        with self._lock:
+            self.failures.append(failure)
+
+    def failed_scopes(self) -> dict[tuple[str, str], str]:
+        return {(f.resource_type, f.region): f.message for f in self.failures}
+
+    def stats_json(self) -> dict[str, Any]:
+        return {
+            "types": {k: asdict(v) for k, v in sorted(self.stats.items())},
+            "failures": [asdict(f) for f in self.failures],
+            "regions": self.regions,
+        }
+
+    @property
+    def api_calls(self) -> int:
+        return sum(s.calls for s in self.stats.values())

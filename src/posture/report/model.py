@@ -1,0 +1,128 @@
+"""What a report shows, as plain values; built from the store, rendered by templates.
+
+Templates receive only these objects (plus the message catalog), never a database session
+or a provider client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Text:
+    """A customer-facing string in both languages."""
+
+    en: str
+    ja: str
+
+    def get(self, lang: str) -> str:
+        return self.ja if lang == "ja" else self.en
+
+
+@dataclass(frozen=True)
+class ReportEvidence:
+    path: str
+    op: str
+    expected: Any
+    actual: Any
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class ReportFinding:
+    finding_id: str  # stable identity (hash of tenant + policy + resource uid)
+    policy_id: str
+    title: Text
+    rationale: Text
+    recommendation: Text
+    severity: str  # critical | high | medium | low | info
+    service: str  # e.g. "s3"
+    provider: str  # e.g. "aws"
+    resource_type: str
+    resource_uid: str
+    resource_name: str
+    region: str
+    connection: str  # connection name
+    state: str  # open | resolved
+    first_seen: datetime
+    last_seen: datetime
+    resolved_at: datetime | None
+    evidence: tuple[ReportEvidence, ...]
+    controls: tuple[tuple[str, str], ...]  # (framework id, control id)
+    is_new: bool  # first seen inside the report period
+
+
+@dataclass(frozen=True)
+class ControlScore:
+    control_id: str
+    title: str
+    status: str  # pass | fail | error
+    failed_findings: int
+
+
+@dataclass(frozen=True)
+class FrameworkScore:
+    framework_id: str
+    name: Text
+    controls_total: int  # in the framework
+    controls_evaluated: int  # mapped by at least one policy that ran
+    controls_passed: int
+    controls: tuple[ControlScore, ...]
+
+    @property
+    def score(self) -> float:
+        """Share of evaluated controls that pass, 0..100."""
+        if not self.controls_evaluated:
+            return 0.0
+        return 100.0 * self.controls_passed / self.controls_evaluated
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """Open findings by severity after one scan."""
+
+    at: datetime
+    by_severity: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ConnectionHealth:
+    name: str
+    provider: str
+    account: str
+    status: str  # ok | failed | partial | never
+    message: str
+    last_scan_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CollectionIssue:
+    connection: str
+    resource_type: str
+    region: str
+    message: str
+
+
+@dataclass
+class ReportData:
+    tenant_name: str
+    tenant_slug: str
+    period_start: datetime
+    period_end: datetime
+    generated_at: datetime
+    scan_id: str | None  # latest scan included
+    findings: list[ReportFinding] = field(default_factory=list)  # open ones first
+    resolved_in_period: list[ReportFinding] = field(default_factory=list)
+    frameworks: list[FrameworkScore] = field(default_factory=list)
+    trend: list[TrendPoint] = field(default_factory=list)
+    connections: list[ConnectionHealth] = field(default_factory=list)
+    collection_issues: list[CollectionIssue] = field(default_factory=list)
+    resources_scanned: int = 0
+    policies_evaluated: int = 0
+
+    @property
+    def open_findings(self) -> list[ReportFinding]:
+        return [f for f in self.findings if f.state == "open"]
