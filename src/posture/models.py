@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     CRITICAL = "critical"
     HIGH = "high"
     MEDIUM = "medium"
@@ -38,7 +38,7 @@ _SEVERITY_RANK = {
 }
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """Outcome of one policy on one resource in one scan."""
 
     PASS = "pass"
@@ -46,7 +46,7 @@ class Status(str, enum.Enum):
     ERROR = "error"  # the data the policy needs could not be collected
 
 
-class FindingState(str, enum.Enum):
+class FindingState(enum.StrEnum):
     """Lifecycle of a finding across scans."""
 
     OPEN = "open"

@@ -45,7 +45,9 @@ class Catalog:
         for policy in self.policies.values():
             if provider and policy.provider != provider:
                 continue
-            if id_list and not any(policy.id == i or policy.id.startswith(i + ".") for i in id_list):
+            if id_list and not any(
+                policy.id == i or policy.id.startswith(i + ".") for i in id_list
+            ):
                 continue
             if service_set and policy.service not in service_set:
                 continue
@@ -110,7 +112,9 @@ def load_frameworks(folders: Sequence[Path], catalog: Catalog) -> None:
             doc = load_yaml(path)
             fw = validate(Framework, doc, doc.data)
             if fw.id in catalog.frameworks:
-                raise ContentError(f"framework '{fw.id}' is defined twice", path=doc.path, field="id")
+                raise ContentError(
+                    f"framework '{fw.id}' is defined twice", path=doc.path, field="id"
+                )
             catalog.frameworks[fw.id] = fw
 
 

@@ -77,7 +77,9 @@ class Policy(_Strict):
     def _pass_and_fail(cls, value: list[PolicyTestCase]) -> list[PolicyTestCase]:
         kinds = {case.expect for case in value}
         if not {"pass", "fail"} <= kinds:
-            raise ValueError("needs at least one case with 'expect: pass' and one with 'expect: fail'")
+            raise ValueError(
+                "needs at least one case with 'expect: pass' and one with 'expect: fail'"
+            )
         return value
 
     @model_validator(mode="after")

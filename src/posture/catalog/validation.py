@@ -26,7 +26,9 @@ def validate(
         raise content_error(doc, exc, base) from None
 
 
-def content_error(doc: LocatedDocument, exc: ValidationError, base: tuple[str | int, ...] = ()) -> ContentError:
+def content_error(
+    doc: LocatedDocument, exc: ValidationError, base: tuple[str | int, ...] = ()
+) -> ContentError:
     first = exc.errors()[0]
     loc = (*base, *first["loc"])
     # pydantic appends the failing validator's name for unions / function validators
@@ -42,8 +44,12 @@ def content_error(doc: LocatedDocument, exc: ValidationError, base: tuple[str | 
         msg = "is required"
     elif first["type"] == "extra_forbidden":
         msg = "is not a known field"
-    extra = f" ({len(exc.errors()) - 1} more problem(s) in this file)" if len(exc.errors()) > 1 else ""
-    return ContentError(msg + extra, path=doc.path, line=doc.line_of(loc), field=dotted(loc) or None)
+    extra = (
+        f" ({len(exc.errors()) - 1} more problem(s) in this file)" if len(exc.errors()) > 1 else ""
+    )
+    return ContentError(
+        msg + extra, path=doc.path, line=doc.line_of(loc), field=dotted(loc) or None
+    )
 
 
 def wrap(doc: LocatedDocument, loc: tuple[str | int, ...], fn: Callable[[], Any]) -> Any:
@@ -53,4 +59,6 @@ def wrap(doc: LocatedDocument, loc: tuple[str | int, ...], fn: Callable[[], Any]
     except ContentError as exc:
         if exc.path:
             raise
-        raise ContentError(exc.message, path=doc.path, line=doc.line_of(loc), field=dotted(loc)) from exc
+        raise ContentError(
+            exc.message, path=doc.path, line=doc.line_of(loc), field=dotted(loc)
+        ) from exc

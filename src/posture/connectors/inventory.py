@@ -51,7 +51,9 @@ class Inventory:
                 self.stats[resource_type] = TypeStats(resource_type)
             return self.stats[resource_type]
 
-    def count(self, resource_type: str, *, calls: int = 0, errors: int = 0, throttles: int = 0) -> None:
+    def count(
+        self, resource_type: str, *, calls: int = 0, errors: int = 0, throttles: int = 0
+    ) -> None:
         with self._lock:
             stat = self.stats.setdefault(resource_type, TypeStats(resource_type))
             stat.calls += calls

@@ -292,7 +292,8 @@ def compile_condition(clause: Any, loc: Loc = ()) -> Check:
     if combinators:
         if len(keys) != 1:
             raise ConditionError(
-                f"'{sorted(combinators)[0]}' must stand alone in its clause, found {sorted(keys)}", loc
+                f"'{sorted(combinators)[0]}' must stand alone in its clause, found {sorted(keys)}",
+                loc,
             )
         (name,) = combinators
         return _compile_combinator(name, clause[name], (*loc, name))
@@ -342,13 +343,17 @@ def _compile_combinator(name: str, body: Any, loc: Loc) -> Check:
 
 
 def _negate(evidence: Evidence) -> Evidence:
-    return Evidence(evidence.path, evidence.op, evidence.expected, evidence.actual, not evidence.negated)
+    return Evidence(
+        evidence.path, evidence.op, evidence.expected, evidence.actual, not evidence.negated
+    )
 
 
 def _compile_leaf(clause: dict[str, Any], loc: Loc) -> Check:
     raw_path = clause["path"]
     if not isinstance(raw_path, str):
-        raise ConditionError("'path' must be text such as 'PasswordPolicy.MinimumPasswordLength'", (*loc, "path"))
+        raise ConditionError(
+            "'path' must be text such as 'PasswordPolicy.MinimumPasswordLength'", (*loc, "path")
+        )
     try:
         parts = parse_path(raw_path)
     except ValueError as exc:
@@ -357,7 +362,8 @@ def _compile_leaf(clause: dict[str, Any], loc: Loc) -> Check:
     unknown = [k for k in ops if k not in OPERATORS]
     if unknown:
         raise ConditionError(
-            f"unknown operator '{unknown[0]}'; valid operators: {', '.join(OPERATORS)}", (*loc, unknown[0])
+            f"unknown operator '{unknown[0]}'; valid operators: {', '.join(OPERATORS)}",
+            (*loc, unknown[0]),
         )
     if len(ops) != 1:
         raise ConditionError(
@@ -378,7 +384,9 @@ def _compile_leaf(clause: dict[str, Any], loc: Loc) -> Check:
     return leaf
 
 
-def _compile_quantifier(op: str, raw_path: str, parts: tuple[str | int, ...], inner: Check) -> Check:
+def _compile_quantifier(
+    op: str, raw_path: str, parts: tuple[str | int, ...], inner: Check
+) -> Check:
     def quantify(doc: Any, ctx: EvalContext, prefix: str) -> Outcome:
         base = join_path(prefix, raw_path)
         items = resolve(doc, parts)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from posture.engine.conditions import EvalContext
 from posture.models import Evidence, Resource, Result, Status
@@ -37,25 +37,27 @@ def evaluate(
     resources: Iterable[Resource],
     *,
     now: datetime | None = None,
-    failed_types: Mapping[str, str] | None = None,
+    failed_scopes: Mapping[tuple[str, str], str] | None = None,
 ) -> list[Result]:
     """Results of every policy on every resource of its type.
 
-    ``failed_types`` maps a resource type whose collection failed to the reason: its
-    policies yield one ERROR result per scope instead of a (false) pass.
+    ``failed_scopes`` maps (resource type, region) whose collection failed to the reason:
+    each policy on that type yields one ERROR result per such scope instead of a (false)
+    pass, and no resource of a failed scope is evaluated.
     """
     ctx = EvalContext(now=now or datetime.now(UTC))
+    failed = dict(failed_scopes or {})
+    failed_by_type: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for (rtype, region), reason in failed.items():
+        failed_by_type[rtype].append((region, reason))
     by_type: dict[str, list[Resource]] = defaultdict(list)
     for resource in resources:
-        by_type[resource.type].append(resource)
-    failed = dict(failed_types or {})
+        if (resource.type, resource.region) not in failed:
+            by_type[resource.type].append(resource)
     results: list[Result] = []
     for policy in policies:
-        if policy.resource in failed:
-            results.append(
-                Result(policy.id, policy.resource, "", "", Status.ERROR, (), failed[policy.resource])
-            )
-            continue
+        for region, reason in failed_by_type.get(policy.resource, ()):
+            results.append(Result(policy.id, policy.resource, "", region, Status.ERROR, (), reason))
         for resource in by_type.get(policy.resource, ()):
             status, evidence = _evaluate(policy, resource.data, ctx)
             if status is None:

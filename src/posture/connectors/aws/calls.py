@@ -112,7 +112,9 @@ class CallRunner:
                 slot = self._slots[key] = _Slot(threading.Event())
         if owner:
             try:
-                slot.value = self._execute(service, region, operation, args, paginate, resource_type)
+                slot.value = self._execute(
+                    service, region, operation, args, paginate, resource_type
+                )
             except BaseException as exc:
                 slot.error = exc
             finally:
@@ -128,7 +130,13 @@ class CallRunner:
         return slot.value
 
     def _execute(
-        self, service: str, region: str, operation: str, args: dict[str, Any], paginate: bool, rtype: str
+        self,
+        service: str,
+        region: str,
+        operation: str,
+        args: dict[str, Any],
+        paginate: bool,
+        rtype: str,
     ) -> Any:
         client = self.client(service, region)
         prepare = PREPARE.get(operation)
@@ -162,12 +170,18 @@ class CallRunner:
             return exc
         client = self.client(service, region)
         api_name = client.meta.method_to_api_mapping.get(operation, operation)
-        permission = f"{_IAM_PREFIX.get(service, client.meta.service_model.signing_name)}:{api_name}"
+        permission = (
+            f"{_IAM_PREFIX.get(service, client.meta.service_model.signing_name)}:{api_name}"
+        )
         if isinstance(exc, botocore.exceptions.ClientError):
             err = exc.response.get("Error", {})
             code = str(err.get("Code", "Unknown"))
             throttled = code in THROTTLE_CODES
-            what = "throttled beyond the retry budget" if throttled else f"{code}: {err.get('Message', '')}"
+            what = (
+                "throttled beyond the retry budget"
+                if throttled
+                else f"{code}: {err.get('Message', '')}"
+            )
             return CollectionError(
                 f"{permission} in {region} failed: {what}",
                 code=code,
@@ -203,7 +217,9 @@ def _generate_credential_report(runner: CallRunner, client: Any, rtype: str) -> 
         if state == "COMPLETE":
             return
         time.sleep(2)
-    raise CollectionError("the IAM credential report was not ready after 60 s", code="ReportNotReady")
+    raise CollectionError(
+        "the IAM credential report was not ready after 60 s", code="ReportNotReady"
+    )
 
 
 PREPARE: dict[str, Callable[[CallRunner, Any, str], None]] = {

@@ -17,7 +17,7 @@ import jmespath
 
 from posture.catalog.spec import DetailSpec, JoinSpec, ResourceSpec
 from posture.connectors.aws.calls import Absent, CallRunner
-from posture.connectors.aws.session import AwsSettings, AwsTarget, open_target
+from posture.connectors.aws.session import AwsTarget
 from posture.connectors.aws.transforms import TRANSFORMS
 from posture.connectors.inventory import GLOBAL, Inventory, ScopeFailure
 from posture.errors import CollectionError
@@ -88,7 +88,9 @@ class AwsCollector:
     ) -> None:
         self.target = target
         self.specs = [s for s in specs if s.provider == "aws"]
-        self.inventory = Inventory(target.connection, "aws", target.account_id, list(target.regions))
+        self.inventory = Inventory(
+            target.connection, "aws", target.account_id, list(target.regions)
+        )
         self.runner = CallRunner(target, self.inventory)
         self.max_workers = max_workers
         self.detail_workers = detail_workers
@@ -97,7 +99,7 @@ class AwsCollector:
 
     # -- planning ------------------------------------------------------------------------
     def scopes(self) -> list[tuple[ResourceSpec, str]]:
-        out = []
+        out: list[tuple[ResourceSpec, str]] = []
         for spec in self.specs:
             if spec.aggregate:
                 continue
@@ -126,7 +128,8 @@ class AwsCollector:
             ThreadPoolExecutor(self.max_workers, thread_name_prefix="scope") as scopes,
         ):
             futures = [
-                scopes.submit(self._collect_scope, spec, region, details) for spec, region in self.scopes()
+                scopes.submit(self._collect_scope, spec, region, details)
+                for spec, region in self.scopes()
             ]
             for future in futures:
                 future.result()
@@ -143,7 +146,9 @@ class AwsCollector:
             code = getattr(exc, "code", "") or "SpecError"
             permission = getattr(exc, "permission", "") or ""
             message = str(exc) if isinstance(exc, CollectionError) else f"{spec.type}: {exc}"
-            self.inventory.fail(ScopeFailure(spec.type, region, message, code or "", permission or ""))
+            self.inventory.fail(
+                ScopeFailure(spec.type, region, message, code or "", permission or "")
+            )
             resources = []
         else:
             self.inventory.add(resources)
@@ -195,7 +200,12 @@ class AwsCollector:
         )
 
     def _detail(
-        self, spec: ResourceSpec, region: str, detail: DetailSpec, doc: dict[str, Any], ctx: dict[str, Any]
+        self,
+        spec: ResourceSpec,
+        region: str,
+        detail: DetailSpec,
+        doc: dict[str, Any],
+        ctx: dict[str, Any],
     ) -> Any:
         if detail.join:
             return self._join(spec, region, detail.join, doc, ctx)
@@ -214,7 +224,12 @@ class AwsCollector:
         return _read(response, detail.items or detail.pick, detail.transform)
 
     def _join(
-        self, spec: ResourceSpec, region: str, join: JoinSpec, doc: dict[str, Any], ctx: dict[str, Any]
+        self,
+        spec: ResourceSpec,
+        region: str,
+        join: JoinSpec,
+        doc: dict[str, Any],
+        ctx: dict[str, Any],
     ) -> Any:
         call_region = self._call_region(region, None)
         try:
@@ -264,16 +279,3 @@ class AwsCollector:
                 ]
             )
             self.inventory.stat(spec.type).resources += 1
-
-
-def collect_aws(
-    connection: str,
-    settings: AwsSettings,
-    specs: Sequence[ResourceSpec],
-    *,
-    progress: Progress | None = None,
-    max_workers: int = 8,
-) -> Inventory:
-    """Authenticate and collect; ``CredentialError`` if the connection cannot sign in."""
-    target = open_target(connection, settings)
-    return AwsCollector(target, specs, progress=progress, max_workers=max_workers).collect()

@@ -112,7 +112,11 @@ def open_target(connection: str, settings: AwsSettings) -> AwsTarget:
 
 
 def _assume_role(
-    base: boto3.session.Session, settings: AwsSettings, region: str, endpoint: str | None, config: Config
+    base: boto3.session.Session,
+    settings: AwsSettings,
+    region: str,
+    endpoint: str | None,
+    config: Config,
 ) -> boto3.session.Session:
     sts = base.client("sts", region_name=region, endpoint_url=endpoint, config=config)
     kwargs: dict[str, Any] = {
@@ -138,5 +142,7 @@ def _enabled_regions(target: AwsTarget) -> list[str]:
     except botocore.exceptions.ClientError as exc:
         raise _fail(target.connection, exc) from exc
     return sorted(
-        r["RegionName"] for r in regions if r.get("OptInStatus", "opt-in-not-required") != "not-opted-in"
+        r["RegionName"]
+        for r in regions
+        if r.get("OptInStatus", "opt-in-not-required") != "not-opted-in"
     )

@@ -1,0 +1,360 @@
+"""One scan = collect -> evaluate -> reconcile, for each connection of a tenant.
+
+Each connection is written in one transaction after its collection and evaluation: a
+scan stopped half way leaves the connections already done complete and the others
+untouched; running it again creates no duplicates (findings have stable ids).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlmodel import Session, col, func, select
+
+from posture.catalog import Catalog, Policy
+from posture.catalog.spec import ResourceSpec
+from posture.connectors.inventory import GLOBAL, Inventory
+from posture.connectors.registry import collector
+from posture.engine import evaluate
+from posture.errors import ConfigurationError, CredentialError, PostureError
+from posture.lifecycle import ReconcileStats, reconcile
+from posture.models import Result, Status
+from posture.store import (
+    Connection,
+    Finding,
+    ResourceRecord,
+    Scan,
+    ScanResource,
+    ScanTarget,
+    Store,
+    Tenant,
+)
+from posture.store.types import utcnow
+
+ProgressFactory = Callable[[str, int], Callable[[str, str, int], None]]
+
+
+@dataclass
+class TargetOutcome:
+    connection: str
+    status: str  # succeeded | partial | failed
+    message: str = ""
+    resources: int = 0
+    api_calls: int = 0
+    policies: int = 0
+    results: Counter[str] = field(default_factory=Counter)
+    lifecycle: ReconcileStats = field(default_factory=ReconcileStats)
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ScanOutcome:
+    scan_id: str
+    tenant: str
+    status: str
+    targets: list[TargetOutcome]
+    open_by_severity: dict[str, int]
+    seconds: float
+
+
+def get_tenant(session: Session, slug: str) -> Tenant:
+    tenant = session.exec(select(Tenant).where(Tenant.slug == slug)).first()
+    if tenant is None:
+        known = [t.slug for t in session.exec(select(Tenant))]
+        raise ConfigurationError(
+            f"unknown tenant '{slug}'; known tenants: {', '.join(sorted(known)) or 'none'}",
+            hint="add one with: posture tenant add SLUG --name NAME",
+        )
+    return tenant
+
+
+def _start(
+    store: Store, tenant_slug: str, names: Sequence[str] | None
+) -> tuple[Tenant, list[Connection], Scan]:
+    with store.session() as session:
+        tenant = get_tenant(session, tenant_slug)
+        query = (
+            select(Connection)
+            .where(Connection.tenant_id == tenant.id)
+            .order_by(col(Connection.name))
+        )
+        connections = list(session.exec(query))
+        if names:
+            unknown = sorted(set(names) - {c.name for c in connections})
+            if unknown:
+                raise ConfigurationError(
+                    f"tenant '{tenant_slug}' has no connection named '{unknown[0]}'"
+                )
+            connections = [c for c in connections if c.name in names]
+        if not connections:
+            raise ConfigurationError(
+                f"tenant '{tenant_slug}' has no connections to scan",
+                hint="add one with: posture connection add aws --tenant SLUG --name NAME",
+            )
+        for stale in session.exec(
+            select(Scan).where(Scan.tenant_id == tenant.id, Scan.status == "running")
+        ):
+            stale.status = "interrupted"
+            stale.message = "the scan process stopped before finishing"
+            session.add(stale)
+        scan = Scan(tenant_id=tenant.id)
+        session.add(scan)
+    return tenant, connections, scan
+
+
+def run_scan(
+    store: Store,
+    catalog: Catalog,
+    tenant_slug: str,
+    *,
+    connections: Sequence[str] | None = None,
+    policy_ids: Sequence[str] | None = None,
+    now: datetime | None = None,
+    progress: ProgressFactory | None = None,
+) -> ScanOutcome:
+    """Scan every (or the named) connection of a tenant and record the outcome."""
+    started = time.monotonic()
+    tenant, targets, scan = _start(store, tenant_slug, connections)
+    outcomes = []
+    for connection in targets:
+        policies = catalog.select(provider=connection.provider, ids=policy_ids)
+        specs = [catalog.specs[t] for t in _needed_types(catalog, policies)]
+        callback = progress(connection.name, _scope_count(specs, connection)) if progress else None
+        outcomes.append(
+            _scan_connection(store, tenant, connection, scan.id, policies, specs, now, callback)
+        )
+    return _finish(store, tenant, scan.id, outcomes, time.monotonic() - started)
+
+
+def _needed_types(catalog: Catalog, policies: Sequence[Policy]) -> list[str]:
+    """Resource types the policies read, plus the sources of aggregate types."""
+    needed = {p.resource for p in policies}
+    for rtype in list(needed):
+        spec = catalog.specs[rtype]
+        if spec.aggregate:
+            needed.add(spec.aggregate.of)
+    return sorted(needed)
+
+
+def _scope_count(specs: Sequence[ResourceSpec], connection: Connection) -> int:
+    """Number of (type, region) scopes, for the progress display (0 when regions are unknown)."""
+    regions = len(connection.settings.get("regions") or [])
+    if not regions:
+        return 0
+    return sum(regions if s.scope == "regional" else 1 for s in specs if not s.aggregate)
+
+
+def _scan_connection(
+    store: Store,
+    tenant: Tenant,
+    connection: Connection,
+    scan_id: str,
+    policies: list[Policy],
+    specs: list[ResourceSpec],
+    now: datetime | None,
+    progress: Callable[[str, str, int], None] | None,
+) -> TargetOutcome:
+    started = time.monotonic()
+    try:
+        inventory = collector(connection.provider)(
+            connection.name, connection.settings, specs, progress=progress
+        )
+    except (CredentialError, ConfigurationError) as exc:
+        outcome = TargetOutcome(connection.name, "failed", str(exc))
+        _record_failure(store, connection, scan_id, outcome, time.monotonic() - started)
+        return outcome
+    moment = now or utcnow()
+    results = evaluate(
+        policies, inventory.resources, now=moment, failed_scopes=inventory.failed_scopes()
+    )
+    return _write(
+        store, tenant, connection, scan_id, policies, specs, inventory, results, moment, started
+    )
+
+
+def _record_failure(
+    store: Store, connection: Connection, scan_id: str, outcome: TargetOutcome, seconds: float
+) -> None:
+    with store.session() as session:
+        conn = session.get(Connection, connection.id)
+        assert conn is not None
+        conn.health = "failed"
+        conn.health_message = outcome.message
+        conn.checked_at = utcnow()
+        session.add(conn)
+        session.add(
+            ScanTarget(
+                scan_id=scan_id,
+                connection_id=connection.id,
+                status="failed",
+                message=outcome.message,
+                seconds=seconds,
+            )
+        )
+
+
+def _write(
+    store: Store,
+    tenant: Tenant,
+    connection: Connection,
+    scan_id: str,
+    policies: list[Policy],
+    specs: list[ResourceSpec],
+    inventory: Inventory,
+    results: list[Result],
+    now: datetime,
+    started: float,
+) -> TargetOutcome:
+    status = "partial" if inventory.failures else "succeeded"
+    outcome = TargetOutcome(
+        connection.name,
+        status,
+        resources=len(inventory.resources),
+        api_calls=inventory.api_calls,
+        policies=len(policies),
+        results=Counter(r.status.value for r in results),
+        failures=[f"{f.resource_type} [{f.region}]: {f.message}" for f in inventory.failures],
+    )
+    outcome.message = (
+        f"{len(inventory.failures)} resource type(s) could not be collected"
+        if inventory.failures
+        else ""
+    )
+    failed = inventory.failed_scopes()
+    scope_of = {s.type: s.scope for s in specs}
+
+    def evaluated(rtype: str, region: str) -> bool:
+        """Was this resource's scope collected successfully in this scan?"""
+        scope = scope_of.get(rtype)
+        if scope is None:
+            return False
+        if scope == "global":
+            return (rtype, GLOBAL) not in failed
+        return region in inventory.regions and (rtype, region) not in failed
+
+    with store.session() as session:
+        _store_inventory(session, scan_id, connection.id, inventory)
+        outcome.lifecycle = reconcile(
+            session,
+            tenant_id=tenant.id,
+            connection_id=connection.id,
+            scan_id=scan_id,
+            now=now,
+            results=results,
+            policies={p.id: p for p in policies},
+            resources={r.uid: r for r in inventory.resources},
+            evaluated=evaluated,
+        )
+        conn = session.get(Connection, connection.id)
+        assert conn is not None
+        conn.health = "partial" if inventory.failures else "ok"
+        conn.health_message = outcome.message
+        conn.account = inventory.account
+        conn.checked_at = now
+        session.add(conn)
+        session.add(
+            ScanTarget(
+                scan_id=scan_id,
+                connection_id=connection.id,
+                status=status,
+                message=outcome.message,
+                resources=len(inventory.resources),
+                api_calls=inventory.api_calls,
+                errors=sum(s.errors for s in inventory.stats.values()),
+                throttles=sum(s.throttles for s in inventory.stats.values()),
+                seconds=time.monotonic() - started,
+                stats=inventory.stats_json(),
+            )
+        )
+    return outcome
+
+
+def _store_inventory(
+    session: Session, scan_id: str, connection_id: str, inventory: Inventory
+) -> None:
+    rows = {}
+    for resource in inventory.resources:
+        rows[resource.content_hash()] = resource
+    hashes = list(rows)
+    known: set[str] = set()
+    for i in range(0, len(hashes), 500):
+        chunk = hashes[i : i + 500]
+        known.update(
+            session.exec(select(ResourceRecord.hash).where(col(ResourceRecord.hash).in_(chunk)))
+        )
+    fresh = [
+        {
+            "hash": h,
+            "type": r.type,
+            "uid": r.uid,
+            "region": r.region,
+            "name": r.name,
+            "account": r.account,
+            "tags": r.tags,
+            "data": r.data,
+        }
+        for h, r in rows.items()
+        if h not in known
+    ]
+    if fresh:
+        session.execute(insert(ResourceRecord), fresh)
+    existing = set(
+        session.exec(
+            select(ScanResource.resource_hash).where(
+                ScanResource.scan_id == scan_id, ScanResource.connection_id == connection_id
+            )
+        )
+    )
+    links = [
+        {"scan_id": scan_id, "connection_id": connection_id, "resource_hash": h}
+        for h in hashes
+        if h not in existing
+    ]
+    if links:
+        session.execute(insert(ScanResource), links)
+
+
+def open_by_severity(session: Session, tenant_id: str) -> dict[str, int]:
+    rows = session.exec(
+        select(Finding.severity, func.count())
+        .where(Finding.tenant_id == tenant_id, Finding.state == "open")
+        .group_by(Finding.severity)
+    )
+    return {severity: int(count) for severity, count in rows}
+
+
+def _finish(
+    store: Store, tenant: Tenant, scan_id: str, outcomes: list[TargetOutcome], seconds: float
+) -> ScanOutcome:
+    statuses = {o.status for o in outcomes}
+    if statuses == {"succeeded"}:
+        status = "succeeded"
+    elif statuses == {"failed"}:
+        status = "failed"
+    else:
+        status = "partial"
+    with store.session() as session:
+        scan = session.get(Scan, scan_id)
+        if scan is None:
+            raise PostureError(f"scan {scan_id} disappeared from the store")
+        summary = open_by_severity(session, tenant.id)
+        scan.status = status
+        scan.finished_at = utcnow()
+        scan.resources = sum(o.resources for o in outcomes)
+        scan.api_calls = sum(o.api_calls for o in outcomes)
+        scan.policies = max((o.policies for o in outcomes), default=0)
+        scan.summary = {
+            "open_by_severity": summary,
+            "results": dict(sum((o.results for o in outcomes), Counter())),
+        }
+        scan.message = "; ".join(f"{o.connection}: {o.message}" for o in outcomes if o.message)
+        session.add(scan)
+    return ScanOutcome(scan_id, tenant.slug, status, outcomes, summary, seconds)
+
+
+__all__ = ["ScanOutcome", "Status", "TargetOutcome", "get_tenant", "open_by_severity", "run_scan"]

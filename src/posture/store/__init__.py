@@ -1,0 +1,26 @@
+"""Persistence: tenants, connections, scans, resources and findings."""
+
+from posture.store.db import Store, default_url, make_engine, migrate
+from posture.store.tables import (
+    Connection,
+    Finding,
+    ResourceRecord,
+    Scan,
+    ScanResource,
+    ScanTarget,
+    Tenant,
+)
+
+__all__ = [
+    "Connection",
+    "Finding",
+    "ResourceRecord",
+    "Scan",
+    "ScanResource",
+    "ScanTarget",
+    "Store",
+    "Tenant",
+    "default_url",
+    "make_engine",
+    "migrate",
+]

@@ -1,0 +1,143 @@
+"""Database tables (SQLModel). Migrations under ``migrations/`` must follow any change here."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from posture.store.types import UTCDateTime, utcnow
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _json(default: Any = None) -> Any:
+    factory = (lambda: {}) if default is None else default
+    return Field(default_factory=factory, sa_column=Column(JSON, nullable=False))
+
+
+def _time(nullable: bool = False, index: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_type=UTCDateTime, nullable=True, index=index)
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=index)
+
+
+class Tenant(SQLModel, table=True):
+    """A customer organisation and the service menu it bought (``options``)."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    slug: str = Field(unique=True, index=True, max_length=64)
+    name: str = Field(max_length=200)
+    locale: str = Field(default="ja", max_length=8)
+    timezone: str = Field(default="Asia/Tokyo", max_length=64)
+    contacts: list[str] = _json(list)
+    options: dict[str, Any] = _json()
+    created_at: datetime = _time()
+
+
+class Connection(SQLModel, table=True):
+    """One connected environment of a tenant; ``settings`` hold references, never secrets."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_connection_tenant_name"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True)
+    name: str = Field(max_length=100)
+    provider: str = Field(max_length=32)
+    settings: dict[str, Any] = _json()
+    account: str = Field(default="", max_length=128)
+    health: str = Field(default="never", max_length=16)  # never | ok | partial | failed
+    health_message: str = Field(default="")
+    checked_at: datetime | None = _time(nullable=True)
+    created_at: datetime = _time()
+
+
+class Scan(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True)
+    status: str = Field(
+        default="running", max_length=16
+    )  # running|succeeded|partial|failed|interrupted
+    started_at: datetime = _time(index=True)
+    finished_at: datetime | None = _time(nullable=True)
+    policies: int = 0
+    resources: int = 0
+    api_calls: int = 0
+    # open findings by severity after the scan, for trends
+    summary: dict[str, Any] = _json()
+    message: str = ""
+
+
+class ScanTarget(SQLModel, table=True):
+    """One connection in one scan: its outcome and collection statistics."""
+
+    __table_args__ = (UniqueConstraint("scan_id", "connection_id", name="uq_scan_target"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    scan_id: str = Field(foreign_key="scan.id", index=True)
+    connection_id: str = Field(foreign_key="connection.id", index=True)
+    status: str = Field(max_length=16)  # succeeded | partial | failed
+    message: str = ""
+    resources: int = 0
+    api_calls: int = 0
+    errors: int = 0
+    throttles: int = 0
+    seconds: float = 0.0
+    stats: dict[str, Any] = _json()
+    finished_at: datetime = _time()
+
+
+class ResourceRecord(SQLModel, table=True):
+    """A resource's content, stored once per distinct content (hash) across scans."""
+
+    __tablename__ = "resource"
+
+    hash: str = Field(primary_key=True, max_length=64)
+    type: str = Field(max_length=128, index=True)
+    uid: str = Field(max_length=2048)
+    region: str = Field(max_length=64)
+    name: str = Field(max_length=1024)
+    account: str = Field(default="", max_length=128)
+    tags: dict[str, str] = _json()
+    data: dict[str, Any] = _json()
+
+
+class ScanResource(SQLModel, table=True):
+    """Which resource contents made up a scan's inventory (kept for offline re-evaluation)."""
+
+    __tablename__ = "scan_resource"
+
+    scan_id: str = Field(foreign_key="scan.id", primary_key=True)
+    connection_id: str = Field(foreign_key="connection.id", primary_key=True)
+    resource_hash: str = Field(foreign_key="resource.hash", primary_key=True, max_length=64)
+
+
+class Finding(SQLModel, table=True):
+    """A policy failing on a resource, across scans. ``id`` = hash(tenant, policy, uid)."""
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "policy_id", "resource_uid", name="uq_finding_identity"),
+        Index("ix_finding_tenant_state", "tenant_id", "state"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    tenant_id: str = Field(foreign_key="tenant.id")
+    connection_id: str = Field(foreign_key="connection.id", index=True)
+    policy_id: str = Field(max_length=200, index=True)
+    resource_type: str = Field(max_length=128)
+    resource_uid: str = Field(max_length=2048)
+    resource_name: str = Field(default="", max_length=1024)
+    region: str = Field(default="", max_length=64)
+    severity: str = Field(max_length=16)
+    state: str = Field(default="open", max_length=16)  # open | resolved
+    evidence: list[dict[str, Any]] = _json(list)
+    first_seen: datetime = _time()
+    last_seen: datetime = _time()
+    resolved_at: datetime | None = _time(nullable=True)
+    reopened: int = 0
+    last_scan_id: str = Field(default="", max_length=32)
