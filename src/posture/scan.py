@@ -46,7 +46,8 @@ class TargetOutcome:
     message: str = ""
     resources: int = 0
     api_calls: int = 0
-    policies: int = 0
+    policies: list[str] = field(default_factory=list)
+    errored: list[str] = field(default_factory=list)  # policies whose data could not be collected
     results: Counter[str] = field(default_factory=Counter)
     lifecycle: ReconcileStats = field(default_factory=ReconcileStats)
     failures: list[str] = field(default_factory=list)
@@ -165,7 +166,7 @@ def _scan_connection(
             connection.name, connection.settings, specs, progress=progress
         )
     except (CredentialError, ConfigurationError) as exc:
-        outcome = TargetOutcome(connection.name, "failed", str(exc))
+        outcome = TargetOutcome(connection.name, "failed", exc.message)
         _record_failure(store, connection, scan_id, outcome, time.monotonic() - started)
         return outcome
     moment = now or utcnow()
@@ -216,7 +217,8 @@ def _write(
         status,
         resources=len(inventory.resources),
         api_calls=inventory.api_calls,
-        policies=len(policies),
+        policies=[p.id for p in policies],
+        errored=sorted({r.policy_id for r in results if r.status is Status.ERROR}),
         results=Counter(r.status.value for r in results),
         failures=[f"{f.resource_type} [{f.region}]: {f.message}" for f in inventory.failures],
     )
@@ -347,9 +349,12 @@ def _finish(
         scan.finished_at = utcnow()
         scan.resources = sum(o.resources for o in outcomes)
         scan.api_calls = sum(o.api_calls for o in outcomes)
-        scan.policies = max((o.policies for o in outcomes), default=0)
+        ran = sorted({p for o in outcomes for p in o.policies})
+        scan.policies = len(ran)
         scan.summary = {
             "open_by_severity": summary,
+            "policies": ran,
+            "errored": sorted({p for o in outcomes for p in o.errored}),
             "results": dict(sum((o.results for o in outcomes), Counter())),
         }
         scan.message = "; ".join(f"{o.connection}: {o.message}" for o in outcomes if o.message)

@@ -1,0 +1,49 @@
+"""Root command and global options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from posture.cli import connections, demo, findings, policies, report, scan, tenants
+from posture.cli.runtime import State
+
+app = typer.Typer(
+    name="posture",
+    help="Security posture scanning for managed security providers: collect, evaluate, report.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        envvar="POSTURE_DATABASE_URL",
+        help="Store URL (default: SQLite under ~/.posture).",
+    ),
+    policies_dir: list[Path] = typer.Option(
+        [],
+        "--policies-dir",
+        help="Extra policy folder (repeatable); extends the built-in policies.",
+    ),
+    scanners_dir: list[Path] = typer.Option(
+        [], "--scanners-dir", help="Extra collection-spec folder (repeatable)."
+    ),
+) -> None:
+    ctx.obj = State(db_url=db, policy_dirs=list(policies_dir), scanner_dirs=list(scanners_dir))
+
+
+app.add_typer(tenants.app, name="tenant")
+app.add_typer(connections.app, name="connection")
+app.add_typer(policies.app, name="policies")
+app.command("scan")(scan.scan)
+app.command("findings")(findings.findings)
+app.command("report")(report.report)
+app.command("demo")(demo.demo)

@@ -1,0 +1,106 @@
+"""posture policies list|validate|test"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from posture.catalog import load_catalog
+from posture.cli.runtime import console, err_console, state
+from posture.engine import run_policy_tests
+
+app = typer.Typer(help="Inspect, validate and test policies.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    provider: str | None = typer.Option(None, "--provider"),
+    framework: str | None = typer.Option(
+        None, "--framework", help="Only policies mapped to this framework."
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List policies with severity and framework controls."""
+    catalog = state(ctx).catalog()
+    chosen = [
+        p for p in catalog.select(provider=provider) if not framework or framework in p.frameworks
+    ]
+    if as_json:
+        rows = [
+            {
+                "id": p.id,
+                "resource": p.resource,
+                "severity": p.severity.value,
+                "title": {"en": p.title.en, "ja": p.title.ja},
+                "frameworks": p.frameworks,
+            }
+            for p in chosen
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("id", "severity", "resource", "controls", "title")
+    for p in chosen:
+        controls = ", ".join(f"{fw} {' '.join(c)}" for fw, c in p.frameworks.items())
+        table.add_row(p.id, p.severity.value, p.resource, escape(controls), escape(p.title.en))
+    console.print(table)
+    console.print(f"{len(chosen)} policies")
+
+
+def _catalog_for(ctx: typer.Context, folders: list[Path]):  # type: ignore[no-untyped-def]
+    st = state(ctx)
+    if not folders:
+        return st.catalog()
+    return load_catalog(st.scanner_dirs, [*st.policy_dirs, *folders])
+
+
+@app.command("validate")
+def validate(
+    ctx: typer.Context,
+    folders: list[Path] = typer.Argument(
+        None, help="Extra policy folders to check with the built-in ones."
+    ),
+) -> None:
+    """Load and validate scanner specs, frameworks and policies; exit 2 on the first error."""
+    from posture.connectors.aws.validate import check_specs
+
+    catalog = _catalog_for(ctx, folders or [])
+    problems = check_specs(catalog.specs.values())
+    for problem in problems:
+        err_console.print(escape(problem))
+    if problems:
+        raise typer.Exit(2)
+    console.print(
+        f"ok: {len(catalog.specs)} resource types, {len(catalog.policies)} policies, "
+        f"{len(catalog.frameworks)} frameworks"
+    )
+
+
+@app.command("test")
+def test(
+    ctx: typer.Context,
+    folders: list[Path] = typer.Argument(
+        None, help="Extra policy folders to test with the built-in ones."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Run every policy's own pass/fail cases (exit 1 if any fails)."""
+    catalog = _catalog_for(ctx, folders or [])
+    total = failed = 0
+    for policy in sorted(catalog.policies.values(), key=lambda p: p.id):
+        for outcome in run_policy_tests(policy):
+            total += 1
+            if not outcome.ok:
+                failed += 1
+                err_console.print(
+                    f"FAIL {policy.id} [{escape(outcome.case)}]: expected {outcome.expected}, got {outcome.actual} ({escape(policy.source)})"
+                )
+            elif verbose:
+                console.print(f"ok   {policy.id} [{escape(outcome.case)}]")
+    console.print(f"{total - failed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,134 @@
+"""posture scan"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlmodel import col, select
+
+from posture.cli.runtime import console, err_console, state
+from posture.errors import UsageError
+from posture.models import Severity
+from posture.scan import ScanOutcome, run_scan
+from posture.store import Tenant
+
+
+def _tenants(ctx: typer.Context, tenant: str | None) -> list[str]:
+    if tenant:
+        return [tenant]
+    with state(ctx).store().session() as session:
+        return [t.slug for t in session.exec(select(Tenant).order_by(col(Tenant.slug)))]
+
+
+def scan(
+    ctx: typer.Context,
+    tenant: str | None = typer.Option(
+        None, "--tenant", help="Tenant to scan (default: every tenant)."
+    ),
+    connection: list[str] = typer.Option(
+        [], "--connection", help="Only these connections (repeatable)."
+    ),
+    policy: list[str] = typer.Option(
+        [], "--policy", help="Only policies with this id or id prefix (repeatable)."
+    ),
+    fail_on: str | None = typer.Option(
+        None,
+        "--fail-on",
+        help="Exit 1 when open findings of this severity or higher exist (e.g. high).",
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+) -> None:
+    """Collect, evaluate and record findings; exit 1 on --fail-on or when a connection failed."""
+    threshold = None
+    if fail_on:
+        try:
+            threshold = Severity(fail_on.lower())
+        except ValueError as exc:
+            raise UsageError(
+                f"--fail-on takes one of {', '.join(s.value for s in Severity)}"
+            ) from exc
+    st = state(ctx)
+    store, catalog = st.store(), st.catalog()
+    exit_code = 0
+    for slug in _tenants(ctx, tenant):
+        job = partial(
+            run_scan,
+            store,
+            catalog,
+            slug,
+            connections=connection or None,
+            policy_ids=policy or None,
+        )
+        outcome = _run_with_progress(job, quiet)
+        print_outcome(outcome)
+        if outcome.status == "failed":
+            exit_code = 1
+        if threshold and any(
+            Severity(sev).rank >= threshold.rank and n
+            for sev, n in outcome.open_by_severity.items()
+        ):
+            exit_code = 1
+    if exit_code:
+        raise typer.Exit(exit_code)
+
+
+def _run_with_progress(job: Callable[..., ScanOutcome], quiet: bool) -> ScanOutcome:
+    if quiet or not console.is_terminal:
+        return job(progress=None)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+
+        def factory(connection: str, total: int) -> Callable[[str, str, int], None]:
+            task = bar.add_task(escape(f"collect {connection}"), total=total or None)
+
+            def advance(resource_type: str, region: str, count: int) -> None:
+                bar.update(
+                    task, advance=1, description=escape(f"{connection}: {resource_type} [{region}]")
+                )
+
+            return advance
+
+        return job(progress=factory)
+
+
+def print_outcome(outcome: ScanOutcome) -> None:
+    table = Table(
+        "connection", "status", "resources", "API calls", "fail", "pass", "error", "new", "resolved"
+    )
+    for t in outcome.targets:
+        table.add_row(
+            escape(t.connection),
+            t.status,
+            str(t.resources),
+            str(t.api_calls),
+            str(t.results.get("fail", 0)),
+            str(t.results.get("pass", 0)),
+            str(t.results.get("error", 0)),
+            str(t.lifecycle.new + t.lifecycle.reopened),
+            str(t.lifecycle.resolved),
+        )
+    console.print(
+        f"scan {outcome.scan_id} of tenant [bold]{escape(outcome.tenant)}[/]: {outcome.status} in {outcome.seconds:.1f}s"
+    )
+    console.print(table)
+    for t in outcome.targets:
+        if t.status == "failed":
+            err_console.print(
+                f"[red]connection {escape(t.connection)} failed:[/] {escape(t.message)}"
+            )
+        for failure in t.failures:
+            err_console.print(f"[yellow]collection error[/] {escape(failure)}")
+    sev = ", ".join(
+        f"{s.value} {outcome.open_by_severity.get(s.value, 0)}" for s in Severity.ordered()
+    )
+    console.print(f"open findings: {sev}")
