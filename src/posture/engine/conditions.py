@@ -86,24 +86,18 @@ class ConditionError(ValueError):
 # --------------------------------------------------------------------------- paths
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_PATH = re.compile(r"^[^.\[\]]+(?:\.[^.\[\]]+|\[\d+\])*$")
 
 
 def parse_path(path: str) -> tuple[str | int, ...]:
     """``a.b[2].c`` -> ``("a", "b", 2, "c")``; ``@`` -> ``()``."""
     if path in ("@", ""):
         return ()
-    parts: list[str | int] = []
-    pos = 0
-    for match in _TOKEN.finditer(path):
-        if match.start() != pos and path[pos] != ".":
-            raise ValueError(f"invalid path '{path}'")
-        pos = match.end()
-        if pos < len(path) and path[pos] == ".":
-            pos += 1
-        parts.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
-    if pos != len(path) or not parts:
+    if not _PATH.match(path):
         raise ValueError(f"invalid path '{path}'")
-    return tuple(parts)
+    return tuple(
+        m.group(1) if m.group(1) is not None else int(m.group(2)) for m in _TOKEN.finditer(path)
+    )
 
 
 def resolve(doc: Any, parts: Sequence[str | int]) -> Any:

@@ -142,13 +142,13 @@ class CallRunner:
         prepare = PREPARE.get(operation)
         if prepare:
             prepare(self, client, rtype)
-        if paginate and client.can_paginate(operation):
-            merged: dict[str, Any] = {}
-            for page in client.get_paginator(operation).paginate(**args):
-                self._account(rtype, page)
-                _merge_page(merged, page)
-            return jsonable(merged)
         try:
+            if paginate and client.can_paginate(operation):
+                merged: dict[str, Any] = {}
+                for page in client.get_paginator(operation).paginate(**args):
+                    self._account(rtype, page)
+                    _merge_page(merged, page)
+                return jsonable(merged)
             response = getattr(client, operation)(**args)
         except botocore.exceptions.ClientError as exc:
             self._account(rtype, exc.response, error=True)
@@ -188,7 +188,9 @@ class CallRunner:
                 permission=permission,
                 throttled=throttled,
             )
-        return CollectionError(f"{permission} in {region} failed: {exc}", code=type(exc).__name__)
+        return CollectionError(
+            f"{permission} in {region} failed: {exc}", code=type(exc).__name__, permission=permission
+        )
 
 
 def _merge_page(merged: dict[str, Any], page: dict[str, Any]) -> None:

@@ -1,0 +1,229 @@
+"""``ReportData`` -> ``ReportView``: everything a template prints, already decided.
+
+Both the analyst HTML and the customer PDF read the same view, so the two deliverables
+never disagree on a count, a label or an order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from posture.report.findings_view import (
+    ControlNames,
+    FindingGroup,
+    FindingView,
+    finding_view,
+    group_by_severity,
+    report_findings,
+    severity_keys,
+)
+from posture.report.formatting import (
+    long_date,
+    percent,
+    period_end_inclusive,
+    period_text,
+    timestamp,
+)
+from posture.report.i18n import Messages, load_messages
+from posture.report.model import (
+    CollectionIssue,
+    ConnectionHealth,
+    FrameworkScore,
+    ReportData,
+    ReportFinding,
+)
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class SeverityCount:
+    key: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    service: str
+    counts: tuple[int, ...]  # in the order of ``ReportView.severities``
+    total: int
+
+
+@dataclass(frozen=True)
+class ControlView:
+    control_id: str
+    title: str
+    status: str
+    status_label: str
+    failed_findings: int
+
+
+@dataclass(frozen=True)
+class FrameworkView:
+    name: str
+    score: int  # 0..100, rounded: also the width of the score bar
+    score_text: str
+    summary: str
+    evaluated: bool
+    attention: tuple[ControlView, ...]  # failing or not evaluated
+    controls: tuple[ControlView, ...]
+
+
+@dataclass(frozen=True)
+class ConnectionView:
+    name: str
+    provider: str
+    account: str
+    status: str
+    status_label: str
+    message: str
+    last_scan: str
+
+
+@dataclass(frozen=True)
+class ReportView:
+    lang: str
+    tenant: str
+    period: str
+    intro: str
+    generated_at: str
+    scan_id: str
+    severities: tuple[SeverityCount, ...]  # open findings, every severity, most serious first
+    open_count: int
+    new_count: int
+    resolved_count: int
+    resources_scanned: int
+    policies_evaluated: int
+    services: tuple[ServiceRow, ...]
+    findings: tuple[FindingView, ...]  # open, then resolved in the period
+    open_groups: tuple[FindingGroup, ...]
+    resolved: tuple[FindingView, ...]
+    frameworks: tuple[FrameworkView, ...]
+    connections: tuple[ConnectionView, ...]
+    issues: tuple[CollectionIssue, ...]
+    service_choices: tuple[Choice, ...]
+    state_choices: tuple[Choice, ...]
+
+
+def build_view(data: ReportData, lang: str) -> ReportView:
+    """Resolve every label and count once, in Python, for one language."""
+    messages = load_messages(lang)
+    merged = report_findings(data)
+    names = ControlNames(data.frameworks, lang)
+    views = tuple(finding_view(f, i, messages, names) for i, f in enumerate(merged, start=1))
+    open_findings = [f for f in merged if f.state == "open"]
+    keys = severity_keys(merged)
+    severities = _severity_counts(open_findings, keys, messages)
+    new_count = sum(1 for f in merged if f.is_new)
+    resolved_count = sum(1 for f in merged if f.state == "resolved")
+    return ReportView(
+        lang=lang,
+        tenant=data.tenant_name,
+        period=period_text(data.period_start, data.period_end, messages),
+        intro=_intro(data, (len(open_findings), new_count, resolved_count), messages),
+        generated_at=timestamp(data.generated_at, messages),
+        scan_id=data.scan_id or messages("report.none"),
+        severities=severities,
+        open_count=len(open_findings),
+        new_count=new_count,
+        resolved_count=resolved_count,
+        resources_scanned=data.resources_scanned,
+        policies_evaluated=data.policies_evaluated,
+        services=_service_rows(open_findings, keys),
+        findings=views,
+        open_groups=group_by_severity(views, keys, messages),
+        resolved=tuple(v for v in views if v.state == "resolved"),
+        frameworks=tuple(_framework_view(fw, messages) for fw in data.frameworks),
+        connections=tuple(_connection_view(c, messages) for c in data.connections),
+        issues=tuple(data.collection_issues),
+        service_choices=tuple(Choice(s, s) for s in sorted({f.service for f in merged})),
+        state_choices=_state_choices(merged, messages),
+    )
+
+
+def _intro(data: ReportData, counts: tuple[int, int, int], messages: Messages) -> str:
+    """The one-paragraph summary; ``counts`` is (open, new, resolved)."""
+    open_count, new_count, resolved_count = counts
+    return messages(
+        "summary.intro",
+        tenant=data.tenant_name,
+        start=long_date(data.period_start, messages),
+        end=long_date(period_end_inclusive(data.period_start, data.period_end), messages),
+        open=open_count,
+        new=new_count,
+        resolved=resolved_count,
+    )
+
+
+def _severity_counts(
+    open_findings: Sequence[ReportFinding], keys: Sequence[str], messages: Messages
+) -> tuple[SeverityCount, ...]:
+    counts = Counter(f.severity for f in open_findings)
+    return tuple(SeverityCount(k, messages.get(f"severity.{k}", k), counts[k]) for k in keys)
+
+
+def _service_rows(
+    open_findings: Sequence[ReportFinding], keys: Sequence[str]
+) -> tuple[ServiceRow, ...]:
+    """One row per service with open findings, the busiest first."""
+    per_service: dict[str, Counter[str]] = {}
+    for finding in open_findings:
+        per_service.setdefault(finding.service, Counter())[finding.severity] += 1
+    rows = [
+        ServiceRow(service, tuple(c[k] for k in keys), sum(c.values()))
+        for service, c in per_service.items()
+    ]
+    return tuple(sorted(rows, key=lambda r: (-r.total, r.service)))
+
+
+def _framework_view(framework: FrameworkScore, messages: Messages) -> FrameworkView:
+    controls = tuple(
+        ControlView(
+            c.control_id,
+            c.title,
+            c.status,
+            messages.get(f"control_status.{c.status}", c.status),
+            c.failed_findings,
+        )
+        for c in framework.controls
+    )
+    summary = messages(
+        "compliance.summary",
+        passed=framework.controls_passed,
+        evaluated=framework.controls_evaluated,
+        total=framework.controls_total,
+    )
+    return FrameworkView(
+        name=framework.name.get(messages.lang),
+        score=round(framework.score),
+        score_text=percent(framework.score, messages),
+        summary=summary,
+        evaluated=framework.controls_evaluated > 0,
+        attention=tuple(c for c in controls if c.status != "pass"),
+        controls=controls,
+    )
+
+
+def _connection_view(connection: ConnectionHealth, messages: Messages) -> ConnectionView:
+    last = connection.last_scan_at
+    return ConnectionView(
+        name=connection.name,
+        provider=connection.provider,
+        account=connection.account,
+        status=connection.status,
+        status_label=messages.get(f"connection_status.{connection.status}", connection.status),
+        message=connection.message,
+        last_scan=timestamp(last, messages) if last else messages("connections.never"),
+    )
+
+
+def _state_choices(merged: Sequence[ReportFinding], messages: Messages) -> tuple[Choice, ...]:
+    states = sorted({f.state for f in merged}, key=lambda s: (s != "open", s))
+    return tuple(Choice(s, messages.get(f"state.{s}", s)) for s in states)

@@ -1,0 +1,137 @@
+"""The generic AWS collector against moto, in-process and over HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from posture.catalog import Catalog
+from posture.connectors.aws import AwsCollector, AwsSettings, open_target
+from posture.connectors.inventory import GLOBAL
+from posture.errors import CredentialError
+
+from .helpers import count_calls, inject_error
+
+REGIONS = ["us-east-1", "ap-northeast-1"]
+
+
+def plant(endpoint: str | None = None) -> None:
+    kw = {"endpoint_url": endpoint} if endpoint else {}
+    s3 = boto3.client("s3", region_name="us-east-1", **kw)
+    s3.create_bucket(Bucket="acme-open-bucket")
+    s3.create_bucket(Bucket="acme-locked-bucket")
+    s3.put_public_access_block(
+        Bucket="acme-locked-bucket",
+        PublicAccessBlockConfiguration={k: True for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")},
+    )
+    s3.put_bucket_policy(
+        Bucket="acme-locked-bucket",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": "arn:aws:s3:::acme-locked-bucket/*",
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            }
+        ),
+    )
+    iam = boto3.client("iam", region_name="us-east-1", **kw)
+    iam.create_user(UserName="taro")
+    iam.create_login_profile(UserName="taro", Password="Passw0rd!Passw0rd")
+    ec2 = boto3.client("ec2", region_name="ap-northeast-1", **kw)
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    sg = ec2.create_security_group(GroupName="<script>alert(1)</script>", Description="x", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    )
+
+
+def collect(catalog: Catalog, endpoint: str | None, *, types: list[str] | None = None, fault: tuple[str, str, str] | None = None):  # type: ignore[no-untyped-def]
+    target = open_target("test", AwsSettings(endpoint_url=endpoint, regions=REGIONS))
+    calls = count_calls(target)
+    if fault:
+        inject_error(target, *fault)
+    specs = [s for t, s in catalog.specs.items() if types is None or t in types]
+    inventory = AwsCollector(target, specs).collect()
+    return inventory, calls
+
+
+def by_uid(inventory):  # type: ignore[no-untyped-def]
+    return {r.uid: r for r in inventory.resources}
+
+
+@mock_aws
+def test_in_process_collection_shapes(catalog: Catalog) -> None:
+    plant()
+    inventory, calls = collect(catalog, None)
+    assert inventory.failures == [], inventory.failures
+    resources = by_uid(inventory)
+    locked = resources["arn:aws:s3:::acme-locked-bucket"]
+    assert locked.region == "us-east-1"
+    assert locked.data["public_access_block"]["BlockPublicAcls"] is True
+    statement = locked.data["policy"]["Statement"][0]
+    assert statement["Principal"] == {"AWS": ["*"]} and statement["Action"] == ["s3:*"]
+    assert resources["arn:aws:s3:::acme-open-bucket"].data["public_access_block"] is None
+    account = next(r for r in inventory.resources if r.type == "aws.iam.account")
+    assert account.data["password_policy"] is None  # NoSuchEntity is "not configured", not an error
+    row = next(r for r in inventory.resources if r.type == "aws.iam.credential_report" and r.name == "taro")
+    assert row.data["password_enabled"] is True and row.data["mfa_active"] is False
+    sg = next(r for r in inventory.resources if r.type == "aws.ec2.security_group" and r.name.startswith("<script>"))
+    assert sg.region == "ap-northeast-1"
+    assert sg.data["IpPermissions"][0]["IpRanges"][0]["CidrIp"] == "0.0.0.0/0"
+    vpcs = [r for r in inventory.resources if r.type == "aws.ec2.vpc"]
+    assert vpcs and all(r.data["flow_logs"] == [] for r in vpcs)
+    trails = next(r for r in inventory.resources if r.type == "aws.cloudtrail.account")
+    assert trails.data == {"trails": []} and trails.region == GLOBAL
+    # every API call (same operation, parameters and region) happened exactly once
+    assert calls and max(calls.values()) == 1, [k for k, v in calls.items() if v > 1]
+    stats = inventory.stats["aws.s3.bucket"]
+    assert stats.resources == 2 and stats.calls >= 1 + 2 * 8
+
+
+def test_collection_over_http_with_moto_server(catalog: Catalog, moto_url: str) -> None:
+    plant(moto_url)
+    inventory, calls = collect(catalog, moto_url)
+    assert inventory.failures == []
+    assert inventory.account == "123456789012"
+    types = {r.type for r in inventory.resources}
+    assert {"aws.s3.bucket", "aws.iam.user", "aws.ec2.security_group", "aws.s3.account_settings"} <= types
+    settings = next(r for r in inventory.resources if r.type == "aws.s3.account_settings")
+    assert settings.data == {}  # account-level block public access not configured
+    assert max(calls.values()) == 1
+    assert inventory.api_calls == sum(s.calls for s in inventory.stats.values())
+
+
+@mock_aws
+def test_access_denied_fails_only_that_type(catalog: Catalog) -> None:
+    plant()
+    inventory, _ = collect(catalog, None, types=["aws.s3.bucket", "aws.iam.user"], fault=("s3", "GetBucketPolicy", "AccessDenied"))
+    assert [f.resource_type for f in inventory.failures] == ["aws.s3.bucket"]
+    failure = inventory.failures[0]
+    assert failure.region == GLOBAL
+    assert failure.permission == "s3:GetBucketPolicy"
+    assert "AccessDenied" in failure.message
+    assert not any(r.type == "aws.s3.bucket" for r in inventory.resources)
+    assert any(r.type == "aws.iam.user" for r in inventory.resources)
+    assert inventory.stats["aws.s3.bucket"].errors >= 1
+
+
+@mock_aws
+def test_throttling_beyond_retries_is_an_error(catalog: Catalog) -> None:
+    plant()
+    inventory, _ = collect(catalog, None, types=["aws.ec2.security_group"], fault=("ec2", "DescribeSecurityGroups", "Throttling"))
+    assert {f.region for f in inventory.failures} == set(REGIONS)
+    assert all("throttled" in f.message for f in inventory.failures)
+    assert inventory.stats["aws.ec2.security_group"].throttles >= 2
+
+
+def test_bad_credentials_name_the_connection(moto_url: str) -> None:
+    with pytest.raises(CredentialError, match="connection 'acme-prod'"):
+        open_target("acme-prod", AwsSettings(profile="does-not-exist", endpoint_url=moto_url))
