@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 
 import typer
@@ -14,7 +15,7 @@ from sqlmodel import col, select
 from posture.cli.runtime import console, err_console, state
 from posture.errors import UsageError
 from posture.models import Severity
-from posture.scan import ScanOutcome, run_scan
+from posture.scan import ProgressFactory, ScanOutcome, run_scan
 from posture.store import Tenant
 
 
@@ -64,7 +65,8 @@ def scan(
             connections=connection or None,
             policy_ids=policy or None,
         )
-        outcome = _run_with_progress(job, quiet)
+        with progress_display(quiet) as factory:
+            outcome = job(progress=factory)
         print_outcome(outcome)
         if outcome.status == "failed":
             exit_code = 1
@@ -77,16 +79,19 @@ def scan(
         raise typer.Exit(exit_code)
 
 
-def _run_with_progress(job: Callable[..., ScanOutcome], quiet: bool) -> ScanOutcome:
+@contextmanager
+def progress_display(quiet: bool = False) -> Iterator[ProgressFactory | None]:
+    """A Rich progress bar per connection on a terminal; nothing otherwise."""
     if quiet or not console.is_terminal:
-        return job(progress=None)
-    with Progress(
+        yield None
+        return
+    columns = (
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
-    ) as bar:
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
 
         def factory(connection: str, total: int) -> Callable[[str, str, int], None]:
             task = bar.add_task(escape(f"collect {connection}"), total=total or None)
@@ -98,7 +103,7 @@ def _run_with_progress(job: Callable[..., ScanOutcome], quiet: bool) -> ScanOutc
 
             return advance
 
-        return job(progress=factory)
+        yield factory
 
 
 def print_outcome(outcome: ScanOutcome) -> None:

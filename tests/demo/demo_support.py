@@ -1,0 +1,41 @@
+"""Shared by the demo tests: the planted estate handle and moto server helpers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from posture.demo import EstateManifest
+
+REGIONS = ("ap-northeast-1", "us-east-1")
+HOME, OTHER = REGIONS
+
+
+@dataclass
+class PlantedEstate:
+    endpoint_url: str
+    manifest: EstateManifest
+    backdated: list[str]
+    settled: list[str]
+    session: boto3.session.Session
+
+    def client(self, service: str, region: str = HOME) -> Any:
+        return self.session.client(service, region_name=region, endpoint_url=self.endpoint_url)
+
+    def credential_report(self) -> dict[str, dict[str, str]]:
+        iam = self.client("iam")
+        iam.generate_credential_report()
+        content = iam.get_credential_report()["Content"].decode("utf-8")
+        return {row["user"]: row for row in csv.DictReader(io.StringIO(content))}
+
+
+def reset_moto(endpoint_url: str) -> None:
+    """Drop every moto backend: the server shares them with anything else in this process."""
+    request = urllib.request.Request(f"{endpoint_url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()

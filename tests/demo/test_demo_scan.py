@@ -1,0 +1,85 @@
+"""The demo estate through the real collector and policies: bad resources fail, twins pass."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from posture.catalog import Catalog
+from posture.connectors.aws import AwsCollector, AwsSettings, open_target
+from posture.engine import evaluate
+from posture.models import Resource, Status
+from tests.demo.demo_support import REGIONS, PlantedEstate
+
+
+@pytest.fixture(scope="module")
+def scanned(
+    estate: PlantedEstate, catalog: Catalog
+) -> tuple[list[Resource], dict[tuple[str, str], set[str]]]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        target = open_target(
+            "demo", AwsSettings(endpoint_url=estate.endpoint_url, regions=list(REGIONS))
+        )
+        inventory = AwsCollector(target, list(catalog.specs.values())).collect()
+    assert inventory.failures == [], inventory.failures
+    failing: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for result in evaluate(catalog.policies.values(), inventory.resources):
+        if result.status is Status.FAIL:
+            failing[(result.resource_type, result.resource_uid)].add(result.policy_id)
+    return inventory.resources, failing
+
+
+def _resource(
+    resources: list[Resource], rtype: str, identifier: str, region: str | None
+) -> Resource:
+    candidates = [
+        r
+        for r in resources
+        if r.type == rtype
+        and (
+            r.name == identifier
+            or r.uid.endswith(identifier)
+            or f"/{identifier}" in r.uid
+            or f":{identifier}:" in r.uid
+        )
+        and (region is None or r.region in (region, "global"))
+    ]
+    assert candidates, f"{rtype} {identifier} ({region}) was not collected"
+    return candidates[0]
+
+
+def test_bad_resources_fail_and_twins_pass(
+    estate: PlantedEstate, catalog: Catalog, scanned
+) -> None:  # type: ignore[no-untyped-def]
+    resources, failing = scanned
+    by_control: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for policy in catalog.policies.values():
+        for control in policy.frameworks.get("cis-aws-7.0", []):
+            by_control[(policy.resource, control)].append(policy.id)
+    steps = ("backdate_iam", "settle_config_recorders")
+    wrong = []
+    checked = 0
+    for exp in estate.manifest.expectations(steps=steps):
+        policies = by_control.get((exp.resource_type, exp.control))
+        if not policies:
+            continue
+        resource = _resource(resources, exp.resource_type, exp.identifier, exp.region)
+        failed = failing[(resource.type, resource.uid)] & set(policies)
+        checked += 1
+        if exp.expected == "good" and failed:
+            wrong.append(f"twin {exp.identifier} flagged by {sorted(failed)} ({exp.control})")
+        if exp.expected == "bad" and not failed:
+            wrong.append(
+                f"misconfigured {exp.identifier} not flagged for {exp.control} by {policies}"
+            )
+    assert checked >= 60
+    assert wrong == []
+
+
+def test_at_least_25_distinct_policies_fail(scanned) -> None:  # type: ignore[no-untyped-def]
+    _, failing = scanned
+    distinct = set().union(*failing.values())
+    assert len(distinct) >= 25, sorted(distinct)
