@@ -61,10 +61,26 @@ class FindingView:
 
 
 @dataclass(frozen=True)
+class PolicyGroup:
+    """Open findings of one policy: the customer reads the why and the fix once, then the
+    affected resources. Also keeps a 200-finding PDF short and quick to lay out."""
+
+    policy_id: str
+    title: str
+    severity: str
+    severity_label: str
+    rationale: str
+    recommendation: str
+    controls: tuple[ControlRef, ...]
+    findings: tuple[FindingView, ...]
+
+
+@dataclass(frozen=True)
 class FindingGroup:
     severity: str
     heading: str
     findings: tuple[FindingView, ...]
+    policies: tuple[PolicyGroup, ...]
 
 
 class ControlNames:
@@ -150,5 +166,25 @@ def group_by_severity(
         if members:
             label = messages.get(f"severity.{key}", key)
             heading = messages("findings.group_heading", severity=label, count=len(members))
-            groups.append(FindingGroup(key, heading, members))
+            groups.append(FindingGroup(key, heading, members, group_by_policy(members)))
     return tuple(groups)
+
+
+def group_by_policy(views: Sequence[FindingView]) -> tuple[PolicyGroup, ...]:
+    """Policies in the order their first finding appears (the builder's order)."""
+    members: dict[str, list[FindingView]] = {}
+    for view in views:
+        members.setdefault(view.policy_id, []).append(view)
+    return tuple(
+        PolicyGroup(
+            policy_id=policy_id,
+            title=found[0].title,
+            severity=found[0].severity,
+            severity_label=found[0].severity_label,
+            rationale=found[0].rationale,
+            recommendation=found[0].recommendation,
+            controls=found[0].controls,
+            findings=tuple(found),
+        )
+        for policy_id, found in members.items()
+    )

@@ -8,7 +8,7 @@ from posture.report.i18n import Messages
 
 
 def long_date(value: datetime, messages: Messages) -> str:
-    """"June 1, 2025" / "2025年6月1日": for headers and the cover page."""
+    """ "June 1, 2025" / "2025年6月1日": for headers and the cover page."""
     return messages(
         "report.date",
         year=value.year,

@@ -1,0 +1,160 @@
+"""The analyst HTML read back with the stdlib parser: content, escaping, self-containment."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+import pytest
+
+from posture.errors import UsageError
+from posture.report import ReportData, render_html
+from tests.report.report_support import HOSTILE_ATTR, HOSTILE_SCRIPT, JAPANESE_BUCKET, Page
+
+
+@pytest.fixture
+def page_en(report_data: ReportData) -> Page:
+    return Page(render_html(report_data, "en"))
+
+
+@pytest.fixture
+def page_ja(report_data: ReportData) -> Page:
+    return Page(render_html(report_data, "ja"))
+
+
+def test_every_finding_is_listed_once_with_its_severity(
+    report_data: ReportData, page_en: Page
+) -> None:
+    rows = page_en.classed("tbody", "finding")
+    assert len(rows) == len(report_data.findings) + len(report_data.resolved_in_period)
+    assert {r["data-severity"] for r in rows} == {"critical", "high", "medium", "low", "info"}
+    assert [r["data-severity"] for r in rows[:3]] == ["critical"] * 3
+    assert rows[-1]["data-state"] == "resolved"
+    for finding in report_data.findings:
+        assert finding.title.en in page_en.text
+        assert finding.recommendation.en in page_en.text
+
+
+def test_summary_cards_count_open_findings_by_severity(page_en: Page) -> None:
+    text = page_en.text
+    for label, count in [("Critical", 3), ("High", 3), ("Medium", 3), ("Low", 2)]:
+        assert f"{label} {count}" in text
+    assert "Informational 2" in text
+    assert "New in this period 7" in text
+    assert "Resolved in this period 1" in text
+
+
+def test_hostile_names_are_escaped_everywhere(report_data: ReportData) -> None:
+    html = render_html(report_data, "en")
+    page = Page(html)
+    assert "<script>alert(1)" not in html
+    assert HOSTILE_SCRIPT in page.text  # shown to the reader as text
+    assert HOSTILE_ATTR in page.text
+    assert len(page.scripts) == 2
+    assert {a.get("type", "") for a, _ in page.scripts} == {"application/json", ""}
+    handlers = [name for _, attrs in page.elements for name in attrs if name.startswith("on")]
+    assert handlers == []
+    resources = {r["data-resource"] for r in page.classed("tbody", "finding")}
+    assert {HOSTILE_SCRIPT, HOSTILE_ATTR} <= resources  # attributes stayed intact
+
+
+def test_embedded_json_cannot_close_its_script(page_en: Page) -> None:
+    (raw,) = [content for attrs, content in page_en.scripts if attrs.get("type")]
+    assert not {"<", ">", "&"} & set(raw)
+    config = json.loads(raw)
+    texts = " ".join(entry["text"] for entry in config["search"])
+    assert HOSTILE_SCRIPT.lower() in texts
+    assert config["labels"]["showing"] == "Showing {shown} of {total} findings"
+
+
+def test_only_the_report_script_may_run(page_en: Page) -> None:
+    (csp,) = [a["content"] for t, a in page_en.elements if a.get("http-equiv")]
+    (script,) = [content for attrs, content in page_en.scripts if not attrs.get("type")]
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in csp
+    assert "default-src 'none'" in csp
+
+
+def test_report_is_self_contained(page_en: Page) -> None:
+    tags = {tag for tag, _ in page_en.elements}
+    assert not tags & {"link", "img", "iframe", "object"}
+    for _, attrs in page_en.elements:
+        assert "src" not in attrs
+        assert attrs.get("href", "#").startswith("#")
+
+
+def test_evidence_lines_read_as_sentences(page_en: Page) -> None:
+    assert "mfa_active is false, expected equal to true" in page_en.items
+    assert (
+        "IpPermissions[0].IpRanges[0].CidrIp is 0.0.0.0/0, expected not equal to 0.0.0.0/0"
+        in page_en.items
+    )
+    assert "public_access_block.BlockPublicAcls is not set, expected equal to true" in (
+        page_en.items
+    )
+
+
+def test_details_show_controls_and_dates(page_en: Page) -> None:
+    assert any(
+        i.startswith("CIS AWS Foundations Benchmark v7.0.0 2.8 Ensure IAM password")
+        for i in page_en.items
+    )
+    assert "First seen 2025-06-03" in page_en.text
+    assert "Last seen 2025-06-29" in page_en.text
+
+
+def test_failed_collection_is_visible(page_en: Page) -> None:
+    assert page_en.with_attr("role", "alert")
+    assert "Collection issues: 1." in page_en.text
+    assert "aws-prod aws.s3.bucket ap-northeast-1 AccessDenied" in page_en.text
+    assert "Partially collected" in page_en.text
+
+
+def test_compliance_scores_per_framework(page_en: Page) -> None:
+    text = page_en.text
+    assert "CIS AWS Foundations Benchmark v7.0.0 29%" in text
+    assert "ISO/IEC 27001:2022 Annex A 33%" in text
+
+
+def test_filters_offer_every_severity_service_and_state(page_en: Page) -> None:
+    options = {
+        select["data-filter"]: select
+        for tag, select in page_en.elements
+        if tag == "select" and "data-filter" in select
+    }
+    assert set(options) == {"severity", "service", "state"}
+    values = [a["value"] for t, a in page_en.elements if t == "option" and a.get("value")]
+    assert {"critical", "info", "s3", "entra", "admin", "open", "resolved"} <= set(values)
+
+
+def test_japanese_report_uses_japanese_labels(page_ja: Page) -> None:
+    (html_tag,) = [a for t, a in page_ja.elements if t == "html"]
+    assert html_tag["lang"] == "ja"
+    text = page_ja.text
+    for label in ("セキュリティ態勢レポート", "検出事項", "重大度", "緊急", "未対応", "推奨対策"):
+        assert label in text
+    assert "ルートユーザーで MFA が有効になっていません" in text
+    assert JAPANESE_BUCKET in text
+    assert "2025年6月1日〜2025年6月30日" in text
+    assert "mfa_active の値は false ですが、true と等しいことが求められます" in page_ja.items
+
+
+def test_unsupported_language_is_refused(report_data: ReportData) -> None:
+    with pytest.raises(UsageError):
+        render_html(report_data, "../en")
+
+
+def test_empty_report_renders(report_data: ReportData) -> None:
+    empty = ReportData(
+        tenant_name="Empty",
+        tenant_slug="empty",
+        period_start=report_data.period_start,
+        period_end=report_data.period_end,
+        generated_at=report_data.generated_at,
+        scan_id=None,
+    )
+    page = Page(render_html(empty, "en"))
+    assert "There are no open findings." in page.text
+    assert "No scans finished in this period." in page.text
+    assert "No compliance framework was evaluated." in page.text
