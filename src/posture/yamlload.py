@@ -7,9 +7,9 @@ dotted field paths to line numbers next to the plain data.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-import re
 from typing import Any
 
 import yaml
@@ -91,6 +91,16 @@ def dotted(loc: tuple[str | int, ...]) -> str:
     return _dotted(loc)
 
 
+def _syntax_error(path: str, exc: yaml.MarkedYAMLError) -> ContentError:
+    """Point at where the broken construct starts (an unclosed bracket), else at the problem."""
+    problem = exc.problem_mark.line + 1 if exc.problem_mark else None
+    context = exc.context_mark.line + 1 if exc.context_mark else None
+    detail = exc.problem or str(exc)
+    if context and problem and context != problem:
+        detail = f"{exc.context} starting here: {detail} (at line {problem})"
+    return ContentError(f"invalid YAML: {detail}", path=path, line=context or problem)
+
+
 def load_yaml(path: Path | str, text: str | None = None) -> LocatedDocument:
     """Parse one YAML file; syntax errors become ``ContentError`` with path and line."""
     p = str(path)
@@ -102,9 +112,7 @@ def load_yaml(path: Path | str, text: str | None = None) -> LocatedDocument:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise ContentError(f"invalid YAML: {exc.problem or exc}", path=p, line=line) from exc
+        raise _syntax_error(p, exc) from exc
     if node is None:
         return LocatedDocument(p, None, {(): 1})
     lines: dict[tuple[str | int, ...], int] = {}

@@ -10,7 +10,6 @@ from botocore.awsrequest import AWSResponse
 
 from posture.connectors.aws.session import AwsTarget
 
-
 # operations that are polled by design (GenerateCredentialReport until COMPLETE)
 POLLED = {"GenerateCredentialReport"}
 
@@ -23,13 +22,17 @@ def count_calls(target: AwsTarget) -> Counter[str]:
         if model.name in POLLED:
             return
         args = json.dumps(params, sort_keys=True, default=str)
-        seen[f"{model.service_model.service_name}.{model.name} {args} {context.get('client_region')}"] += 1
+        seen[
+            f"{model.service_model.service_name}.{model.name} {args} {context.get('client_region')}"
+        ] += 1
 
     target.session.events.register("before-parameter-build", on_call)
     return seen
 
 
-def inject_error(target: AwsTarget, service: str, operation: str, code: str, status: int = 403) -> None:
+def inject_error(
+    target: AwsTarget, service: str, operation: str, code: str, status: int = 403
+) -> None:
     """Make one operation answer with an AWS error, as a denied or throttled account would."""
 
     def on_call(model: Any, **_: Any) -> Any:

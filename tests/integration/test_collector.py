@@ -25,7 +25,15 @@ def plant(endpoint: str | None = None) -> None:
     s3.create_bucket(Bucket="acme-locked-bucket")
     s3.put_public_access_block(
         Bucket="acme-locked-bucket",
-        PublicAccessBlockConfiguration={k: True for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")},
+        PublicAccessBlockConfiguration={
+            k: True
+            for k in (
+                "BlockPublicAcls",
+                "IgnorePublicAcls",
+                "BlockPublicPolicy",
+                "RestrictPublicBuckets",
+            )
+        },
     )
     s3.put_bucket_policy(
         Bucket="acme-locked-bucket",
@@ -47,13 +55,29 @@ def plant(endpoint: str | None = None) -> None:
     iam.create_login_profile(UserName="taro", Password="Passw0rd!Passw0rd")
     ec2 = boto3.client("ec2", region_name="ap-northeast-1", **kw)
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
-    sg = ec2.create_security_group(GroupName="<script>alert(1)</script>", Description="x", VpcId=vpc)["GroupId"]
+    sg = ec2.create_security_group(
+        GroupName="<script>alert(1)</script>", Description="x", VpcId=vpc
+    )["GroupId"]
     ec2.authorize_security_group_ingress(
-        GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+        GroupId=sg,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+            }
+        ],
     )
 
 
-def collect(catalog: Catalog, endpoint: str | None, *, types: list[str] | None = None, fault: tuple[str, str, str] | None = None):  # type: ignore[no-untyped-def]
+def collect(
+    catalog: Catalog,
+    endpoint: str | None,
+    *,
+    types: list[str] | None = None,
+    fault: tuple[str, str, str] | None = None,
+):  # type: ignore[no-untyped-def]
     target = open_target("test", AwsSettings(endpoint_url=endpoint, regions=REGIONS))
     calls = count_calls(target)
     if fault:
@@ -81,9 +105,15 @@ def test_in_process_collection_shapes(catalog: Catalog) -> None:
     assert resources["arn:aws:s3:::acme-open-bucket"].data["public_access_block"] is None
     account = next(r for r in inventory.resources if r.type == "aws.iam.account")
     assert account.data["password_policy"] is None  # NoSuchEntity is "not configured", not an error
-    row = next(r for r in inventory.resources if r.type == "aws.iam.credential_report" and r.name == "taro")
+    row = next(
+        r for r in inventory.resources if r.type == "aws.iam.credential_report" and r.name == "taro"
+    )
     assert row.data["password_enabled"] is True and row.data["mfa_active"] is False
-    sg = next(r for r in inventory.resources if r.type == "aws.ec2.security_group" and r.name.startswith("<script>"))
+    sg = next(
+        r
+        for r in inventory.resources
+        if r.type == "aws.ec2.security_group" and r.name.startswith("<script>")
+    )
     assert sg.region == "ap-northeast-1"
     assert sg.data["IpPermissions"][0]["IpRanges"][0]["CidrIp"] == "0.0.0.0/0"
     vpcs = [r for r in inventory.resources if r.type == "aws.ec2.vpc"]
@@ -102,7 +132,12 @@ def test_collection_over_http_with_moto_server(catalog: Catalog, moto_url: str) 
     assert inventory.failures == []
     assert inventory.account == "123456789012"
     types = {r.type for r in inventory.resources}
-    assert {"aws.s3.bucket", "aws.iam.user", "aws.ec2.security_group", "aws.s3.account_settings"} <= types
+    assert {
+        "aws.s3.bucket",
+        "aws.iam.user",
+        "aws.ec2.security_group",
+        "aws.s3.account_settings",
+    } <= types
     settings = next(r for r in inventory.resources if r.type == "aws.s3.account_settings")
     assert settings.data == {}  # account-level block public access not configured
     assert max(calls.values()) == 1
@@ -112,7 +147,12 @@ def test_collection_over_http_with_moto_server(catalog: Catalog, moto_url: str) 
 @mock_aws
 def test_access_denied_fails_only_that_type(catalog: Catalog) -> None:
     plant()
-    inventory, _ = collect(catalog, None, types=["aws.s3.bucket", "aws.iam.user"], fault=("s3", "GetBucketPolicy", "AccessDenied"))
+    inventory, _ = collect(
+        catalog,
+        None,
+        types=["aws.s3.bucket", "aws.iam.user"],
+        fault=("s3", "GetBucketPolicy", "AccessDenied"),
+    )
     assert [f.resource_type for f in inventory.failures] == ["aws.s3.bucket"]
     failure = inventory.failures[0]
     assert failure.region == GLOBAL
@@ -126,7 +166,12 @@ def test_access_denied_fails_only_that_type(catalog: Catalog) -> None:
 @mock_aws
 def test_throttling_beyond_retries_is_an_error(catalog: Catalog) -> None:
     plant()
-    inventory, _ = collect(catalog, None, types=["aws.ec2.security_group"], fault=("ec2", "DescribeSecurityGroups", "Throttling"))
+    inventory, _ = collect(
+        catalog,
+        None,
+        types=["aws.ec2.security_group"],
+        fault=("ec2", "DescribeSecurityGroups", "Throttling"),
+    )
     assert {f.region for f in inventory.failures} == set(REGIONS)
     assert all("throttled" in f.message for f in inventory.failures)
     assert inventory.stats["aws.ec2.security_group"].throttles >= 2

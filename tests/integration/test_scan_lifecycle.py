@@ -14,7 +14,16 @@ from posture.catalog import Catalog, load_catalog
 from posture.connectors.aws import entry
 from posture.content import builtin_dir
 from posture.scan import run_scan
-from posture.store import Connection, Finding, ResourceRecord, Scan, ScanResource, ScanTarget, Store, Tenant
+from posture.store import (
+    Connection,
+    Finding,
+    ResourceRecord,
+    Scan,
+    ScanResource,
+    ScanTarget,
+    Store,
+    Tenant,
+)
 
 from .helpers import inject_error
 
@@ -53,7 +62,10 @@ POLICIES = {
         """,
 }
 SELECTED = ["aws.lifecycle"]
-BPA = {k: True for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")}
+BPA = {
+    k: True
+    for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+}
 
 
 @pytest.fixture(scope="module")
@@ -73,11 +85,16 @@ def make_tenant(store: Store, endpoint: str, *extra: tuple[str, dict[str, Any]])
         session.flush()
         session.add(
             Connection(
-                tenant_id=tenant.id, name="prod", provider="aws", settings={"endpoint_url": endpoint, "regions": ["ap-northeast-1"]}
+                tenant_id=tenant.id,
+                name="prod",
+                provider="aws",
+                settings={"endpoint_url": endpoint, "regions": ["ap-northeast-1"]},
             )
         )
         for name, settings in extra:
-            session.add(Connection(tenant_id=tenant.id, name=name, provider="aws", settings=settings))
+            session.add(
+                Connection(tenant_id=tenant.id, name=name, provider="aws", settings=settings)
+            )
 
 
 def plant(endpoint: str) -> dict[str, str]:
@@ -88,14 +105,25 @@ def plant(endpoint: str) -> dict[str, str]:
     ec2 = boto3.client("ec2", region_name="ap-northeast-1", endpoint_url=endpoint)
     sg = ec2.create_security_group(GroupName="bastion", Description="bastion")["GroupId"]
     ec2.authorize_security_group_ingress(
-        GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+        GroupId=sg,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+            }
+        ],
     )
     return {"sg": sg}
 
 
 def findings(store: Store) -> dict[str, Finding]:
     with store.session() as session:
-        return {f.resource_uid.rsplit("/", 1)[-1].rsplit(":", 1)[-1]: f for f in session.exec(select(Finding))}
+        return {
+            f.resource_uid.rsplit("/", 1)[-1].rsplit(":", 1)[-1]: f
+            for f in session.exec(select(Finding))
+        }
 
 
 def count(store: Store, model: Any) -> int:
@@ -103,7 +131,9 @@ def count(store: Store, model: Any) -> int:
         return int(session.exec(select(func.count()).select_from(model)).one())
 
 
-def test_scan_records_findings_idempotently(store: Store, moto_url: str, lifecycle_catalog: Catalog) -> None:
+def test_scan_records_findings_idempotently(
+    store: Store, moto_url: str, lifecycle_catalog: Catalog
+) -> None:
     plant(moto_url)
     make_tenant(store, moto_url)
     first = run_scan(store, lifecycle_catalog, "acme", policy_ids=SELECTED)
@@ -129,13 +159,17 @@ def test_scan_records_findings_idempotently(store: Store, moto_url: str, lifecyc
         assert all(s.summary["open_by_severity"] == {"critical": 1, "high": 1} for s in scans)
 
 
-def test_fix_resolves_and_regression_reopens(store: Store, moto_url: str, lifecycle_catalog: Catalog) -> None:
+def test_fix_resolves_and_regression_reopens(
+    store: Store, moto_url: str, lifecycle_catalog: Catalog
+) -> None:
     ids = plant(moto_url)
     make_tenant(store, moto_url)
     run_scan(store, lifecycle_catalog, "acme", policy_ids=SELECTED)
     s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_url)
     s3.put_public_access_block(Bucket="acme-open", PublicAccessBlockConfiguration=BPA)
-    boto3.client("ec2", region_name="ap-northeast-1", endpoint_url=moto_url).delete_security_group(GroupId=ids["sg"])
+    boto3.client("ec2", region_name="ap-northeast-1", endpoint_url=moto_url).delete_security_group(
+        GroupId=ids["sg"]
+    )
     outcome = run_scan(store, lifecycle_catalog, "acme", policy_ids=SELECTED)
     assert outcome.targets[0].lifecycle.resolved == 2
     assert {f.state for f in findings(store).values()} == {"resolved"}
@@ -178,13 +212,19 @@ def test_failed_collection_never_resolves(
         assert row.stats["failures"][0]["permission"] == "s3:GetBucketPolicy"
 
 
-def test_bad_credentials_fail_one_connection_only(store: Store, moto_url: str, lifecycle_catalog: Catalog) -> None:
+def test_bad_credentials_fail_one_connection_only(
+    store: Store, moto_url: str, lifecycle_catalog: Catalog
+) -> None:
     plant(moto_url)
-    make_tenant(store, moto_url, ("broken", {"profile": "missing-profile", "endpoint_url": moto_url}))
+    make_tenant(
+        store, moto_url, ("broken", {"profile": "missing-profile", "endpoint_url": moto_url})
+    )
     outcome = run_scan(store, lifecycle_catalog, "acme", policy_ids=SELECTED)
     by_name = {t.connection: t for t in outcome.targets}
     assert outcome.status == "partial"
-    assert by_name["broken"].status == "failed" and "connection 'broken'" in by_name["broken"].message
+    assert (
+        by_name["broken"].status == "failed" and "connection 'broken'" in by_name["broken"].message
+    )
     assert by_name["prod"].status == "succeeded" and by_name["prod"].lifecycle.new == 2
     with store.session() as session:
         health = {c.name: c.health for c in session.exec(select(Connection))}

@@ -39,7 +39,9 @@ def test_builtin_catalog_loads_and_specs_match_botocore(catalog) -> None:  # typ
     permissions = required_permissions(catalog.specs.values())
     assert "s3:GetBucketPolicy" in permissions
     assert "iam:GenerateCredentialReport" in permissions
-    assert "s3:GetAccountPublicAccessBlock" in permissions or "s3:GetPublicAccessBlock" in permissions
+    assert (
+        "s3:GetAccountPublicAccessBlock" in permissions or "s3:GetPublicAccessBlock" in permissions
+    )
 
 
 def test_user_policy_folder_extends_builtin(tmp_path: Path) -> None:
@@ -51,13 +53,49 @@ def test_user_policy_folder_extends_builtin(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "line", "field", "message"),
     [
-        ("condition: {path: versioning.Status, eq: Enabled}", "condition: {path: versioning.Status, equals: Enabled}", 7, "condition.equals", "valid operators: eq"),
+        (
+            "condition: {path: versioning.Status, eq: Enabled}",
+            "condition: {path: versioning.Status, equals: Enabled}",
+            7,
+            "condition.equals",
+            "valid operators: eq",
+        ),
         ("severity: low", "severity: urgent", 3, "severity", "Input should be"),
-        ("resource: aws.s3.bucket", "resource: aws.s3.buckets", 2, "resource", "did you mean 'aws.s3.bucket'"),
-        ('frameworks: {cis-aws-7.0: ["3.1.2"]}', 'frameworks: {cis-aws-7.0: ["99.9"]}', 8, "frameworks.cis-aws-7.0", "not in framework"),
-        ("title: {en: Bucket versioning is off, ja: バケットのバージョニングが無効です}", "title: {en: Bucket versioning is off}", 4, "title.ja", "is required"),
-        ("  - {name: off, expect: fail, resource: {versioning: {}}}", "  - {name: off, expect: pass, resource: {versioning: {}}}", 9, "tests", "expect: fail"),
-        ("id: custom.s3.versioning_on", "id: custom.s3.other_name", 1, "id", "must end with the file name"),
+        (
+            "resource: aws.s3.bucket",
+            "resource: aws.s3.buckets",
+            2,
+            "resource",
+            "did you mean 'aws.s3.bucket'",
+        ),
+        (
+            'frameworks: {cis-aws-7.0: ["3.1.2"]}',
+            'frameworks: {cis-aws-7.0: ["99.9"]}',
+            8,
+            "frameworks.cis-aws-7.0",
+            "not in framework",
+        ),
+        (
+            "title: {en: Bucket versioning is off, ja: バケットのバージョニングが無効です}",
+            "title: {en: Bucket versioning is off}",
+            4,
+            "title.ja",
+            "is required",
+        ),
+        (
+            "  - {name: off, expect: fail, resource: {versioning: {}}}",
+            "  - {name: off, expect: pass, resource: {versioning: {}}}",
+            9,
+            "tests",
+            "expect: fail",
+        ),
+        (
+            "id: custom.s3.versioning_on",
+            "id: custom.s3.other_name",
+            1,
+            "id",
+            "must end with the file name",
+        ),
     ],
 )
 def test_malformed_policy_names_file_line_and_field(

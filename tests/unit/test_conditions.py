@@ -33,16 +33,34 @@ def run(clause: dict[str, Any], doc: Any) -> tuple[bool, list[Any]]:
         pytest.param({"path": "a", "exists": False}, {}, True, id="exists-false"),
         pytest.param({"path": "a", "empty": True}, {"a": []}, True, id="empty-list"),
         pytest.param({"path": "a", "empty": False}, {"a": {"k": 1}}, True, id="not-empty"),
-        pytest.param({"path": "a", "matches": "^arn:aws:"}, {"a": "arn:aws:iam"}, True, id="matches"),
-        pytest.param({"path": "a", "not_matches": "root"}, {"a": "user/bob"}, True, id="not_matches"),
-        pytest.param({"path": "t", "older_than_days": 90}, {"t": "2025-09-01T00:00:00Z"}, True, id="older"),
-        pytest.param({"path": "t", "older_than_days": 90}, {"t": "2026-01-01T00:00:00+00:00"}, False, id="not-older"),
+        pytest.param(
+            {"path": "a", "matches": "^arn:aws:"}, {"a": "arn:aws:iam"}, True, id="matches"
+        ),
+        pytest.param(
+            {"path": "a", "not_matches": "root"}, {"a": "user/bob"}, True, id="not_matches"
+        ),
+        pytest.param(
+            {"path": "t", "older_than_days": 90}, {"t": "2025-09-01T00:00:00Z"}, True, id="older"
+        ),
+        pytest.param(
+            {"path": "t", "older_than_days": 90},
+            {"t": "2026-01-01T00:00:00+00:00"},
+            False,
+            id="not-older",
+        ),
         pytest.param({"path": "t", "older_than_days": 1}, {"t": None}, False, id="older-null"),
         pytest.param({"path": "t", "within_days": 45}, {"t": "2026-01-10"}, True, id="within"),
-        pytest.param({"path": "t", "within_days": 45}, {"t": "2026-03-01T00:00:00Z"}, True, id="within-future"),
+        pytest.param(
+            {"path": "t", "within_days": 45},
+            {"t": "2026-03-01T00:00:00Z"},
+            True,
+            id="within-future",
+        ),
         pytest.param({"path": "l", "length": {"ge": 2}}, {"l": [1, 2]}, True, id="length"),
         pytest.param({"path": "l", "length": {"eq": 0}}, {}, True, id="length-missing"),
-        pytest.param({"path": "a.b[1].c", "eq": 5}, {"a": {"b": [{"c": 1}, {"c": 5}]}}, True, id="index-path"),
+        pytest.param(
+            {"path": "a.b[1].c", "eq": 5}, {"a": {"b": [{"c": 1}, {"c": 5}]}}, True, id="index-path"
+        ),
     ],
 )
 def test_leaf_operators(clause: dict[str, Any], doc: Any, expected: bool) -> None:

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.exceptions import TyperException
 
 from posture.catalog import Catalog, load_catalog
 from posture.errors import PostureError
@@ -56,12 +56,14 @@ def run_app(app: typer.Typer, args: list[str] | None = None) -> int:
         if exc.hint:
             err_console.print(f"  hint: {exc.hint}", markup=False)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         err_console.print("aborted", markup=False)
         return 130
+    except TyperException as exc:  # usage errors: unknown command, missing option, bad value
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        return int(getattr(exc, "exit_code", 2))
     return int(result) if isinstance(result, int) else 0

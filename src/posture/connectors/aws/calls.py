@@ -189,7 +189,9 @@ class CallRunner:
                 throttled=throttled,
             )
         return CollectionError(
-            f"{permission} in {region} failed: {exc}", code=type(exc).__name__, permission=permission
+            f"{permission} in {region} failed: {exc}",
+            code=type(exc).__name__,
+            permission=permission,
         )
 
 
