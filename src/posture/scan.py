@@ -51,6 +51,7 @@ class TargetOutcome:
     results: Counter[str] = field(default_factory=Counter)
     lifecycle: ReconcileStats = field(default_factory=ReconcileStats)
     failures: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
 
 @dataclass
@@ -169,13 +170,21 @@ def _scan_connection(
         outcome = TargetOutcome(connection.name, "failed", exc.message)
         _record_failure(store, connection, scan_id, outcome, time.monotonic() - started)
         return outcome
+    collected = time.monotonic()
     moment = now or utcnow()
     results = evaluate(
         policies, inventory.resources, now=moment, failed_scopes=inventory.failed_scopes()
     )
-    return _write(
+    evaluated = time.monotonic()
+    outcome = _write(
         store, tenant, connection, scan_id, policies, specs, inventory, results, moment, started
     )
+    outcome.phases = {
+        "collect": collected - started,
+        "evaluate": evaluated - collected,
+        "write": time.monotonic() - evaluated,
+    }
+    return outcome
 
 
 def _record_failure(
