@@ -243,7 +243,7 @@ def finding(
 
 def open_findings() -> list[ReportFinding]:
     sg_items = (
-        ev("IpPermissions", "no_item", "item condition", "1 of 3 items match"),
+        ev("IpPermissions", "no_item", "item condition", {"matching": 1, "total": 3}),
         ev("IpPermissions[0].IpRanges[0].CidrIp", "eq", "0.0.0.0/0", "0.0.0.0/0", negated=True),
     )
     no_public_block = (ev("public_access_block.BlockPublicAcls", "eq", True, None),)
@@ -260,7 +260,7 @@ def open_findings() -> list[ReportFinding]:
             3,
             "m365.entra.ca_require_mfa_admins",
             "contoso.onmicrosoft.com",
-            (ev("policies", "any_item", "item condition", "0 of 4 items match"),),
+            (ev("policies", "any_item", "item condition", {"matching": 0, "total": 4}),),
             region="global",
             connection="m365-contoso",
         ),

@@ -68,10 +68,10 @@ def test_japanese_phrases() -> None:
 
 
 def test_item_quantifiers_localise_the_engine_summary() -> None:
-    assert line("en", "any_item", "item condition", "0 of 4 items match") == (
+    assert line("en", "any_item", "item condition", {"matching": 0, "total": 4}) == (
         "a.b: 0 of 4 items match, expected at least one item matching"
     )
-    assert line("ja", "no_item", "item condition", "1 of 3 items match") == (
+    assert line("ja", "no_item", "item condition", {"matching": 1, "total": 3}) == (
         "a.b: 3 件中 1 件が条件を満たします。条件を満たす項目がないことが求められます"
     )
 

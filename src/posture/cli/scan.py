@@ -9,7 +9,6 @@ from functools import partial
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from sqlmodel import col, select
 
 from posture.cli.runtime import console, err_console, state
@@ -107,32 +106,25 @@ def progress_display(quiet: bool = False) -> Iterator[ProgressFactory | None]:
 
 
 def print_outcome(outcome: ScanOutcome) -> None:
-    table = Table(
-        "connection", "status", "resources", "API calls", "fail", "pass", "error", "new", "resolved"
-    )
-    for t in outcome.targets:
-        table.add_row(
-            escape(t.connection),
-            t.status,
-            str(t.resources),
-            str(t.api_calls),
-            str(t.results.get("fail", 0)),
-            str(t.results.get("pass", 0)),
-            str(t.results.get("error", 0)),
-            str(t.lifecycle.new + t.lifecycle.reopened),
-            str(t.lifecycle.resolved),
-        )
+    """One line per connection: readable on a terminal and in a CI log alike."""
     console.print(
-        f"scan {outcome.scan_id} of tenant [bold]{escape(outcome.tenant)}[/]: {outcome.status} in {outcome.seconds:.1f}s"
+        f"scan {outcome.scan_id} of tenant [bold]{escape(outcome.tenant)}[/]: "
+        f"{outcome.status} in {outcome.seconds:.1f}s"
     )
-    console.print(table)
     for t in outcome.targets:
         if t.status == "failed":
             err_console.print(
                 f"[red]connection {escape(t.connection)} failed:[/] {escape(t.message)}"
             )
+            continue
+        console.print(
+            f"  {escape(t.connection)}: {t.status}, {t.resources} resources, {t.api_calls} API calls; "
+            f"results fail {t.results.get('fail', 0)} / pass {t.results.get('pass', 0)} / "
+            f"error {t.results.get('error', 0)}; findings new {t.lifecycle.new + t.lifecycle.reopened}, "
+            f"resolved {t.lifecycle.resolved}"
+        )
         for failure in t.failures:
-            err_console.print(f"[yellow]collection error[/] {escape(failure)}")
+            err_console.print(f"  [yellow]collection error[/] {escape(failure)}")
     sev = ", ".join(
         f"{s.value} {outcome.open_by_severity.get(s.value, 0)}" for s in Severity.ordered()
     )

@@ -399,7 +399,7 @@ def _compile_quantifier(
                     return True, holding
             elif len(failing) < MAX_ITEM_EVIDENCE * 4:
                 failing.extend(evidence)
-        summary = Evidence(base, op, "item condition", f"{n_hold} of {len(items)} items match")
+        summary = Evidence(base, op, "item condition", {"matching": n_hold, "total": len(items)})
         if op == "any_item":
             return False, [summary, *failing[: MAX_ITEM_EVIDENCE * 2]]
         if op == "all_items":

@@ -98,10 +98,15 @@ def _length_expectation(evidence: ReportEvidence, group: str, messages: Messages
 
 
 def _items_matched(actual: Any, messages: Messages) -> Line:
-    """Localise the engine's "N of M items match" summary; show anything else verbatim."""
-    words = actual.split() if isinstance(actual, str) else []
-    if len(words) == 5 and words[1] == "of" and words[3:] == ["items", "match"]:
-        matched, total = words[0], words[2]
-        if matched.isdigit() and total.isdigit():
-            return (Segment(messages("evidence.items_matched", matched=matched, total=total)),)
+    """Localise the engine's item-quantifier summary ``{"matching": n, "total": m}``."""
+    if isinstance(actual, dict) and set(actual) == {"matching", "total"}:
+        return (
+            Segment(
+                messages(
+                    "evidence.items_matched",
+                    matched=str(actual["matching"]),
+                    total=str(actual["total"]),
+                )
+            ),
+        )
     return (Segment(format_value(actual), code=True),)
