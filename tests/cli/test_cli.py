@@ -17,6 +17,7 @@ from sqlmodel import select
 from posture.cli import app
 from posture.cli.runtime import run_app
 from posture.store import Finding, Scan, Store
+from tests.integration.helpers import open_ssh_group
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -35,18 +36,7 @@ def plant(endpoint: str) -> None:
     s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=endpoint)
     s3.create_bucket(Bucket="acme-cli-bucket")
     ec2 = boto3.client("ec2", region_name="ap-northeast-1", endpoint_url=endpoint)
-    sg = ec2.create_security_group(GroupName=HOSTILE, Description=HOSTILE)["GroupId"]
-    ec2.authorize_security_group_ingress(
-        GroupId=sg,
-        IpPermissions=[
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 22,
-                "ToPort": 22,
-                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
-            }
-        ],
-    )
+    open_ssh_group(ec2, HOSTILE, HOSTILE)
 
 
 def setup_tenant(db: str, endpoint: str) -> None:

@@ -47,3 +47,23 @@ def inject_error(
         return None
 
     target.session.events.register(f"before-call.{service}.{operation}", on_call)
+
+
+def open_ssh_group(
+    ec2: Any, name: str, description: str = "test", vpc_id: str | None = None
+) -> str:
+    """A security group that allows SSH from anywhere; returns its id."""
+    kwargs = {"VpcId": vpc_id} if vpc_id else {}
+    group = ec2.create_security_group(GroupName=name, Description=description, **kwargs)["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=group,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+            }
+        ],
+    )
+    return str(group)

@@ -13,7 +13,7 @@ from posture.connectors.aws import AwsCollector, AwsSettings, open_target
 from posture.connectors.inventory import GLOBAL
 from posture.errors import CredentialError
 
-from .helpers import count_calls, inject_error
+from .helpers import count_calls, inject_error, open_ssh_group
 
 REGIONS = ["us-east-1", "ap-northeast-1"]
 
@@ -55,20 +55,7 @@ def plant(endpoint: str | None = None) -> None:
     iam.create_login_profile(UserName="taro", Password="Passw0rd!Passw0rd")
     ec2 = boto3.client("ec2", region_name="ap-northeast-1", **kw)
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
-    sg = ec2.create_security_group(
-        GroupName="<script>alert(1)</script>", Description="x", VpcId=vpc
-    )["GroupId"]
-    ec2.authorize_security_group_ingress(
-        GroupId=sg,
-        IpPermissions=[
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 22,
-                "ToPort": 22,
-                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
-            }
-        ],
-    )
+    open_ssh_group(ec2, "<script>alert(1)</script>", vpc_id=vpc)
 
 
 def collect(
@@ -180,3 +167,42 @@ def test_throttling_beyond_retries_is_an_error(catalog: Catalog) -> None:
 def test_bad_credentials_name_the_connection(moto_url: str) -> None:
     with pytest.raises(CredentialError, match="connection 'acme-prod'"):
         open_target("acme-prod", AwsSettings(profile="does-not-exist", endpoint_url=moto_url))
+
+
+def test_assume_role_with_external_id(moto_url: str) -> None:
+    iam = boto3.client("iam", region_name="us-east-1", endpoint_url=moto_url)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": "acme-7f3c"}},
+            }
+        ],
+    }
+    role = iam.create_role(RoleName="PostureAudit", AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"
+    ]
+    target = open_target(
+        "acme-prod",
+        AwsSettings(
+            role_arn=role["Arn"],
+            external_id="acme-7f3c",
+            endpoint_url=moto_url,
+            regions=["us-east-1"],
+        ),
+    )
+    credentials = target.session.get_credentials().get_frozen_credentials()
+    assert credentials.access_key != "testing" and credentials.token
+    assert target.account_id == "123456789012"
+
+
+def test_aws_endpoint_url_variable_is_honoured(
+    moto_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    target = open_target("env", AwsSettings())
+    assert target.endpoint_url == moto_url
+    assert "ap-northeast-1" in target.regions and len(target.regions) > 10  # every enabled region

@@ -25,7 +25,7 @@ from posture.store import (
     Tenant,
 )
 
-from .helpers import inject_error
+from .helpers import inject_error, open_ssh_group
 
 POLICIES = {
     "bucket_blocks_public_acls": """
@@ -103,18 +103,7 @@ def plant(endpoint: str) -> dict[str, str]:
     s3.create_bucket(Bucket="acme-locked")
     s3.put_public_access_block(Bucket="acme-locked", PublicAccessBlockConfiguration=BPA)
     ec2 = boto3.client("ec2", region_name="ap-northeast-1", endpoint_url=endpoint)
-    sg = ec2.create_security_group(GroupName="bastion", Description="bastion")["GroupId"]
-    ec2.authorize_security_group_ingress(
-        GroupId=sg,
-        IpPermissions=[
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 22,
-                "ToPort": 22,
-                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
-            }
-        ],
-    )
+    sg = open_ssh_group(ec2, "bastion")
     return {"sg": sg}
 
 
