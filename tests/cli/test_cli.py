@@ -189,6 +189,9 @@ def test_bad_connection_does_not_stop_the_others(
     assert cli("scan", "--tenant", "acme", "--policy", "aws.ec2", "-q", db=db) == 0
     captured = capsys.readouterr()
     assert "connection broken failed" in captured.err
+    assert (
+        cli("scan", "--tenant", "acme", "--policy", "aws.ec2", "-q", "--fail-on-error", db=db) == 1
+    )
     assert cli("connection", "check", "--tenant", "acme", db=db) == 1
 
 
@@ -223,3 +226,23 @@ def test_killed_scan_leaves_no_duplicates_and_resolves_nothing(db: str, moto_url
     assert statuses[-1] == "succeeded"
     assert "running" not in statuses
     store.dispose()
+
+
+def test_csv_cells_cannot_start_formulas() -> None:
+    from posture.cli.findings import safe_cell
+
+    assert safe_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert safe_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert safe_cell("-1+2") == "'-1+2"
+    assert safe_cell("bucket-name") == "bucket-name"
+    assert safe_cell(None) == ""
+
+
+def test_permissions_are_derived_from_specs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli("connection", "permissions", "aws", "--json") == 0
+    document = json.loads(capsys.readouterr().out)
+    actions = document["Statement"][0]["Action"]
+    assert "iam:GetCredentialReport" in actions and "ec2:DescribeSecurityGroups" in actions
+    assert all(
+        ":" in a and not a.split(":")[1].startswith(("Put", "Delete", "Create")) for a in actions
+    )

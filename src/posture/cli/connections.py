@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import typer
@@ -138,3 +139,28 @@ def check(
         out.print(f"{escape(conn.name)}: {health} - {escape(message)}")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command("permissions")
+def permissions(
+    ctx: typer.Context,
+    provider: str = typer.Argument("aws", help="Provider whose read permissions to list."),
+    as_json: bool = typer.Option(False, "--json", help="Print an IAM policy document."),
+) -> None:
+    """The read-only API permissions a scan needs, derived from the collection specs."""
+    from posture.connectors.aws.validate import required_permissions
+
+    if provider != "aws":
+        raise ConfigurationError(f"no permission list for provider '{provider}'; available: aws")
+    actions = required_permissions(state(ctx).catalog().specs.values())
+    if as_json:
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "PostureRead", "Effect": "Allow", "Action": actions, "Resource": "*"}
+            ],
+        }
+        print(json.dumps(document, indent=2))
+        return
+    for action in actions:
+        console.print(action, markup=False)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import sys
 from typing import Any
 
 import typer
@@ -34,6 +36,7 @@ def findings(
     resource_type: list[str] = typer.Option([], "--resource-type"),
     region: list[str] = typer.Option([], "--region"),
     as_json: bool = typer.Option(False, "--json", help="Print every matching finding as JSON."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print every matching finding as CSV."),
     fail_on: str | None = typer.Option(
         None, "--fail-on", help="Exit 1 if a listed finding has this severity or higher."
     ),
@@ -71,6 +74,8 @@ def findings(
     rows.sort(key=lambda f: (-Severity(f.severity).rank, f.policy_id, f.resource_uid))
     if as_json:
         print(json.dumps([_as_json(f, catalog, names) for f in rows], ensure_ascii=False, indent=2))
+    elif as_csv:
+        _csv([_as_json(f, catalog, names) for f in rows])
     else:
         _table(rows, catalog)
     if threshold is not None and any(
@@ -110,6 +115,45 @@ def _as_json(f: Finding, catalog: Any, names: dict[str, str]) -> dict[str, Any]:
         "last_seen": f.last_seen.isoformat(),
         "resolved_at": f.resolved_at.isoformat() if f.resolved_at else None,
     }
+
+
+CSV_COLUMNS = (
+    "severity",
+    "status",
+    "policy_id",
+    "title_en",
+    "title_ja",
+    "resource_type",
+    "resource_uid",
+    "resource_name",
+    "region",
+    "connection",
+    "controls",
+    "first_seen",
+    "last_seen",
+    "resolved_at",
+)
+
+
+def safe_cell(value: object) -> str:
+    """Text for a spreadsheet cell that cannot start a formula (resource names are untrusted)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _csv(rows: list[dict[str, Any]]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        title = row.get("title") or {}
+        controls = "; ".join(f"{fw} {c}" for fw, ids in row["frameworks"].items() for c in ids)
+        flat = {
+            **row,
+            "title_en": title.get("en", ""),
+            "title_ja": title.get("ja", ""),
+            "controls": controls,
+        }
+        writer.writerow([safe_cell(flat.get(column)) for column in CSV_COLUMNS])
 
 
 def _table(rows: list[Finding], catalog: Any) -> None:

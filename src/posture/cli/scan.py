@@ -41,9 +41,18 @@ def scan(
         "--fail-on",
         help="Exit 1 when open findings of this severity or higher exist (e.g. high).",
     ),
+    fail_on_error: bool = typer.Option(
+        False,
+        "--fail-on-error",
+        help="Exit 1 when any connection failed or any resource type could not be collected.",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
 ) -> None:
-    """Collect, evaluate and record findings; exit 1 on --fail-on or when a connection failed."""
+    """Collect, evaluate and record findings.
+
+    Exit 1 when every connection failed, on --fail-on, or with --fail-on-error when any
+    connection or resource type failed; a partly failed scan otherwise exits 0 with warnings.
+    """
     threshold = None
     if fail_on:
         try:
@@ -67,7 +76,7 @@ def scan(
         with progress_display(quiet) as factory:
             outcome = job(progress=factory)
         print_outcome(outcome)
-        if outcome.status == "failed":
+        if outcome.status == "failed" or (fail_on_error and outcome.status != "succeeded"):
             exit_code = 1
         if threshold and any(
             Severity(sev).rank >= threshold.rank and n
