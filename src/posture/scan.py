@@ -371,4 +371,11 @@ def _finish(
     return ScanOutcome(scan_id, tenant.slug, status, outcomes, summary, seconds)
 
 
-__all__ = ["ScanOutcome", "Status", "TargetOutcome", "get_tenant", "open_by_severity", "run_scan"]
+__all__ = [
+    "ProgressFactory",
+    "ScanOutcome",
+    "TargetOutcome",
+    "get_tenant",
+    "open_by_severity",
+    "run_scan",
+]

@@ -206,3 +206,22 @@ def test_aws_endpoint_url_variable_is_honoured(
     target = open_target("env", AwsSettings())
     assert target.endpoint_url == moto_url
     assert "ap-northeast-1" in target.regions and len(target.regions) > 10  # every enabled region
+
+
+@mock_aws
+def test_a_bug_in_one_type_does_not_stop_the_others(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from posture.connectors.aws import transforms
+
+    def broken(value: object) -> object:
+        raise KeyError("LocationConstraint")
+
+    monkeypatch.setitem(transforms.TRANSFORMS, "s3_region", broken)
+    plant()
+    inventory, _ = collect(catalog, None, types=["aws.s3.bucket", "aws.iam.user"])
+    assert [(f.resource_type, f.code) for f in inventory.failures] == [
+        ("aws.s3.bucket", "InternalError")
+    ]
+    assert "KeyError" in inventory.failures[0].message
+    assert any(r.type == "aws.iam.user" for r in inventory.resources)

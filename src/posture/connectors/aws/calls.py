@@ -29,8 +29,8 @@ THROTTLE_CODES = {
     "RequestThrottledException",
     "ProvisionedThroughputExceededException",
 }
-# boto3 service name -> IAM action prefix, where they differ
-_IAM_PREFIX = {"s3control": "s3"}
+# boto3 service name -> IAM action prefix, where they differ from the signing name
+IAM_PREFIX = {"s3control": "s3"}
 
 
 class Absent(Exception):
@@ -170,9 +170,7 @@ class CallRunner:
             return exc
         client = self.client(service, region)
         api_name = client.meta.method_to_api_mapping.get(operation, operation)
-        permission = (
-            f"{_IAM_PREFIX.get(service, client.meta.service_model.signing_name)}:{api_name}"
-        )
+        permission = f"{IAM_PREFIX.get(service, client.meta.service_model.signing_name)}:{api_name}"
         if isinstance(exc, botocore.exceptions.ClientError):
             err = exc.response.get("Error", {})
             code = str(err.get("Code", "Unknown"))

@@ -7,6 +7,7 @@ resources are not evaluated, and its open findings stay open.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -24,8 +25,8 @@ from posture.errors import CollectionError
 from posture.models import Resource
 
 Progress = Callable[[str, str, int], None]
+log = logging.getLogger(__name__)
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.\[\]\-]+)\}")
-_MISSING = object()
 
 
 class _TemplateError(Exception):
@@ -142,13 +143,18 @@ class AwsCollector:
             items = self._list(spec, region)
             futures = [pool.submit(self._build, spec, region, item) for item in items]
             resources = [f.result() for f in futures]
-        except (CollectionError, _TemplateError) as exc:
-            code = getattr(exc, "code", "") or "SpecError"
-            permission = getattr(exc, "permission", "") or ""
-            message = str(exc) if isinstance(exc, CollectionError) else f"{spec.type}: {exc}"
+        except CollectionError as exc:
             self.inventory.fail(
-                ScopeFailure(spec.type, region, message, code or "", permission or "")
+                ScopeFailure(spec.type, region, str(exc), exc.code or "", exc.permission or "")
             )
+            resources = []
+        except _TemplateError as exc:
+            self.inventory.fail(ScopeFailure(spec.type, region, f"{spec.type}: {exc}", "SpecError"))
+            resources = []
+        except Exception as exc:  # a bug in one spec or transform must not stop the others
+            log.exception("collecting %s in %s failed", spec.type, region)
+            message = f"internal error while collecting {spec.type}: {type(exc).__name__}: {exc}"
+            self.inventory.fail(ScopeFailure(spec.type, region, message, "InternalError"))
             resources = []
         else:
             self.inventory.add(resources)

@@ -11,9 +11,8 @@ import jmespath
 from jmespath.exceptions import ParseError
 
 from posture.catalog.spec import ResourceSpec
+from posture.connectors.aws.calls import IAM_PREFIX
 from posture.connectors.aws.transforms import TRANSFORMS
-
-_IAM_PREFIX = {"s3control": "s3"}
 
 
 @cache
@@ -41,7 +40,7 @@ def required_permissions(specs: Iterable[ResourceSpec]) -> list[str]:
         for service, call in spec.calls():
             name = _operation_name(service, call)
             if name:
-                prefix = _IAM_PREFIX.get(service, _model(service).signing_name)
+                prefix = IAM_PREFIX.get(service, _model(service).signing_name)
                 out.add(f"{prefix}:{name}")
     return sorted(out)
 
