@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import metadata
 from pathlib import Path
 
 import typer
@@ -17,6 +18,12 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"posture {metadata.version('posture')}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -35,6 +42,13 @@ def root(
     ),
     scanners_dir: list[Path] = typer.Option(
         [], "--scanners-dir", help="Extra collection-spec folder (repeatable)."
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=_print_version,
+        help="Print the version and exit.",
     ),
 ) -> None:
     ctx.obj = State(db_url=db, policy_dirs=list(policies_dir), scanner_dirs=list(scanners_dir))
