@@ -225,3 +225,31 @@ def test_a_bug_in_one_type_does_not_stop_the_others(
     ]
     assert "KeyError" in inventory.failures[0].message
     assert any(r.type == "aws.iam.user" for r in inventory.resources)
+
+
+@mock_aws
+def test_trails_homed_elsewhere_count_for_the_account(catalog: Catalog) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="acme-trail-logs")
+    cloudtrail = boto3.client("cloudtrail", region_name="us-east-1")
+    cloudtrail.create_trail(
+        Name="org-wide", S3BucketName="acme-trail-logs", IsMultiRegionTrail=True
+    )
+    cloudtrail.start_logging(Name="org-wide")
+    target = open_target(
+        "t", AwsSettings(regions=["ap-northeast-1"])
+    )  # the home region is not scanned
+    specs = [
+        catalog.specs[t]
+        for t in ("aws.cloudtrail.trail", "aws.cloudtrail.region_trail", "aws.cloudtrail.account")
+    ]
+    calls = count_calls(target)
+    inventory = AwsCollector(target, specs).collect()
+    assert inventory.failures == []
+    assert not [
+        r for r in inventory.resources if r.type == "aws.cloudtrail.trail"
+    ]  # not homed here
+    (account,) = [r for r in inventory.resources if r.type == "aws.cloudtrail.account"]
+    (trail,) = account.data["trails"]
+    assert trail["HomeRegion"] == "us-east-1" and trail["status"]["IsLogging"] is True
+    assert any("GetTrailStatus" in k and k.endswith("us-east-1") for k in calls)

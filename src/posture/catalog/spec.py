@@ -27,7 +27,8 @@ class CallSpec(_Strict):
     absent_on: list[str] = Field(default_factory=list)
     default: Any = None
     transform: str | None = None  # name in the connector's transform registry
-    region: str | None = None  # force a region, e.g. us-east-1 for a global API
+    # force a region: "us-east-1" for a global API, or a template such as "{HomeRegion}"
+    region: str | None = None
     paginate: bool = True
 
 
