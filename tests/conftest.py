@@ -6,6 +6,7 @@ import os
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,15 +55,27 @@ def moto_url(moto_endpoint: str) -> str:
     return moto_endpoint
 
 
-def _postgres_store() -> Store:
+def _pg_admin(statement: str) -> None:
     assert PG_URL
-    schema = f"t_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(text(statement))
     admin.dispose()
+
+
+@contextmanager
+def _postgres_store() -> Iterator[Store]:
+    """A store in a schema of its own, dropped afterwards."""
+    assert PG_URL
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    _pg_admin(f'CREATE SCHEMA "{schema}"')
     sep = "&" if "?" in PG_URL else "?"
-    return Store(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
+    store = Store(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
+    try:
+        yield store
+    finally:
+        store.dispose()
+        _pg_admin(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 STORE_KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -74,8 +87,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "postgres":
         if not PG_URL:
             pytest.skip("POSTURE_TEST_DATABASE_URL is not set")
-        st = _postgres_store()
-    else:
-        st = Store(f"sqlite:///{tmp_path / 'posture.db'}")
+        with _postgres_store() as st:
+            yield st
+        return
+    st = Store(f"sqlite:///{tmp_path / 'posture.db'}")
     yield st
     st.dispose()
