@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from posture.cli import connections, demo, findings, policies, report, scan, tenants
+from posture.cli import connections, demo, findings, policies, report, scan, scans, tenants
 from posture.cli.runtime import State
 
 app = typer.Typer(
@@ -57,6 +57,7 @@ def root(
 app.add_typer(tenants.app, name="tenant")
 app.add_typer(connections.app, name="connection")
 app.add_typer(policies.app, name="policies")
+app.add_typer(scans.app, name="scans")
 app.command("scan")(scan.scan)
 app.command("findings")(findings.findings)
 app.command("report")(report.report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,10 @@ from posture.catalog import Catalog, load_catalog
 from posture.errors import PostureError
 from posture.store import Store
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# outside a terminal (logs, CI) Rich would assume 80 columns and squeeze every table
+_WIDTH = None if sys.stdout.isatty() else 160
+console = Console(highlight=False, width=_WIDTH)
+err_console = Console(stderr=True, highlight=False, width=_WIDTH)
 
 
 @dataclass

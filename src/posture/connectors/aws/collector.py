@@ -218,7 +218,9 @@ class AwsCollector:
         try:
             response = self.runner.call(
                 detail.service or spec.service,
-                self._call_region(region, render(detail.region, doc, ctx) if detail.region else None),
+                self._call_region(
+                    region, render(detail.region, doc, ctx) if detail.region else None
+                ),
                 detail.call,
                 render(detail.args, doc, ctx),
                 paginate=detail.paginate,
