@@ -92,6 +92,7 @@ def test_in_process_collection_shapes(catalog: Catalog) -> None:
     assert resources["arn:aws:s3:::acme-open-bucket"].data["public_access_block"] is None
     account = next(r for r in inventory.resources if r.type == "aws.iam.account")
     assert account.data["password_policy"] is None  # NoSuchEntity is "not configured", not an error
+    assert inventory.stats["aws.iam.account"].errors == 0
     row = next(
         r for r in inventory.resources if r.type == "aws.iam.credential_report" and r.name == "taro"
     )

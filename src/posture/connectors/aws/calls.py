@@ -125,7 +125,9 @@ class CallRunner:
             if isinstance(slot.error, botocore.exceptions.ClientError) and _absent_match(
                 slot.error, absent_on
             ):
-                raise Absent() from slot.error
+                raise Absent() from slot.error  # "not configured" is an answer, not an error
+            if owner:
+                self.inventory.count(resource_type, errors=1)
             raise self._collection_error(slot.error, service, operation, region)
         return slot.value
 
@@ -151,17 +153,17 @@ class CallRunner:
                 return jsonable(merged)
             response = getattr(client, operation)(**args)
         except botocore.exceptions.ClientError as exc:
-            self._account(rtype, exc.response, error=True)
+            self._account(rtype, exc.response, failed=True)
             raise
         self._account(rtype, response)
         return jsonable(response)
 
-    def _account(self, rtype: str, response: dict[str, Any], *, error: bool = False) -> None:
+    def _account(self, rtype: str, response: dict[str, Any], *, failed: bool = False) -> None:
         retries = int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0) or 0)
-        code = str(response.get("Error", {}).get("Code", "")) if error else ""
+        code = str(response.get("Error", {}).get("Code", "")) if failed else ""
         # adaptive mode retries throttling (and transient 5xx) answers; count them as throttles
         throttles = retries + int(code in THROTTLE_CODES)
-        self.inventory.count(rtype, calls=1 + retries, errors=int(error), throttles=throttles)
+        self.inventory.count(rtype, calls=1 + retries, throttles=throttles)
 
     def _collection_error(
         self, exc: BaseException, service: str, operation: str, region: str
