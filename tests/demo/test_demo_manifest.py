@@ -97,6 +97,10 @@ def _ids(estate: PlantedEstate, region: str) -> dict[str, set[str]]:
             d["DBInstanceIdentifier"]
             for d in estate.client("rds", region).describe_db_instances()["DBInstances"]
         ],
+        "aws.rds.db_cluster": lambda: [
+            c["DBClusterIdentifier"]
+            for c in estate.client("rds", region).describe_db_clusters()["DBClusters"]
+        ],
         "aws.efs.file_system": lambda: [
             f["FileSystemId"]
             for f in estate.client("efs", region).describe_file_systems()["FileSystems"]

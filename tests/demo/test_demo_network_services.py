@@ -127,6 +127,40 @@ def test_kms_rds_efs(estate: PlantedEstate, region: str) -> None:
     }
 
 
+@pytest.mark.parametrize("region", REGIONS)
+def test_aurora_clusters_in_home_region_only(estate: PlantedEstate, region: str) -> None:
+    rds = estate.client("rds", region)
+    clusters = {c["DBClusterIdentifier"]: c for c in rds.describe_db_clusters()["DBClusters"]}
+    if region == OTHER:
+        assert clusters == {}
+        return
+    settings = ("StorageEncrypted", "DeletionProtection", "BackupRetentionPeriod", "MultiAZ")
+    legacy, twin = clusters["acme-jp-orders-aurora-legacy"], clusters["acme-jp-orders-aurora"]
+    assert [legacy[s] for s in settings] == [False, False, 1, False]
+    assert [twin[s] for s in settings] == [True, True, 14, True]
+    assert (legacy["Engine"], twin["Engine"]) == ("aurora-mysql", "aurora-postgresql")
+    assert [m["DBInstanceIdentifier"] for m in legacy["DBClusterMembers"]] == [
+        "acme-jp-orders-aurora-legacy-1"
+    ]
+    members = {
+        d["DBInstanceIdentifier"]: d
+        for d in rds.describe_db_instances()["DBInstances"]
+        if d.get("DBClusterIdentifier")
+    }
+    zones = {name: d["AvailabilityZone"] for name, d in members.items()}
+    assert zones == {
+        "acme-jp-orders-aurora-legacy-1": f"{HOME}a",
+        "acme-jp-orders-aurora-1": f"{HOME}a",
+        "acme-jp-orders-aurora-2": f"{HOME}c",
+    }
+    assert {name: d["StorageEncrypted"] for name, d in members.items()} == {
+        "acme-jp-orders-aurora-legacy-1": False,
+        "acme-jp-orders-aurora-1": True,
+        "acme-jp-orders-aurora-2": True,
+    }
+    assert all(d["PubliclyAccessible"] is False for d in members.values())
+
+
 def test_cloudtrail(estate: PlantedEstate) -> None:
     cloudtrail = estate.client("cloudtrail", HOME)
     trails = {

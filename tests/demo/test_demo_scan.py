@@ -79,6 +79,30 @@ def test_bad_resources_fail_and_twins_pass(
     assert wrong == []
 
 
+CLUSTER_POLICIES = {
+    f"aws.rds.db_cluster_{name}"
+    for name in (
+        "storage_encrypted",
+        "multi_az_enabled",
+        "deletion_protection_enabled",
+        "backup_retention_7_days",
+        "iam_authentication_enabled",
+        "copy_tags_to_snapshot_enabled",
+    )
+}
+
+
+def test_aurora_cluster_settings_outside_cis(scanned) -> None:  # type: ignore[no-untyped-def]
+    """Every cluster setting planted wrong fails and the twin passes, CIS-mapped or not."""
+    resources, failing = scanned
+    legacy = _resource(resources, "aws.rds.db_cluster", "acme-jp-orders-aurora-legacy", REGIONS[0])
+    twin = _resource(resources, "aws.rds.db_cluster", "acme-jp-orders-aurora", REGIONS[0])
+    assert legacy.uid != twin.uid
+    assert failing[(twin.type, twin.uid)] == set()
+    assert failing[(legacy.type, legacy.uid)] == CLUSTER_POLICIES
+    assert not [r for r in resources if r.type == "aws.rds.db_cluster" and r.region != REGIONS[0]]
+
+
 def test_at_least_25_distinct_policies_fail(scanned) -> None:  # type: ignore[no-untyped-def]
     _, failing = scanned
     distinct = set().union(*failing.values())
