@@ -36,10 +36,10 @@ def test_policy_document_accepts_url_encoded_and_dicts() -> None:
 
 def test_credential_report_types_values() -> None:
     content = (
-        "user,arn,password_enabled,password_last_used,mfa_active,access_key_1_active,cert_1_active\n"
-        "<root_account>,arn:aws:iam::1:root,not_supported,2026-01-01T00:00:00+00:00,true,false,N/A\n"
-        "taro,arn:aws:iam::1:user/taro,true,no_information,false,true,false\n"
-    ).encode()
+        b"user,arn,password_enabled,password_last_used,mfa_active,access_key_1_active,cert_1_active\n"
+        b"<root_account>,arn:aws:iam::1:root,not_supported,2026-01-01T00:00:00+00:00,true,false,N/A\n"
+        b"taro,arn:aws:iam::1:user/taro,true,no_information,false,true,false\n"
+    )
     rows = credential_report({"Content": content})
     assert rows[0] == {
         "user": "<root_account>",
