@@ -254,3 +254,59 @@ def test_trails_homed_elsewhere_count_for_the_account(catalog: Catalog) -> None:
     (trail,) = account.data["trails"]
     assert trail["HomeRegion"] == "us-east-1" and trail["status"]["IsLogging"] is True
     assert any("GetTrailStatus" in k and k.endswith("us-east-1") for k in calls)
+
+
+@mock_aws
+def test_trail_monitoring_links_metric_filters_to_alarms(catalog: Catalog) -> None:
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="acme-trail-logs")
+    logs = boto3.client("logs", region_name="us-east-1")
+    logs.create_log_group(logGroupName="CloudTrail/acme")
+    group_arn = logs.describe_log_groups()["logGroups"][0]["arn"]
+    logs.put_metric_filter(
+        logGroupName="CloudTrail/acme",
+        filterName="unauthorized",
+        filterPattern='{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }',
+        metricTransformations=[
+            {
+                "metricName": "UnauthorizedCalls",
+                "metricNamespace": "CISBenchmark",
+                "metricValue": "1",
+            }
+        ],
+    )
+    boto3.client("cloudwatch", region_name="us-east-1").put_metric_alarm(
+        AlarmName="unauthorized-calls",
+        MetricName="UnauthorizedCalls",
+        Namespace="CISBenchmark",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=["arn:aws:sns:us-east-1:123456789012:security-alerts"],
+    )
+    cloudtrail = boto3.client("cloudtrail", region_name="us-east-1")
+    cloudtrail.create_trail(
+        Name="main",
+        S3BucketName="acme-trail-logs",
+        IsMultiRegionTrail=True,
+        CloudWatchLogsLogGroupArn=group_arn,
+        CloudWatchLogsRoleArn="arn:aws:iam::123456789012:role/trail-to-logs",
+    )
+    cloudtrail.create_trail(Name="plain", S3BucketName="acme-trail-logs")
+    inventory, _ = collect(
+        catalog, None, types=["aws.cloudtrail.region_trail", "aws.cloudtrail.account"]
+    )
+    assert inventory.failures == []
+    trails = {
+        t["Name"]: t
+        for t in inventory.resources[-1].data["trails"]
+        if t["HomeRegion"] == "us-east-1"
+    }
+    (metric_filter,) = trails["main"]["metric_filters"]
+    assert metric_filter["filterName"] == "unauthorized"
+    assert metric_filter["alarms"][0]["AlarmActions"] == [
+        "arn:aws:sns:us-east-1:123456789012:security-alerts"
+    ]
+    assert "alarms" not in trails["main"]  # the raw alarm list is folded into the filters
+    assert trails["plain"]["metric_filters"] is None  # no log group: nothing to read, no call made

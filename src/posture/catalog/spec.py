@@ -44,11 +44,14 @@ class JoinSpec(_Strict):
     many: bool = True  # a list of matches (True) or the first match (False)
     absent_on: list[str] = Field(default_factory=list)
     transform: str | None = None
+    region: str | None = None  # template, e.g. "{LogGroupArn|arn_region}"
 
 
 class DetailSpec(CallSpec):
     call: str = ""
     join: JoinSpec | None = None
+    # JMESPath into the document: without a value there, the detail is `default`, no call made
+    only_if: str | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> DetailSpec:
@@ -80,6 +83,8 @@ class ResourceSpec(_Strict):
     region: str | None = None  # template; defaults to the region the call ran in
     tags: str | None = None  # JMESPath to a tag list (Key/Value) or map
     detail: dict[str, DetailSpec] = Field(default_factory=dict)
+    # resource-level enrichers (connector code) run after every detail, in order
+    enrich: list[str] = Field(default_factory=list)
     permissions: list[str] = Field(default_factory=list)  # extra ones beyond the calls
 
     @model_validator(mode="after")

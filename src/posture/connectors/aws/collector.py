@@ -19,26 +19,31 @@ import jmespath
 from posture.catalog.spec import DetailSpec, JoinSpec, ResourceSpec
 from posture.connectors.aws.calls import Absent, CallRunner
 from posture.connectors.aws.session import AwsTarget
-from posture.connectors.aws.transforms import TRANSFORMS
+from posture.connectors.aws.transforms import ENRICHERS, TEMPLATE_FILTERS, TRANSFORMS
 from posture.connectors.inventory import GLOBAL, Inventory, ScopeFailure
 from posture.errors import CollectionError
 from posture.models import Resource
 
 Progress = Callable[[str, str, int], None]
 log = logging.getLogger(__name__)
-_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.\[\]\-]+)\}")
+_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.\[\]\-]+)(?:\|([a-z_]+))?\}")
 
 
 class _TemplateError(Exception):
     pass
 
 
-def _lookup(name: str, doc: Any, ctx: dict[str, Any]) -> Any:
+def _lookup(name: str, doc: Any, ctx: dict[str, Any], template_filter: str | None = None) -> Any:
     if name in ctx:
-        return ctx[name]
-    value = jmespath.search(name, doc) if isinstance(doc, dict) else None
+        value = ctx[name]
+    else:
+        value = jmespath.search(name, doc) if isinstance(doc, dict) else None
     if value is None:
         raise _TemplateError(f"field '{name}' is missing")
+    if template_filter:
+        if template_filter not in TEMPLATE_FILTERS:
+            raise _TemplateError(f"unknown template filter '{template_filter}'")
+        value = TEMPLATE_FILTERS[template_filter](value)
     return value
 
 
@@ -52,8 +57,8 @@ def render(template: Any, doc: Any, ctx: dict[str, Any]) -> Any:
         return template
     whole = _PLACEHOLDER.fullmatch(template)
     if whole:
-        return _lookup(whole.group(1), doc, ctx)
-    return _PLACEHOLDER.sub(lambda m: str(_lookup(m.group(1), doc, ctx)), template)
+        return _lookup(whole.group(1), doc, ctx, whole.group(2))
+    return _PLACEHOLDER.sub(lambda m: str(_lookup(m.group(1), doc, ctx, m.group(2))), template)
 
 
 def _tags(value: Any) -> dict[str, str]:
@@ -191,7 +196,12 @@ class AwsCollector:
         doc = dict(item)
         ctx = self._ctx(region)
         for name, detail in spec.detail.items():
+            if detail.only_if and jmespath.search(detail.only_if, doc) in (None, "", [], {}):
+                doc[name] = detail.default
+                continue
             doc[name] = self._detail(spec, region, detail, doc, ctx)
+        for enricher in spec.enrich:
+            doc = ENRICHERS[enricher](doc)
         resource_region = str(render(spec.region, doc, ctx)) if spec.region else region
         uid = str(render(spec.uid, doc, ctx))
         name_ctx = {**ctx, "uid": uid}
@@ -239,7 +249,9 @@ class AwsCollector:
         doc: dict[str, Any],
         ctx: dict[str, Any],
     ) -> Any:
-        call_region = self._call_region(region, None)
+        call_region = self._call_region(
+            region, render(join.region, doc, ctx) if join.region else None
+        )
         try:
             response = self.runner.call(
                 join.service or spec.service,

@@ -88,6 +88,48 @@ def s3_region(value: Any) -> str:
     return str(value)
 
 
+def alarms_on_metric_filters(doc: dict[str, Any]) -> dict[str, Any]:
+    """Attach to each metric filter the alarms watching its metric; drop the raw alarm list.
+
+    CloudWatch links them only by metric name and namespace, which a condition cannot join.
+    """
+    alarms = doc.pop("alarms", None) or []
+    for metric_filter in doc.get("metric_filters") or []:
+        metrics = {
+            (t.get("metricName"), t.get("metricNamespace"))
+            for t in metric_filter.get("metricTransformations") or []
+        }
+        metric_filter["alarms"] = [
+            {
+                "AlarmName": a.get("AlarmName"),
+                "ActionsEnabled": a.get("ActionsEnabled"),
+                "AlarmActions": a.get("AlarmActions") or [],
+            }
+            for a in alarms
+            if (a.get("MetricName"), a.get("Namespace")) in metrics
+        ]
+    return doc
+
+
+def _arn_part(index: int) -> Callable[[Any], str]:
+    def part(value: Any) -> str:
+        pieces = str(value).split(":")
+        return pieces[index] if len(pieces) > index else ""
+
+    return part
+
+
+TEMPLATE_FILTERS: dict[str, Callable[[Any], str]] = {
+    "arn_region": _arn_part(3),
+    "arn_account": _arn_part(4),
+    # arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*]
+    "log_group_name": _arn_part(6),
+}
+
+ENRICHERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "alarms_on_metric_filters": alarms_on_metric_filters,
+}
+
 TRANSFORMS: dict[str, Callable[[Any], Any]] = {
     "policy_document": policy_document,
     "credential_report": credential_report,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 from functools import cache
 from typing import Any
@@ -12,7 +14,7 @@ from jmespath.exceptions import ParseError
 
 from posture.catalog.spec import ResourceSpec
 from posture.connectors.aws.calls import IAM_PREFIX
-from posture.connectors.aws.transforms import TRANSFORMS
+from posture.connectors.aws.transforms import ENRICHERS, TEMPLATE_FILTERS, TRANSFORMS
 
 
 @cache
@@ -45,6 +47,14 @@ def required_permissions(specs: Iterable[ResourceSpec]) -> list[str]:
     return sorted(out)
 
 
+_FILTER_USE = re.compile(r"\{[^{}|]+\|([^{}]+)\}")
+
+
+def _template_filters(value: Any) -> list[str]:
+    """Template filter names used anywhere in a spec (``{Field|name}``)."""
+    return _FILTER_USE.findall(json.dumps(value))
+
+
 def check_specs(specs: Iterable[ResourceSpec]) -> list[str]:
     """Problems found in AWS specs: unknown services, operations, transforms, JMESPath."""
     problems: list[str] = []
@@ -57,6 +67,16 @@ def check_specs(specs: Iterable[ResourceSpec]) -> list[str]:
                     problems.append(f"{spec.type}: service '{service}' has no operation '{call}'")
             except botocore.exceptions.UnknownServiceError:
                 problems.append(f"{spec.type}: unknown AWS service '{service}'")
+        for name in spec.enrich:
+            if name not in ENRICHERS:
+                problems.append(
+                    f"{spec.type}: unknown enricher '{name}'; known: {', '.join(sorted(ENRICHERS))}"
+                )
+        for name in _template_filters(spec.model_dump(mode="json")):
+            if name not in TEMPLATE_FILTERS:
+                problems.append(
+                    f"{spec.type}: unknown template filter '{name}'; known: {', '.join(sorted(TEMPLATE_FILTERS))}"
+                )
         blocks: list[Any] = [spec.listing, *spec.detail.values()]
         for block in blocks:
             if block is None:
