@@ -5,7 +5,6 @@
     PostureError                      exit code 1 unless a subclass says otherwise
     ├── UsageError                    bad command-line use (exit 2)
     ├── ContentError                  a scanner, policy or report file is invalid (exit 2)
-    │   └── PolicyTestFailure         a policy's own pass/fail cases do not hold
     ├── ConfigurationError            a tenant, connection or store setting is invalid (exit 2)
     ├── CredentialError               a connection's credentials are missing or rejected
     ├── CollectionError               an API call failed after retries (per resource type)
@@ -63,10 +62,6 @@ class ContentError(PostureError):
             where = f"{path}:{line}"
         prefix = where + (f": field '{field}'" if field else "")
         super().__init__(f"{prefix}: {message}" if prefix else message, hint=hint)
-
-
-class PolicyTestFailure(ContentError):
-    exit_code: ClassVar[int] = 1
 
 
 class ConfigurationError(PostureError):

@@ -46,13 +46,6 @@ class Status(enum.StrEnum):
     ERROR = "error"  # the data the policy needs could not be collected
 
 
-class FindingState(enum.StrEnum):
-    """Lifecycle of a finding across scans."""
-
-    OPEN = "open"
-    RESOLVED = "resolved"
-
-
 @dataclass(frozen=True)
 class Evidence:
     """Why a clause held or failed: the field, its actual value and what was expected."""

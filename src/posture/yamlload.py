@@ -63,7 +63,7 @@ def _walk(
         for key_node, value_node in node.value:
             key = _Loader.construct_object(_LOADER_SINGLETON, key_node, deep=True)
             if key in out:
-                raise _DuplicateKey(_dotted((*loc, key)), key_node.start_mark.line + 1)
+                raise _DuplicateKey(dotted((*loc, key)), key_node.start_mark.line + 1)
             child = (*loc, key)
             out[key] = _walk(value_node, child, lines)
             lines[child] = key_node.start_mark.line + 1
@@ -76,7 +76,8 @@ def _walk(
 _LOADER_SINGLETON = _Loader("")
 
 
-def _dotted(loc: tuple[str | int, ...]) -> str:
+def dotted(loc: tuple[str | int, ...]) -> str:
+    """Render a field location like ``tests[2].resource``."""
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -84,11 +85,6 @@ def _dotted(loc: tuple[str | int, ...]) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
-
-
-def dotted(loc: tuple[str | int, ...]) -> str:
-    """Render a field location like ``tests[2].resource``."""
-    return _dotted(loc)
 
 
 def _syntax_error(path: str, exc: yaml.MarkedYAMLError) -> ContentError:
