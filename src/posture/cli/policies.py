@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from posture.catalog import load_catalog
+from posture.catalog import Catalog, load_catalog
 from posture.cli.runtime import console, err_console, state
 from posture.engine import run_policy_tests
 
@@ -51,7 +51,7 @@ def list_(
     console.print(f"{len(chosen)} policies")
 
 
-def _catalog_for(ctx: typer.Context, folders: list[Path]):  # type: ignore[no-untyped-def]
+def _catalog_for(ctx: typer.Context, folders: list[Path]) -> Catalog:
     st = state(ctx)
     if not folders:
         return st.catalog()

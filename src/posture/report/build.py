@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from posture.catalog import Catalog, Policy
+from posture.catalog import Catalog, LocalizedText, Policy
 from posture.models import Severity
 from posture.report.model import (
     CollectionIssue,
@@ -27,10 +27,8 @@ from posture.store.types import utcnow
 _UNKNOWN = Text(en="(policy no longer available)", ja="(ポリシーは現在ありません)")
 
 
-def _text(value: object) -> Text:
-    en = getattr(value, "en", None)
-    ja = getattr(value, "ja", None)
-    return Text(en=str(en), ja=str(ja)) if en and ja else _UNKNOWN
+def _text(value: LocalizedText) -> Text:
+    return Text(en=value.en, ja=value.ja)
 
 
 def _finding(
