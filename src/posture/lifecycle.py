@@ -98,6 +98,8 @@ def reconcile(
         finding.region = result.region
         finding.resource_name = resource.name if resource else finding.resource_name
         finding.evidence = [e.as_dict() for e in result.evidence]
+        finding.statement = dict(result.statement or {})
+        finding.commands = list(result.commands)
         session.add(finding)
     for fid, finding in existing.items():
         if fid in failing or finding.state != "open":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +44,9 @@ class Status(enum.StrEnum):
 
     PASS = "pass"
     FAIL = "fail"
+    NOT_APPLICABLE = "not_applicable"  # ``applies_when`` does not hold (or a licence lacks it)
     ERROR = "error"  # the data the policy needs could not be collected
+    UNKNOWN = "unknown"  # a fact posture cannot see by design; never resolves a finding
 
 
 @dataclass(frozen=True)
@@ -106,4 +109,6 @@ class Result:
     region: str
     status: Status
     evidence: tuple[Evidence, ...] = ()
-    message: str = ""
+    reason: str = ""  # why not applicable, or which call and permission failed
+    statement: Mapping[str, str] | None = None  # the finding sentence per language (failures)
+    commands: tuple[str, ...] = ()  # the recommendation's commands, filled for this resource

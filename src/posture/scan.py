@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 from sqlmodel import Session, col, func, select
 
 from posture.catalog import Catalog, Policy
@@ -28,6 +28,7 @@ from posture.store import (
     Connection,
     Finding,
     ResourceRecord,
+    ResultRecord,
     Scan,
     ScanResource,
     ScanTarget,
@@ -250,6 +251,7 @@ def _write(
 
     with store.session() as session:
         _store_inventory(session, scan_id, connection.id, inventory)
+        _store_results(session, tenant.id, scan_id, connection.id, results, inventory)
         outcome.lifecycle = reconcile(
             session,
             tenant_id=tenant.id,
@@ -328,6 +330,42 @@ def _store_inventory(
     ]
     if links:
         session.execute(insert(ScanResource), links)
+
+
+def _store_results(
+    session: Session,
+    tenant_id: str,
+    scan_id: str,
+    connection_id: str,
+    results: Sequence[Result],
+    inventory: Inventory,
+) -> None:
+    """Keep every outcome of this scan, passes included (idempotent for a re-run write)."""
+    session.execute(
+        delete(ResultRecord).where(
+            col(ResultRecord.scan_id) == scan_id, col(ResultRecord.connection_id) == connection_id
+        )
+    )
+    names = {r.uid: r.name for r in inventory.resources}
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "scan_id": scan_id,
+            "connection_id": connection_id,
+            "policy_id": r.policy_id,
+            "resource_type": r.resource_type,
+            "resource_uid": r.resource_uid,
+            "resource_name": names.get(r.resource_uid, ""),
+            "region": r.region,
+            "status": r.status.value,
+            "reason": r.reason,
+            "statement": dict(r.statement or {}),
+            "evidence": [e.as_dict() for e in r.evidence],
+        }
+        for r in results
+    ]
+    for i in range(0, len(rows), 2000):
+        session.execute(insert(ResultRecord), rows[i : i + 2000])
 
 
 def open_by_severity(session: Session, tenant_id: str) -> dict[str, int]:

@@ -18,9 +18,7 @@ CASES = [
 @pytest.mark.parametrize(("policy", "index"), CASES)
 def test_policy_case(policy, index):  # type: ignore[no-untyped-def]
     outcome = run_policy_tests(policy)[index]
-    assert outcome.ok, (
-        f"{policy.source}: case '{outcome.case}' expected {outcome.expected}, got {outcome.actual}"
-    )
+    assert outcome.ok, f"{policy.source}: case '{outcome.case}':\n{outcome.explain()}"
 
 
 def test_every_policy_has_pass_and_fail_cases() -> None:

@@ -156,6 +156,9 @@ def _check_policy(policy: Policy, path: Path, doc: LocatedDocument, catalog: Cat
             line=doc.line_of(("resource",)),
             field="resource",
         )
+    spec = catalog.specs.get(policy.resource)
+    if spec is not None:
+        _check_template_fields(policy, spec, doc)
     for fw_id, controls in policy.frameworks.items():
         fw = catalog.frameworks.get(fw_id)
         if fw is None:
@@ -173,6 +176,23 @@ def _check_policy(policy: Policy, path: Path, doc: LocatedDocument, catalog: Cat
                 line=doc.line_of(("frameworks", fw_id)),
                 field=f"frameworks.{fw_id}",
             )
+
+
+def _check_template_fields(policy: Policy, spec: ResourceSpec, doc: LocatedDocument) -> None:
+    """Every field a statement or command names exists in the resource's documents."""
+    known = set(spec.detail) | set(spec.fields)
+    for case in policy.tests:
+        known.update(k for k in case.resource if isinstance(k, str))
+    unknown = sorted(policy.template_fields - known)
+    if unknown:
+        raise ContentError(
+            f"the statement or a command reads '{unknown[0]}', which is neither a field of "
+            f"'{policy.resource}' (its spec's details and fields) nor in any test case"
+            + _suggest(unknown[0], known),
+            path=doc.path,
+            line=doc.line_of(("statement",)),
+            field="statement",
+        )
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:

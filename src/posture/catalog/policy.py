@@ -9,9 +9,24 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from posture.engine.conditions import Check, ConditionError, compile_condition
+from posture.engine.statement import TemplateError, check_template
 from posture.models import Severity
 
 POLICY_ID = re.compile(r"^[a-z0-9]+(\.[a-z0-9_]+){2,}$")
+# stand-ins a reader would have to replace by hand: <user-name>, <ユーザー名>, sg-0123456789abcdef0
+PLACEHOLDER = re.compile(
+    r"<[A-Za-z_\-]+(?:[ _\-][A-Za-z]+)*>|<[^<>\s]*[\u3040-\u30ff\u4e00-\u9fff][^<>\s]*>"
+    r"|\b[a-z]+-0123456789abcdef0?\b|\b(?:TRAIL|BUCKET|USER|GROUP|ROLE|KEY_ID|REGION)\b"
+)
+
+
+def _recommendation_texts(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
+    texts: list[tuple[tuple[str | int, ...], str]] = [
+        (("recommendation", "en"), policy.recommendation.en),
+        (("recommendation", "ja"), policy.recommendation.ja),
+    ]
+    texts += [(("commands", i), text) for i, text in enumerate(policy.commands)]
+    return texts
 
 
 class _Strict(BaseModel):
@@ -28,11 +43,29 @@ class LocalizedText(_Strict):
         return self.ja if lang == "ja" else self.en
 
 
+class CaseIdentity(_Strict):
+    """How the resource of a test case is named; statements may read ``resource.*``."""
+
+    name: str = "example"
+    uid: str = ""
+    region: str = "ap-northeast-1"
+    account: str = "123456789012"
+
+
 class PolicyTestCase(_Strict):
     name: str = Field(min_length=1)
     expect: Literal["pass", "fail", "not_applicable"]
     resource: dict[str, Any]
     now: datetime | None = None
+    identity: CaseIdentity = Field(default_factory=CaseIdentity)
+    # the finding sentence the policy must render for this resource (every failing case)
+    statement: LocalizedText | None = None
+
+    @model_validator(mode="after")
+    def _statement_on_failures(self) -> PolicyTestCase:
+        if self.expect != "fail" and self.statement is not None:
+            raise ValueError(f"case '{self.name}' does not fail, so it renders no statement")
+        return self
 
 
 class ConditionInvalid(ValueError):
@@ -51,6 +84,10 @@ class Policy(_Strict):
     description: LocalizedText | None = None
     rationale: LocalizedText
     recommendation: LocalizedText
+    # the finding sentence: names the resource and the values that decided (a template)
+    statement: LocalizedText | None = None
+    # commands of the recommendation, filled with the affected resource's identifiers
+    commands: list[str] = Field(default_factory=list)
     applies_when: dict[str, Any] | None = None
     condition: dict[str, Any]
     remediation: str | None = None
@@ -61,6 +98,7 @@ class Policy(_Strict):
     _check: Check = PrivateAttr()
     _scope: Check | None = PrivateAttr(default=None)
     _source: str = PrivateAttr(default="")
+    _fields: frozenset[str] = PrivateAttr(default=frozenset())
 
     @field_validator("id")
     @classmethod
@@ -91,7 +129,41 @@ class Policy(_Strict):
         except ConditionError as exc:
             # carried to the loader, which turns it into file:line
             raise ConditionInvalid(str(exc), exc.loc) from None
+        fields: set[str] = set()
+        templates: list[tuple[tuple[str | int, ...], str]] = []
+        if self.statement is not None:
+            templates += [
+                (("statement", "en"), self.statement.en),
+                (("statement", "ja"), self.statement.ja),
+            ]
+            for index, case in enumerate(self.tests):
+                if case.expect == "fail" and case.statement is None:
+                    raise ConditionInvalid(
+                        f"case '{case.name}' expects fail: give the 'statement' (en and ja) "
+                        "it must render",
+                        ("tests", index),
+                    )
+        templates += [(("commands", i), text) for i, text in enumerate(self.commands)]
+        for loc, text in templates:
+            try:
+                fields |= check_template(text)
+            except TemplateError as exc:
+                raise ConditionInvalid(str(exc), loc) from None
+        for loc, text in _recommendation_texts(self) if self.statement is not None else []:
+            found = PLACEHOLDER.search(text)
+            if found:
+                raise ConditionInvalid(
+                    f"'{found.group(0)}' is a placeholder; put commands in 'commands' as "
+                    "templates filled with the resource's identifiers (e.g. {{ GroupId }})",
+                    loc,
+                )
+        self._fields = frozenset(fields)
         return self
+
+    @property
+    def template_fields(self) -> frozenset[str]:
+        """Top-level resource fields read by the statement and the commands."""
+        return self._fields
 
     @property
     def check(self) -> Check:

@@ -86,6 +86,9 @@ class ResourceSpec(_Strict):
     # resource-level enrichers (connector code) run after every detail, in order
     enrich: list[str] = Field(default_factory=list)
     permissions: list[str] = Field(default_factory=list)  # extra ones beyond the calls
+    # top-level fields of the document that statements may name, beyond the details
+    # (fields of the listed item, or fields a transform or enricher adds)
+    fields: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _source(self) -> ResourceSpec:

@@ -86,18 +86,28 @@ def test(
     folders: list[Path] = typer.Argument(
         None, help="Extra policy folders to test with the built-in ones."
     ),
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="List every case that passed."),
+    policy_ids: list[str] = typer.Option(
+        [], "--policy", help="Only this policy id or id prefix (repeatable)."
+    ),
+    statements: bool = typer.Option(
+        False, "--statements", help="Print the statement each failing case renders (en and ja)."
+    ),
 ) -> None:
     """Run every policy's own pass/fail cases (exit 1 if any fails)."""
     catalog = _catalog_for(ctx, folders or [])
     total = failed = 0
-    for policy in sorted(catalog.policies.values(), key=lambda p: p.id):
+    for policy in catalog.select(ids=policy_ids):
         for outcome in run_policy_tests(policy):
+            if statements:
+                for lang, text in outcome.rendered:
+                    console.print(f"{policy.id} [{escape(outcome.case)}] {lang}: {escape(text)}")
             total += 1
             if not outcome.ok:
                 failed += 1
                 err_console.print(
-                    f"FAIL {policy.id} [{escape(outcome.case)}]: expected {outcome.expected}, got {outcome.actual} ({escape(policy.source)})"
+                    f"FAIL {policy.id} [{escape(outcome.case)}] ({escape(policy.source)}):\n"
+                    + escape(outcome.explain())
                 )
             elif verbose:
                 console.print(f"ok   {policy.id} [{escape(outcome.case)}]")

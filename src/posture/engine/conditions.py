@@ -378,6 +378,31 @@ def _compile_leaf(clause: dict[str, Any], loc: Loc) -> Check:
     return leaf
 
 
+_ID_KEYS = ("Id", "Name", "Arn", "Key", "id", "name", "arn", "key")
+MAX_OFFENDING = 20
+
+
+def item_identifier(item: Any) -> Any:
+    """A short name for a list item in evidence: a scalar itself, else its id-like field."""
+    if not isinstance(item, dict):
+        return _plain(item) if not isinstance(item, list) else None
+    for key, value in item.items():
+        if isinstance(key, str) and key.endswith(_ID_KEYS) and isinstance(value, str | int):
+            return value
+    return None
+
+
+def _offending(items: list[Any], indices: list[int]) -> list[dict[str, Any]]:
+    out = []
+    for index in indices[:MAX_OFFENDING]:
+        entry: dict[str, Any] = {"index": index}
+        ident = item_identifier(items[index])
+        if ident is not None:
+            entry["id"] = ident
+        out.append(entry)
+    return out
+
+
 def _compile_quantifier(
     op: str, raw_path: str, parts: tuple[str | int, ...], inner: Check
 ) -> Check:
@@ -388,24 +413,50 @@ def _compile_quantifier(
             items = [] if items is _MISSING or items is None else [items]
         holding: list[Evidence] = []
         failing: list[Evidence] = []
-        n_hold = 0
+        held: list[int] = []
+        missed: list[int] = []
         for index, item in enumerate(items):
             holds, evidence = inner(item, ctx, f"{base}[{index}]")
             if holds:
-                n_hold += 1
-                if n_hold <= MAX_ITEM_EVIDENCE:
+                held.append(index)
+                if len(held) <= MAX_ITEM_EVIDENCE:
                     holding.extend(evidence)
                 if op == "any_item":
                     return True, holding
-            elif len(failing) < MAX_ITEM_EVIDENCE * 4:
-                failing.extend(evidence)
-        summary = Evidence(base, op, "item condition", {"matching": n_hold, "total": len(items)})
+            else:
+                missed.append(index)
+                if len(failing) < MAX_ITEM_EVIDENCE * 4:
+                    failing.extend(evidence)
+        counts: dict[str, Any] = {"matching": len(held), "total": len(items)}
         if op == "any_item":
+            summary = Evidence(base, op, "item condition", counts)
             return False, [summary, *failing[: MAX_ITEM_EVIDENCE * 2]]
         if op == "all_items":
-            ok = n_hold == len(items)
-            return ok, [summary] if ok else [summary, *failing[: MAX_ITEM_EVIDENCE * 2]]
-        ok = n_hold == 0
-        return ok, [summary] if ok else [summary, *[_negate(e) for e in holding]]
+            if not missed:
+                return True, [Evidence(base, op, "item condition", counts)]
+            counts["offending"] = _offending(items, missed)
+            summary = Evidence(base, op, "item condition", counts)
+            return False, [summary, *failing[: MAX_ITEM_EVIDENCE * 2]]
+        if not held:
+            return True, [Evidence(base, op, "item condition", counts)]
+        counts["offending"] = _offending(items, held)
+        summary = Evidence(base, op, "item condition", counts)
+        return False, [summary, *[_negate(e) for e in holding]]
 
     return quantify
+
+
+def decisive(evidence: list[Evidence]) -> list[Evidence]:
+    """The evidence that decided an outcome, one line per field.
+
+    Alternatives of a failed ``any`` often test one field several ways ("not set", "within
+    45 days"); printing each would read as a contradiction. The first line per path stays.
+    """
+    seen: set[str] = set()
+    out: list[Evidence] = []
+    for item in evidence:
+        if item.path in seen:
+            continue
+        seen.add(item.path)
+        out.append(item)
+    return out

@@ -4,32 +4,88 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from posture.engine.conditions import EvalContext
+from posture.engine.conditions import EvalContext, decisive
+from posture.engine.statement import RENDERER
 from posture.models import Evidence, Resource, Result, Status
 
 if TYPE_CHECKING:
     from posture.catalog.policy import Policy
 
 
-def evaluate_policy(policy: Policy, document: dict[str, object], ctx: EvalContext) -> Status | None:
-    """Status of one policy on one resource document; None when it does not apply."""
-    status, _ = _evaluate(policy, document, ctx)
-    return status
+@dataclass(frozen=True)
+class Judgement:
+    """One policy on one document: status, deciding evidence, and for failures the words."""
+
+    status: Status
+    evidence: tuple[Evidence, ...] = ()
+    reason: str = ""
+    statement: Mapping[str, str] | None = None
+    commands: tuple[str, ...] = ()
 
 
-def _evaluate(
-    policy: Policy, document: dict[str, object], ctx: EvalContext
-) -> tuple[Status | None, list[Evidence]]:
+def judge(
+    policy: Policy,
+    document: Mapping[str, Any],
+    ctx: EvalContext,
+    identity: Mapping[str, str],
+) -> Judgement:
+    """Status of one policy on one resource document, explained."""
     scope = policy.scope_check
     if scope is not None:
-        applies, _ = scope(document, ctx, "")
+        applies, why = scope(document, ctx, "")
         if not applies:
-            return None, []
+            return Judgement(Status.NOT_APPLICABLE, reason=not_applicable_reason(why))
     holds, evidence = policy.check(document, ctx, "")
-    return (Status.PASS if holds else Status.FAIL), evidence
+    if holds:
+        return Judgement(Status.PASS)
+    deciding = tuple(decisive(evidence))
+    texts = (
+        {"en": policy.statement.en, "ja": policy.statement.ja}
+        if policy.statement
+        else {"en": policy.title.en, "ja": policy.title.ja}
+    )
+    statement = RENDERER.render(texts, document, identity, deciding, ctx.now)
+    commands = (
+        RENDERER.render_all(policy.commands, document, identity, deciding, ctx.now)
+        if policy.commands
+        else ()
+    )
+    return Judgement(Status.FAIL, deciding, "", statement, commands)
+
+
+def not_applicable_reason(evidence: Iterable[Evidence]) -> str:
+    """Why ``applies_when`` did not hold, from the leaves that decided it."""
+    parts = []
+    for item in decisive(list(evidence))[:3]:
+        expected = item.expected
+        op = f"not {item.op}" if item.negated else item.op
+        parts.append(f"{item.path} is {_short(item.actual)} (applies when {op} {_short(expected)})")
+    return "; ".join(parts) or "the policy's applies_when does not hold"
+
+
+def _short(value: Any) -> str:
+    text = "null" if value is None else str(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def evaluate_policy(policy: Policy, document: dict[str, object], ctx: EvalContext) -> Status | None:
+    """Status of one policy on one resource document; None when it does not apply."""
+    status = judge(policy, document, ctx, {}).status
+    return None if status is Status.NOT_APPLICABLE else status
+
+
+def identity_of(resource: Resource) -> dict[str, str]:
+    return {
+        "name": resource.name,
+        "uid": resource.uid,
+        "region": resource.region,
+        "account": resource.account,
+        "type": resource.type,
+    }
 
 
 def evaluate(
@@ -55,21 +111,26 @@ def evaluate(
         if (resource.type, resource.region) not in failed:
             by_type[resource.type].append(resource)
     results: list[Result] = []
+    identities: dict[int, dict[str, str]] = {}
     for policy in policies:
         for region, reason in failed_by_type.get(policy.resource, ()):
             results.append(Result(policy.id, policy.resource, "", region, Status.ERROR, (), reason))
         for resource in by_type.get(policy.resource, ()):
-            status, evidence = _evaluate(policy, resource.data, ctx)
-            if status is None:
-                continue
+            identity = identities.get(id(resource))
+            if identity is None:
+                identity = identities[id(resource)] = identity_of(resource)
+            verdict = judge(policy, resource.data, ctx, identity)
             results.append(
                 Result(
                     policy.id,
                     resource.type,
                     resource.uid,
                     resource.region,
-                    status,
-                    tuple(evidence) if status is Status.FAIL else (),
+                    verdict.status,
+                    verdict.evidence,
+                    verdict.reason,
+                    verdict.statement,
+                    verdict.commands,
                 )
             )
     return results

@@ -136,8 +136,32 @@ class Finding(SQLModel, table=True):
     severity: str = Field(max_length=16)
     state: str = Field(default="open", max_length=16)  # open | resolved
     evidence: list[dict[str, Any]] = _json(list)
+    # the finding sentence per language and the recommendation's filled-in commands
+    statement: dict[str, str] = _json()
+    commands: list[str] = _json(list)
     first_seen: datetime = _time()
     last_seen: datetime = _time()
     resolved_at: datetime | None = _time(nullable=True)
     reopened: int = 0
     last_scan_id: str = Field(default="", max_length=32)
+
+
+class ResultRecord(SQLModel, table=True):
+    """Every outcome of a scan, passes included: the record an auditor asks for."""
+
+    __tablename__ = "result"
+    __table_args__ = (Index("ix_result_scan_connection", "scan_id", "connection_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True)
+    scan_id: str = Field(foreign_key="scan.id")
+    connection_id: str = Field(foreign_key="connection.id")
+    policy_id: str = Field(max_length=200)
+    resource_type: str = Field(max_length=128)
+    resource_uid: str = Field(default="", max_length=2048)  # empty for a failed scope
+    resource_name: str = Field(default="", max_length=1024)
+    region: str = Field(default="", max_length=64)
+    status: str = Field(max_length=16)  # pass | fail | not_applicable | error | unknown
+    reason: str = ""
+    statement: dict[str, str] = _json()
+    evidence: list[dict[str, Any]] = _json(list)
