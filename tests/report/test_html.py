@@ -158,3 +158,38 @@ def test_empty_report_renders(report_data: ReportData) -> None:
     assert "There are no open findings." in page.text
     assert "No scans finished in this period." in page.text
     assert "No compliance framework was evaluated." in page.text
+
+
+def test_statement_commands_and_highlighted_configuration(report_data: ReportData) -> None:
+    from dataclasses import replace
+
+    from posture.report.model import ReportEvidence, Text
+
+    first = report_data.findings[0]
+    tailored = replace(
+        first,
+        statement=Text(
+            en="Group sg-1 allows TCP 22 from 0.0.0.0/0", ja="グループ sg-1 は TCP 22 を許可"
+        ),
+        commands=("aws ec2 revoke-security-group-ingress --group-id sg-1 --region ap-northeast-1",),
+        config={"GroupId": "sg-1", "IpPermissions": [{"FromPort": 22, "CidrIp": "<0.0.0.0/0>"}]},
+        evidence=(
+            ReportEvidence(
+                "IpPermissions",
+                "no_item",
+                "item condition",
+                {"matching": 1, "total": 1, "offending": [{"index": 0}]},
+            ),
+        ),
+    )
+    report_data.findings[0] = tailored
+    html = render_html(report_data, "en")
+    assert "Group sg-1 allows TCP 22 from 0.0.0.0/0" in html
+    assert (
+        '<pre class="command"><code>aws ec2 revoke-security-group-ingress --group-id sg-1 '
+        "--region ap-northeast-1</code></pre>"
+    ) in html
+    # the offending rule is marked, and the collected value is escaped
+    assert "<mark>    {</mark>" in html
+    assert "&lt;0.0.0.0/0&gt;" in html
+    assert "グループ sg-1 は TCP 22 を許可" in render_html(report_data, "ja")

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import calendar
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 
-from posture.cli.runtime import console, state
+from posture.cli.runtime import console, err_console, state
 from posture.errors import UsageError
+from posture.report.period import month
 from posture.scan import get_tenant
-
-
-def parse_period(period: str | None, now: datetime) -> tuple[datetime, datetime]:
-    """``YYYY-MM`` -> [first day, first day of next month); default: the current month."""
-    if period is None:
-        year, month = now.year, now.month
-    else:
-        try:
-            year, month = (int(p) for p in period.split("-"))
-            datetime(year, month, 1)
-        except ValueError as exc:
-            raise UsageError(f"--period takes YYYY-MM, got '{period}'") from exc
-    start = datetime(year, month, 1, tzinfo=UTC)
-    days = calendar.monthrange(year, month)[1]
-    return start, start + timedelta(days=days)
 
 
 def report(
@@ -40,8 +25,13 @@ def report(
         None, "--period", help="Month YYYY-MM (default: this month)."
     ),
     out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
+    fail_on_error: bool = typer.Option(
+        False,
+        "--fail-on-error",
+        help="Exit 1 when a connection has no successful scan in the period.",
+    ),
 ) -> None:
-    """Render the tenant's report for a month."""
+    """Render the tenant's report for a month (in the tenant's time zone)."""
     from posture.report import write_report
     from posture.report.build import build_report_data
 
@@ -53,12 +43,19 @@ def report(
             raise UsageError(f"--lang takes ja or en, got '{code}'")
     st = state(ctx)
     catalog = st.catalog()
-    start, end = parse_period(period, datetime.now(UTC))
     with st.store().session() as session:
         ten = get_tenant(session, tenant)
-        data = build_report_data(session, catalog, ten, start, end)
+        span = month(period, ten.timezone, datetime.now(UTC))
+        data = build_report_data(session, catalog, ten, span.start, span.end)
         langs = lang or [ten.locale]
     for code in langs:
         for f in fmt:
             path = write_report(data, code, f, out)
             console.print(f"wrote {escape(str(path))}")
+    for gap in data.gaps:
+        err_console.print(
+            f"warning: connection {escape(gap.name)} has no successful scan in {span.label}",
+            soft_wrap=True,
+        )
+    if fail_on_error and data.gaps:
+        raise typer.Exit(1)

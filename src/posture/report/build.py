@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, tzinfo
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -12,6 +14,7 @@ from posture.catalog import Catalog, LocalizedText, Policy
 from posture.models import Severity
 from posture.report.model import (
     CollectionIssue,
+    ConnectionCoverage,
     ConnectionHealth,
     ControlScore,
     FrameworkScore,
@@ -21,7 +24,16 @@ from posture.report.model import (
     Text,
     TrendPoint,
 )
-from posture.store.tables import Connection, Finding, Scan, ScanTarget, Tenant
+from posture.report.period import zone
+from posture.store.tables import (
+    Connection,
+    Finding,
+    ResourceRecord,
+    Scan,
+    ScanResource,
+    ScanTarget,
+    Tenant,
+)
 from posture.store.types import utcnow
 
 _UNKNOWN = Text(en="(policy no longer available)", ja="(ポリシーは現在ありません)")
@@ -32,9 +44,14 @@ def _text(value: LocalizedText) -> Text:
 
 
 def _finding(
-    f: Finding, policy: Policy | None, connections: dict[str, Connection], start: datetime
+    f: Finding,
+    policy: Policy | None,
+    connections: dict[str, Connection],
+    start: datetime,
+    tz: tzinfo,
 ) -> ReportFinding:
     parts = f.policy_id.split(".")
+    statement = f.statement or {}
     return ReportFinding(
         finding_id=f.id,
         policy_id=f.policy_id,
@@ -50,9 +67,9 @@ def _finding(
         region=f.region,
         connection=connections[f.connection_id].name if f.connection_id in connections else "",
         state=f.state,
-        first_seen=f.first_seen,
-        last_seen=f.last_seen,
-        resolved_at=f.resolved_at,
+        first_seen=f.first_seen.astimezone(tz),
+        last_seen=f.last_seen.astimezone(tz),
+        resolved_at=f.resolved_at.astimezone(tz) if f.resolved_at else None,
         evidence=tuple(
             ReportEvidence(
                 path=str(e.get("path", "")),
@@ -69,6 +86,10 @@ def _finding(
             for control in controls
         ),
         is_new=f.first_seen >= start,
+        statement=Text(en=statement["en"], ja=statement.get("ja", statement["en"]))
+        if statement.get("en")
+        else None,
+        commands=tuple(f.commands or ()),
     )
 
 
@@ -127,26 +148,40 @@ def build_report_data(
     period_end: datetime,
     *,
     generated_at: datetime | None = None,
+    with_config: bool = True,
 ) -> ReportData:
+    """The report of ``tenant`` for [period_start, period_end), times in its time zone.
+
+    Only scans started inside the period count: a period without a successful scan of a
+    connection is reported as such, never as healthy.
+    """
+    tz = zone(tenant.timezone)
+    now = generated_at or utcnow()
     connections = {
         c.id: c for c in session.exec(select(Connection).where(Connection.tenant_id == tenant.id))
     }
     scans = list(
         session.exec(
             select(Scan)
-            .where(Scan.tenant_id == tenant.id, col(Scan.started_at) < period_end)
+            .where(
+                Scan.tenant_id == tenant.id,
+                col(Scan.started_at) >= period_start,
+                col(Scan.started_at) < period_end,
+            )
             .order_by(col(Scan.started_at))
         )
     )
-    finished = [s for s in scans if s.finished_at is not None]
+    finished = [s for s in scans if s.finished_at is not None and s.status != "failed"]
     latest = finished[-1] if finished else None
     rows = session.exec(select(Finding).where(Finding.tenant_id == tenant.id))
     findings = [
-        _finding(f, catalog.policies.get(f.policy_id), connections, period_start)
+        _finding(f, catalog.policies.get(f.policy_id), connections, period_start, tz)
         for f in rows
         if f.first_seen < period_end
     ]
     open_now = sorted((f for f in findings if f.state == "open"), key=_sort_key)
+    if with_config:
+        open_now = _with_config(session, open_now, tenant.id)
     resolved = sorted(
         (
             f
@@ -158,52 +193,117 @@ def build_report_data(
     data = ReportData(
         tenant_name=tenant.name,
         tenant_slug=tenant.slug,
-        period_start=period_start,
-        period_end=period_end,
-        generated_at=generated_at or utcnow(),
+        period_start=period_start.astimezone(tz),
+        period_end=period_end.astimezone(tz),
+        generated_at=now.astimezone(tz),
         scan_id=latest.id if latest else None,
         findings=open_now,
         resolved_in_period=resolved,
         trend=[
-            TrendPoint(at=s.started_at, by_severity=dict(s.summary.get("open_by_severity", {})))
+            TrendPoint(
+                at=s.started_at.astimezone(tz),
+                by_severity=dict(s.summary.get("open_by_severity", {})),
+            )
             for s in finished
-            if s.started_at >= period_start
         ],
         resources_scanned=latest.resources if latest else 0,
         policies_evaluated=latest.policies if latest else 0,
+        timezone=tenant.timezone,
+        covered_until=now.astimezone(tz) if period_start <= now < period_end else None,
     )
     summary = latest.summary if latest else {}
     data.frameworks = framework_scores(
         catalog, set(summary.get("policies", [])), open_now, set(summary.get("errored", []))
     )
-    _add_health(session, data, connections, latest)
+    _add_health(session, data, connections, scans, latest, tz)
     return data
 
 
-def _add_health(
-    session: Session, data: ReportData, connections: dict[str, Connection], latest: Scan | None
-) -> None:
-    targets = (
-        {
-            t.connection_id: t
-            for t in session.exec(select(ScanTarget).where(ScanTarget.scan_id == latest.id))
-        }
-        if latest
-        else {}
+def _with_config(
+    session: Session, findings: list[ReportFinding], tenant_id: str
+) -> list[ReportFinding]:
+    """Attach each open finding's collected configuration from its latest scan."""
+    rows = session.exec(
+        select(Finding.id, Finding.last_scan_id, Finding.resource_uid).where(
+            Finding.tenant_id == tenant_id, Finding.state == "open"
+        )
     )
+    wanted = {fid: (scan_id, uid) for fid, scan_id, uid in rows}
+    by_scan: dict[str, set[str]] = defaultdict(set)
+    for scan_id, uid in wanted.values():
+        by_scan[scan_id].add(uid)
+    documents: dict[tuple[str, str], Any] = {}
+    for scan_id, uids in by_scan.items():
+        uid_list = sorted(uids)
+        for i in range(0, len(uid_list), 500):
+            query = (
+                select(ResourceRecord.uid, ResourceRecord.data)
+                .join(ScanResource, col(ScanResource.resource_hash) == col(ResourceRecord.hash))
+                .where(
+                    ScanResource.scan_id == scan_id,
+                    col(ResourceRecord.uid).in_(uid_list[i : i + 500]),
+                )
+            )
+            for uid, doc in session.exec(query):
+                documents[(scan_id, uid)] = doc
+    return [replace(f, config=documents.get(wanted.get(f.finding_id, ("", "")))) for f in findings]
+
+
+_STATUS_OF_TARGET = {"succeeded": "ok", "partial": "partial", "failed": "failed"}
+
+
+def _add_health(
+    session: Session,
+    data: ReportData,
+    connections: dict[str, Connection],
+    scans: list[Scan],
+    latest: Scan | None,
+    tz: tzinfo,
+) -> None:
+    """Connection health and coverage as the period's scans saw them."""
+    scan_ids = [s.id for s in scans]
+    targets: list[ScanTarget] = []
+    for i in range(0, len(scan_ids), 500):
+        targets.extend(
+            session.exec(
+                select(ScanTarget).where(col(ScanTarget.scan_id).in_(scan_ids[i : i + 500]))
+            )
+        )
+    order = {s.id: n for n, s in enumerate(scans)}
+    targets.sort(key=lambda t: order.get(t.scan_id, -1))
+    per_connection: dict[str, list[ScanTarget]] = defaultdict(list)
+    for target in targets:
+        per_connection[target.connection_id].append(target)
     for conn in sorted(connections.values(), key=lambda c: c.name):
+        seen = per_connection.get(conn.id, [])
+        ok = [t for t in seen if t.status in ("succeeded", "partial")]
+        failed = [t for t in seen if t.status == "failed"]
+        last = seen[-1] if seen else None
+        data.coverage.append(
+            ConnectionCoverage(
+                name=conn.name,
+                provider=conn.provider,
+                succeeded=len(ok),
+                failed=len(failed),
+                first=ok[0].finished_at.astimezone(tz) if ok else None,
+                last=ok[-1].finished_at.astimezone(tz) if ok else None,
+                failure=failed[-1].message if failed else "",
+            )
+        )
         data.connections.append(
             ConnectionHealth(
                 name=conn.name,
                 provider=conn.provider,
                 account=conn.account,
-                status=conn.health,
-                message=conn.health_message,
-                last_scan_at=conn.checked_at,
+                status=_STATUS_OF_TARGET.get(last.status, "never") if last else "no_scan",
+                message=last.message if last else "",
+                last_scan_at=last.finished_at.astimezone(tz) if last else None,
             )
         )
-        target = targets.get(conn.id)
-        for failure in target.stats.get("failures", []) if target else []:
+        if last is None or latest is None:
+            continue
+        in_latest = next((t for t in seen if t.scan_id == latest.id), None)
+        for failure in in_latest.stats.get("failures", []) if in_latest else []:
             data.collection_issues.append(
                 CollectionIssue(
                     connection=conn.name,
@@ -212,5 +312,5 @@ def _add_health(
                     message=str(failure.get("message", "")),
                 )
             )
-        if target and target.status == "failed":
-            data.collection_issues.append(CollectionIssue(conn.name, "*", "*", target.message))
+        if in_latest and in_latest.status == "failed":
+            data.collection_issues.append(CollectionIssue(conn.name, "*", "*", in_latest.message))

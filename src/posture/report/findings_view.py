@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from posture.models import Severity
+from posture.report.config_view import ConfigLine, config_lines
 from posture.report.evidence import Line, describe
 from posture.report.formatting import short_date
 from posture.report.i18n import Messages
@@ -58,6 +59,9 @@ class FindingView:
     resolved_at: str
     evidence: tuple[Line, ...]
     controls: tuple[ControlRef, ...]
+    statement: str = ""  # the finding's sentence (falls back to the title)
+    commands: tuple[str, ...] = ()
+    config: tuple[ConfigLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,12 @@ def report_findings(data: ReportData) -> list[ReportFinding]:
 
 
 def finding_view(
-    finding: ReportFinding, index: int, messages: Messages, names: ControlNames
+    finding: ReportFinding,
+    index: int,
+    messages: Messages,
+    names: ControlNames,
+    *,
+    with_config: bool = False,
 ) -> FindingView:
     lang = messages.lang
     return FindingView(
@@ -137,6 +146,9 @@ def finding_view(
         resolved_at=short_date(finding.resolved_at, messages),
         evidence=tuple(describe(e, messages) for e in finding.evidence),
         controls=tuple(names.ref(fw, control) for fw, control in finding.controls),
+        statement=finding.statement.get(lang) if finding.statement else finding.title.get(lang),
+        commands=finding.commands,
+        config=config_lines(finding.config, finding.evidence) if with_config else (),
     )
 
 

@@ -26,7 +26,7 @@ def render_html(data: ReportData, lang: str) -> str:
     """Render the analyst view of ``data`` in ``lang`` (``en`` or ``ja``)."""
     check_language(lang)
     messages = load_messages(lang)
-    view = build_view(data, lang)
+    view = build_view(data, lang, with_config=True)
     script = trusted_static("analyst.js")
     return render(
         TEMPLATE,

@@ -53,6 +53,9 @@ class ReportFinding:
     evidence: tuple[ReportEvidence, ...]
     controls: tuple[tuple[str, str], ...]  # (framework id, control id)
     is_new: bool  # first seen inside the report period
+    statement: Text | None = None  # the finding's sentence, naming resource and values
+    commands: tuple[str, ...] = ()  # recommendation commands filled for this resource
+    config: Any = None  # the resource's collected configuration (analyst report)
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,26 @@ class ConnectionHealth:
 
 
 @dataclass(frozen=True)
+class ConnectionCoverage:
+    """What the scans of the period saw of one connection."""
+
+    name: str
+    provider: str
+    succeeded: int  # scans that collected it (fully or partly)
+    failed: int  # scans in which it failed outright
+    first: datetime | None  # first and last successful collection in the period
+    last: datetime | None
+    failure: str = ""  # message of the latest failure, if any
+
+    @property
+    def status(self) -> str:
+        """covered | failed (only failed attempts) | no_scan (not even attempted)."""
+        if self.succeeded:
+            return "covered"
+        return "failed" if self.failed else "no_scan"
+
+
+@dataclass(frozen=True)
 class CollectionIssue:
     connection: str
     resource_type: str
@@ -122,6 +145,15 @@ class ReportData:
     collection_issues: list[CollectionIssue] = field(default_factory=list)
     resources_scanned: int = 0
     policies_evaluated: int = 0
+    timezone: str = "UTC"
+    coverage: list[ConnectionCoverage] = field(default_factory=list)
+    # set while the period is still running: the report covers up to this moment
+    covered_until: datetime | None = None
+
+    @property
+    def gaps(self) -> list[ConnectionCoverage]:
+        """Connections the period has no successful scan of."""
+        return [c for c in self.coverage if c.status != "covered"]
 
     @property
     def open_findings(self) -> list[ReportFinding]:

@@ -110,14 +110,24 @@ class ReportView:
     issues: tuple[CollectionIssue, ...]
     service_choices: tuple[Choice, ...]
     state_choices: tuple[Choice, ...]
+    notices: tuple[str, ...] = ()  # first-page warnings: gaps in what the period covers
+    coverage: tuple[str, ...] = ()  # one line per connection: how often, from when to when
+    times_note: str = ""
+    has_data: bool = True  # False: no successful scan at all in the period
 
 
-def build_view(data: ReportData, lang: str) -> ReportView:
+def build_view(data: ReportData, lang: str, *, with_config: bool = False) -> ReportView:
     """Resolve every label and count once, in Python, for one language."""
     messages = load_messages(lang)
     merged = report_findings(data)
     names = ControlNames(data.frameworks, lang)
-    views = tuple(finding_view(f, i, messages, names) for i, f in enumerate(merged, start=1))
+    views = tuple(
+        finding_view(f, i, messages, names, with_config=with_config)
+        for i, f in enumerate(merged, start=1)
+    )
+    has_data = any(c.status == "covered" for c in data.coverage) or (
+        not data.coverage and data.scan_id is not None
+    )
     open_findings = [f for f in merged if f.state == "open"]
     keys = severity_keys(merged)
     severities = _severity_counts(open_findings, keys, messages)
@@ -127,7 +137,9 @@ def build_view(data: ReportData, lang: str) -> ReportView:
         lang=lang,
         tenant=data.tenant_name,
         period=period_text(data.period_start, data.period_end, messages),
-        intro=_intro(data, (len(open_findings), new_count, resolved_count), messages),
+        intro=_intro(data, (len(open_findings), new_count, resolved_count), messages)
+        if has_data
+        else messages("coverage.none_at_all", tenant=data.tenant_name),
         generated_at=timestamp(data.generated_at, messages),
         scan_id=data.scan_id or messages("report.none"),
         severities=severities,
@@ -145,7 +157,47 @@ def build_view(data: ReportData, lang: str) -> ReportView:
         issues=tuple(data.collection_issues),
         service_choices=tuple(Choice(s, s) for s in sorted({f.service for f in merged})),
         state_choices=_state_choices(merged, messages),
+        notices=_notices(data, messages),
+        coverage=tuple(
+            messages(
+                "coverage.dates",
+                connection=c.name,
+                count=c.succeeded,
+                first=timestamp(c.first, messages),
+                last=timestamp(c.last, messages),
+            )
+            for c in data.coverage
+            if c.status == "covered"
+        ),
+        times_note=messages("coverage.times_note", tz=data.timezone),
+        has_data=has_data,
     )
+
+
+def _notices(data: ReportData, messages: Messages) -> tuple[str, ...]:
+    """What the first page must say before any figure: the period's gaps."""
+    out: list[str] = []
+    if data.covered_until is not None:
+        out.append(
+            messages(
+                "coverage.in_progress",
+                start=long_date(data.period_start, messages),
+                now=timestamp(data.covered_until, messages),
+            )
+        )
+    for gap in data.gaps:
+        if gap.status == "failed":
+            out.append(
+                messages(
+                    "coverage.failed",
+                    connection=gap.name,
+                    count=gap.failed,
+                    message=gap.failure or messages("report.not_available"),
+                )
+            )
+        else:
+            out.append(messages("coverage.no_scan", connection=gap.name))
+    return tuple(out)
 
 
 def _intro(data: ReportData, counts: tuple[int, int, int], messages: Messages) -> str:
