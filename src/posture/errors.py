@@ -6,7 +6,8 @@
     ├── UsageError                    bad command-line use (exit 2)
     ├── ContentError                  a scanner, policy or report file is invalid (exit 2)
     ├── ConfigurationError            a tenant, connection or store setting is invalid (exit 2)
-    ├── CredentialError               a connection's credentials are missing or rejected
+    ├── ConnectionFailure             a connection could not be opened; ``reason`` says why
+    │   └── CredentialError           ... because its credentials are missing, expired or rejected
     ├── CollectionError               an API call failed after retries (per resource type)
     └── StoreError                    the database could not be read or written
 
@@ -16,6 +17,7 @@ the missing permission.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import ClassVar
 
 
@@ -68,8 +70,75 @@ class ConfigurationError(PostureError):
     exit_code: ClassVar[int] = 2
 
 
-class CredentialError(PostureError):
+class ConnectionReason(StrEnum):
+    """Why a connection failed, as a stable code: stored with the scan, translated by reports.
+
+    Each code has a text ``connection_reason.<code>`` in the report message catalogs.
+    """
+
+    ENDPOINT_UNREACHABLE = "endpoint_unreachable"  # refused, DNS, timeout, proxy
+    TLS_ERROR = "tls_error"  # handshake or certificate failure
+    NOT_AWS = "not_aws"  # the endpoint answered, but not like the provider's API
+    CREDENTIALS_REJECTED = "credentials_rejected"  # the provider refused the credentials
+    TOKEN_EXPIRED = "token_expired"  # session or SSO token expired, or the clock is off
+    CREDENTIALS_MISSING = "credentials_missing"  # no credentials found at all
+    PROFILE_NOT_FOUND = "profile_not_found"  # the named profile does not exist
+    PERMISSION_DENIED = "permission_denied"  # signed in, but a sign-in step was not allowed
+    PROVIDER_ERROR = "provider_error"  # the provider answered with another error
+    INVALID_SETTINGS = "invalid_settings"  # the connection's stored settings are invalid
+    INTERNAL_ERROR = "internal_error"  # an unexpected error inside posture
+
+
+class ConnectionFailure(PostureError):
+    """A named connection could not be opened; ``reason`` is machine-readable.
+
+    One connection failing never stops a scan of the others: the scan records it as that
+    connection's outcome with the reason code.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: ConnectionReason,
+        connection: str,
+        endpoint: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason
+        self.connection = connection
+        self.endpoint = endpoint
+
+    @property
+    def code(self) -> str:
+        return self.reason.value
+
+
+class CredentialError(ConnectionFailure):
     """Credentials of a named connection are missing, expired or rejected."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: ConnectionReason = ConnectionReason.CREDENTIALS_REJECTED,
+        connection: str = "",
+        endpoint: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(
+            message, reason=reason, connection=connection, endpoint=endpoint, hint=hint
+        )
+
+
+def failure_reason(exc: BaseException) -> ConnectionReason:
+    """The reason code of any error that ended a connection's scan or check."""
+    if isinstance(exc, ConnectionFailure):
+        return exc.reason
+    if isinstance(exc, ConfigurationError):
+        return ConnectionReason.INVALID_SETTINGS
+    return ConnectionReason.INTERNAL_ERROR
 
 
 class CollectionError(PostureError):

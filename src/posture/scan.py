@@ -3,10 +3,15 @@
 Each connection is written in one transaction after its collection and evaluation: a
 scan stopped half way leaves the connections already done complete and the others
 untouched; running it again creates no duplicates (findings have stable ids).
+
+Whatever goes wrong with one connection (credentials, endpoint, an unexpected error while
+collecting, evaluating or writing) becomes that connection's ``failed`` outcome with a
+reason code; the others are still scanned, and the scan is always finished.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -21,7 +26,12 @@ from posture.catalog.spec import ResourceSpec
 from posture.connectors.inventory import GLOBAL, Inventory
 from posture.connectors.registry import collector
 from posture.engine import evaluate
-from posture.errors import ConfigurationError, CredentialError, PostureError
+from posture.errors import (
+    ConfigurationError,
+    ConnectionFailure,
+    PostureError,
+    failure_reason,
+)
 from posture.lifecycle import ReconcileStats, reconcile
 from posture.models import Result, Status
 from posture.store import (
@@ -38,6 +48,7 @@ from posture.store import (
 from posture.store.types import utcnow
 
 ProgressFactory = Callable[[str, int], Callable[[str, str, int], None]]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,6 +56,7 @@ class TargetOutcome:
     connection: str
     status: str  # succeeded | partial | failed
     message: str = ""
+    reason: str = ""  # a ConnectionReason code when failed
     resources: int = 0
     api_calls: int = 0
     policies: list[str] = field(default_factory=list)
@@ -123,15 +135,25 @@ def run_scan(
     """Scan every (or the named) connection of a tenant and record the outcome."""
     started = time.monotonic()
     tenant, targets, scan = _start(store, tenant_slug, connections)
-    outcomes = []
-    for connection in targets:
-        policies = catalog.select(provider=connection.provider, ids=policy_ids)
-        specs = [catalog.specs[t] for t in _needed_types(catalog, policies)]
-        callback = progress(connection.name, _scope_count(specs, connection)) if progress else None
-        outcomes.append(
-            _scan_connection(store, tenant, connection, scan.id, policies, specs, now, callback)
-        )
-    return _finish(store, tenant, scan.id, outcomes, time.monotonic() - started)
+    outcomes: list[TargetOutcome] = []
+    try:
+        for connection in targets:
+            try:
+                policies = catalog.select(provider=connection.provider, ids=policy_ids)
+                specs = [catalog.specs[t] for t in _needed_types(catalog, policies)]
+                callback = (
+                    progress(connection.name, _scope_count(specs, connection)) if progress else None
+                )
+                outcome = _scan_connection(
+                    store, tenant, connection, scan.id, policies, specs, now, callback
+                )
+            except Exception as exc:  # choosing its policies failed: still one connection's fate
+                outcome = _fail_target(store, connection, scan.id, exc, 0.0)
+            outcomes.append(outcome)
+        return _finish(store, tenant, scan.id, outcomes, time.monotonic() - started)
+    except BaseException as exc:  # interrupted, or the store failed: never leave it running
+        _abandon(store, scan.id, outcomes, exc)
+        raise
 
 
 def _needed_types(catalog: Catalog, policies: Sequence[Policy]) -> list[str]:
@@ -164,13 +186,27 @@ def _scan_connection(
 ) -> TargetOutcome:
     started = time.monotonic()
     try:
-        inventory = collector(connection.provider)(
-            connection.name, connection.settings, specs, progress=progress
+        return _collect_evaluate_write(
+            store, tenant, connection, scan_id, policies, specs, now, progress, started
         )
-    except (CredentialError, ConfigurationError) as exc:
-        outcome = TargetOutcome(connection.name, "failed", exc.message)
-        _record_failure(store, connection, scan_id, outcome, time.monotonic() - started)
-        return outcome
+    except Exception as exc:  # botocore parse errors, bad URLs, bugs: this connection only
+        return _fail_target(store, connection, scan_id, exc, time.monotonic() - started)
+
+
+def _collect_evaluate_write(
+    store: Store,
+    tenant: Tenant,
+    connection: Connection,
+    scan_id: str,
+    policies: list[Policy],
+    specs: list[ResourceSpec],
+    now: datetime | None,
+    progress: Callable[[str, str, int], None] | None,
+    started: float,
+) -> TargetOutcome:
+    inventory = collector(connection.provider)(
+        connection.name, connection.settings, specs, progress=progress
+    )
     collected = time.monotonic()
     moment = now or utcnow()
     results = evaluate(
@@ -188,8 +224,34 @@ def _scan_connection(
     return outcome
 
 
+def _fail_target(
+    store: Store, connection: Connection, scan_id: str, exc: Exception, seconds: float
+) -> TargetOutcome:
+    """The failed outcome of one connection, recorded when the store allows."""
+    reason = failure_reason(exc)
+    if isinstance(exc, PostureError):
+        message = exc.message
+    else:
+        log.error("scanning connection %s failed unexpectedly", connection.name, exc_info=exc)
+        detail = " ".join(str(exc).split())[:300]
+        message = f"connection '{connection.name}': unexpected {type(exc).__name__}: {detail}"
+    outcome = TargetOutcome(connection.name, "failed", message, reason=reason.value)
+    endpoint = exc.endpoint if isinstance(exc, ConnectionFailure) else None
+    try:
+        _record_failure(store, connection, scan_id, outcome, seconds, endpoint)
+    except Exception as store_exc:
+        log.error("recording the failure of %s failed", connection.name, exc_info=store_exc)
+        outcome.message += f" (not recorded: {type(store_exc).__name__}: {store_exc})"
+    return outcome
+
+
 def _record_failure(
-    store: Store, connection: Connection, scan_id: str, outcome: TargetOutcome, seconds: float
+    store: Store,
+    connection: Connection,
+    scan_id: str,
+    outcome: TargetOutcome,
+    seconds: float,
+    endpoint: str | None = None,
 ) -> None:
     with store.session() as session:
         conn = session.get(Connection, connection.id)
@@ -205,6 +267,7 @@ def _record_failure(
                 status="failed",
                 message=outcome.message,
                 seconds=seconds,
+                stats={"reason_code": outcome.reason, "endpoint": endpoint},
             )
         )
 
@@ -407,6 +470,27 @@ def _finish(
         scan.message = "; ".join(f"{o.connection}: {o.message}" for o in outcomes if o.message)
         session.add(scan)
     return ScanOutcome(scan_id, tenant.slug, status, outcomes, summary, seconds)
+
+
+def _abandon(store: Store, scan_id: str, outcomes: list[TargetOutcome], exc: BaseException) -> None:
+    """Close a scan that could not finish normally; the original error still propagates."""
+    interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
+    status = "interrupted" if interrupted else "failed"
+    reason = "interrupted" if interrupted else " ".join(f"{type(exc).__name__}: {exc}".split())
+    done = "; ".join(f"{o.connection}: {o.status}" for o in outcomes)
+    try:
+        with store.session() as session:
+            scan = session.get(Scan, scan_id)
+            if scan is None or scan.status != "running":
+                return
+            scan.status = status
+            scan.finished_at = utcnow()
+            scan.resources = sum(o.resources for o in outcomes)
+            scan.api_calls = sum(o.api_calls for o in outcomes)
+            scan.message = f"the scan stopped: {reason}" + (f" (done: {done})" if done else "")
+            session.add(scan)
+    except Exception:
+        log.exception("could not mark scan %s as %s", scan_id, status)
 
 
 __all__ = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import typer
@@ -13,11 +14,12 @@ from sqlmodel import col, select
 
 from posture.cli.runtime import console, err_console, state
 from posture.connectors.registry import checker
-from posture.errors import ConfigurationError, PostureError
+from posture.errors import ConfigurationError, PostureError, failure_reason
 from posture.scan import get_tenant
 from posture.store import Connection, Tenant
 from posture.store.types import utcnow
 
+log = logging.getLogger(__name__)
 app = typer.Typer(
     help="Manage connections (cloud accounts and SaaS tenants).", no_args_is_help=True
 )
@@ -62,15 +64,11 @@ def add_aws(
     ),
 ) -> None:
     """Add an AWS account. Credentials are referenced (profile, role), never stored."""
-    from posture.connectors.aws import AwsSettings
+    from posture.connectors.aws.entry import parse_settings
 
-    settings = AwsSettings(
-        profile=profile,
-        role_arn=role_arn,
-        external_id=external_id,
-        regions=region,
-        endpoint_url=endpoint_url,
-    ).model_dump(exclude_defaults=True)
+    typed: dict[str, Any] = {"profile": profile, "role_arn": role_arn, "regions": region}
+    typed |= {"external_id": external_id, "endpoint_url": endpoint_url}
+    settings = parse_settings(name, typed).model_dump(exclude_defaults=True)
     save_connection(ctx, tenant, name, "aws", settings)
     console.print(f"connection [bold]{escape(name)}[/] (aws) added to tenant {escape(tenant)}")
 
@@ -122,13 +120,14 @@ def check(
     for conn in conns:
         try:
             info = checker(conn.provider)(conn.name, conn.settings)
-            health, message = (
+            health, shown, message = (
+                "ok",
                 "ok",
                 f"account {info.get('account')}, {len(info.get('regions', []))} region(s)",
             )
-        except PostureError as exc:
-            health, message, failed = "failed", exc.message, failed + 1
-            info = {}
+        except Exception as exc:  # one bad connection must not hide the others' health
+            reason, message = check_failure(conn.name, exc)
+            health, shown, info, failed = "failed", f"failed ({reason})", {}, failed + 1
         with store.session() as session:
             row = session.get(Connection, conn.id)
             assert row is not None
@@ -136,9 +135,17 @@ def check(
             row.account = str(info.get("account", row.account))
             session.add(row)
         out = console if health == "ok" else err_console
-        out.print(f"{escape(conn.name)}: {health} - {escape(message)}")
+        out.print(f"{escape(conn.name)}: {shown} - {escape(message)}", soft_wrap=True)
     if failed:
         raise typer.Exit(1)
+
+
+def check_failure(name: str, exc: Exception) -> tuple[str, str]:
+    """Reason code and message of a failed check; unexpected errors go to the log."""
+    if not isinstance(exc, PostureError):
+        log.error("checking connection %s failed unexpectedly", name, exc_info=exc)
+        exc = PostureError(f"connection '{name}': unexpected {type(exc).__name__}: {exc}")
+    return failure_reason(exc).value, exc.message
 
 
 @app.command("permissions")

@@ -123,7 +123,8 @@ def print_outcome(outcome: ScanOutcome) -> None:
     for t in outcome.targets:
         if t.status == "failed":
             err_console.print(
-                f"[red]connection {escape(t.connection)} failed:[/] {escape(t.message)}"
+                f"[red]connection {escape(t.connection)} failed ({t.reason}):[/] {escape(t.message)}",
+                soft_wrap=True,
             )
             continue
         console.print(

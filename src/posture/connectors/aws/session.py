@@ -14,11 +14,27 @@ from typing import Any
 import boto3
 import botocore.exceptions
 from botocore.config import Config
-from pydantic import BaseModel, ConfigDict, Field
+from botocore.parsers import ResponseParserError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
-from posture.errors import CredentialError
+from posture.connectors.aws.endpoint import endpoint_problem, validate_endpoint_url
+from posture.connectors.aws.failures import sign_in_failure
 
 DEFAULT_MAX_ATTEMPTS = 8
+# signing in is one cheap call: a dead endpoint must fail in seconds, not after a minute of
+# adaptive back-off; the collection calls keep the connection's full retry budget
+SIGN_IN_MAX_ATTEMPTS = 3
+SIGN_IN_CONNECT_TIMEOUT = 5
+SIGN_IN_READ_TIMEOUT = 20
+# what botocore raises when the endpoint is wrong, unreachable or not an AWS API
+_SIGN_IN_ERRORS = (
+    botocore.exceptions.BotoCoreError,
+    botocore.exceptions.ClientError,
+    ResponseParserError,
+    KeyError,
+    ValueError,
+)
 
 
 class AwsSettings(BaseModel):
@@ -32,7 +48,16 @@ class AwsSettings(BaseModel):
     role_session_name: str = "posture-scan"
     regions: list[str] = Field(default_factory=list)  # empty: every enabled region
     endpoint_url: str | None = None  # e.g. a local moto_server; AWS_ENDPOINT_URL also works
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    max_attempts: int = Field(DEFAULT_MAX_ATTEMPTS, ge=1, le=20)
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _usable_endpoint(cls, value: str | None) -> str | None:
+        """Refuse a malformed URL wherever settings are built, not at the first API call."""
+        problem = endpoint_problem(value) if value is not None else None
+        if problem:
+            raise PydanticCustomError("endpoint_url", "{problem}", {"problem": problem})
+        return value
 
 
 @dataclass
@@ -62,24 +87,16 @@ def _partition(region: str) -> str:
     return "aws"
 
 
-def _fail(connection: str, exc: Exception) -> CredentialError:
-    detail = str(exc)
-    if isinstance(exc, botocore.exceptions.ClientError):
-        detail = f"{exc.response.get('Error', {}).get('Code')}: {exc.response.get('Error', {}).get('Message')}"
-    return CredentialError(
-        f"connection '{connection}': AWS credentials were rejected or are missing ({detail})",
-        hint="check the profile, role ARN and external id of the connection "
-        "(posture connection check)",
-    )
-
-
 def open_target(connection: str, settings: AwsSettings) -> AwsTarget:
     """Authenticate, resolve the account id and the regions to scan.
 
-    Raises ``CredentialError`` naming the connection when anything about the credentials
-    is wrong, so one bad connection never stops a scan of the others.
+    Raises ``ConnectionFailure`` (``CredentialError`` for credential problems) naming the
+    connection and the endpoint, with a reason code, so one bad connection never stops a
+    scan of the others.
     """
     endpoint = settings.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+    if endpoint and not settings.endpoint_url:
+        validate_endpoint_url(endpoint, connection=connection, source="AWS_ENDPOINT_URL")
     config = Config(
         retries={"mode": "adaptive", "max_attempts": settings.max_attempts},
         max_pool_connections=32,
@@ -87,27 +104,37 @@ def open_target(connection: str, settings: AwsSettings) -> AwsTarget:
         read_timeout=60,
         user_agent_extra="posture",
     )
+    sign_in = config.merge(
+        Config(
+            retries={
+                "mode": "standard",
+                "max_attempts": min(settings.max_attempts, SIGN_IN_MAX_ATTEMPTS),
+            },
+            connect_timeout=SIGN_IN_CONNECT_TIMEOUT,
+            read_timeout=SIGN_IN_READ_TIMEOUT,
+        )
+    )
     try:
         session = boto3.session.Session(profile_name=settings.profile)
         home = session.region_name or "us-east-1"
         if settings.role_arn:
-            session = _assume_role(session, settings, home, endpoint, config)
-        sts = session.client("sts", region_name=home, endpoint_url=endpoint, config=config)
-        account_id = sts.get_caller_identity()["Account"]
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
-        raise _fail(connection, exc) from exc
-    target = AwsTarget(
-        connection=connection,
-        session=session,
-        account_id=account_id,
-        partition=_partition(home),
-        home_region=home,
-        regions=list(settings.regions),
-        endpoint_url=endpoint,
-        config=config,
-    )
-    if not target.regions:
-        target.regions = _enabled_regions(target)
+            session = _assume_role(session, settings, home, endpoint, sign_in)
+        sts = session.client("sts", region_name=home, endpoint_url=endpoint, config=sign_in)
+        account_id = str(sts.get_caller_identity()["Account"])
+        target = AwsTarget(
+            connection=connection,
+            session=session,
+            account_id=account_id,
+            partition=_partition(home),
+            home_region=home,
+            regions=list(settings.regions),
+            endpoint_url=endpoint,
+            config=config,
+        )
+        if not target.regions:
+            target.regions = _enabled_regions(target, sign_in)
+    except _SIGN_IN_ERRORS as exc:
+        raise sign_in_failure(connection, endpoint, exc, profile=settings.profile) from exc
     return target
 
 
@@ -135,12 +162,11 @@ def _assume_role(
     )
 
 
-def _enabled_regions(target: AwsTarget) -> list[str]:
-    ec2 = target.client("ec2", target.home_region)
-    try:
-        regions = ec2.describe_regions(AllRegions=False)["Regions"]
-    except botocore.exceptions.ClientError as exc:
-        raise _fail(target.connection, exc) from exc
+def _enabled_regions(target: AwsTarget, config: Config) -> list[str]:
+    ec2 = target.session.client(
+        "ec2", region_name=target.home_region, endpoint_url=target.endpoint_url, config=config
+    )
+    regions = ec2.describe_regions(AllRegions=False)["Regions"]
     return sorted(
         r["RegionName"]
         for r in regions
