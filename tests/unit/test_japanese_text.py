@@ -1,4 +1,4 @@
-"""Japanese text in content files: no stray spaces."""
+"""Japanese text in content files: no stray spaces, control titles in both languages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from posture.catalog import load_catalog
+from posture.catalog import Catalog, load_catalog
 from posture.catalog.japanese import stray_space
 from posture.errors import ContentError
 
@@ -92,3 +92,68 @@ def test_japanese_text_joined_correctly_is_accepted(tmp_path: Path) -> None:
         policy.rationale.ja
         == "バージョンがあれば復旧できます。誤って削除したオブジェクトも戻せます。"
     )
+
+
+FRAMEWORK = """\
+id: custom-baseline
+name: {en: Custom baseline, ja: 独自の基準}
+provider: aws
+version: "1"
+controls:
+  - id: "1.1"
+    title:
+      en: Versioning is enabled on every bucket
+      ja: すべてのバケットでバージョニングが有効になっていることを確認する
+"""
+
+
+def test_control_titles_have_both_languages(tmp_path: Path) -> None:
+    _write(tmp_path, "frameworks/custom.yaml", FRAMEWORK)
+    (control,) = load_catalog(policy_dirs=[tmp_path]).frameworks["custom-baseline"].controls
+    assert control.title.get("ja").startswith("すべてのバケット")
+    assert control.title.get("en") == "Versioning is enabled on every bucket"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "field", "message"),
+    [
+        (
+            "      ja: すべてのバケットでバージョニングが有効になっていることを確認する\n",
+            "",
+            7,
+            "controls[0].title.ja",
+            "is required",
+        ),
+        (  # English-only, as framework files were written before titles had two languages
+            "    title:\n      en: Versioning is enabled on every bucket\n"
+            "      ja: すべてのバケットでバージョニングが有効になっていることを確認する\n",
+            "    title: Versioning is enabled on every bucket\n",
+            7,
+            "controls[0].title",
+            "a control title needs both languages",
+        ),
+        (
+            "すべてのバケットで",
+            "すべての バケットで",
+            9,
+            "controls[0].title.ja",
+            "すべての␣バケットで",
+        ),
+    ],
+)
+def test_bad_control_title_names_file_line_and_field(
+    tmp_path: Path, old: str, new: str, line: int, field: str, message: str
+) -> None:
+    assert old in FRAMEWORK
+    path = _write(tmp_path, "frameworks/custom.yaml", FRAMEWORK.replace(old, new))
+    with pytest.raises(ContentError) as info:
+        load_catalog(policy_dirs=[tmp_path])
+    err = info.value
+    assert (err.path, err.line, err.field) == (str(path), line, field), str(err)
+    assert message in str(err)
+
+
+def test_every_builtin_control_has_a_japanese_title(catalog: Catalog) -> None:
+    for framework in catalog.frameworks.values():
+        for control in framework.controls:
+            assert control.title.ja != control.title.en, (framework.id, control.id)

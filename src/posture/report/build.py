@@ -105,7 +105,7 @@ def framework_scores(
             status = (
                 "fail" if n_failed else ("error" if any(p in errored for p in pids) else "pass")
             )
-            scores.append(ControlScore(control.id, control.title, status, n_failed))
+            scores.append(ControlScore(control.id, _text(control.title), status, n_failed))
         out.append(
             FrameworkScore(
                 framework_id=fw.id,

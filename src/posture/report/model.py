@@ -58,7 +58,7 @@ class ReportFinding:
 @dataclass(frozen=True)
 class ControlScore:
     control_id: str
-    title: str
+    title: Text
     status: str  # pass | fail | error
     failed_findings: int
 

@@ -187,7 +187,7 @@ def _framework_view(framework: FrameworkScore, messages: Messages) -> FrameworkV
     controls = tuple(
         ControlView(
             c.control_id,
-            c.title,
+            c.title.get(messages.lang),
             c.status,
             messages.get(f"control_status.{c.status}", c.status),
             c.failed_findings,
