@@ -210,6 +210,8 @@ def _add_health(
                     resource_type=str(failure.get("resource_type", "")),
                     region=str(failure.get("region", "")),
                     message=str(failure.get("message", "")),
+                    code=str(failure.get("code", "")),
+                    permission=str(failure.get("permission", "")),
                 )
             )
         if target and target.status == "failed":
