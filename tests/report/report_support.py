@@ -329,6 +329,25 @@ def open_findings() -> list[ReportFinding]:
     ]
 
 
+# Japanese control titles of the test frameworks, as the framework files carry them.
+CONTROL_TITLES_JA = {
+    "2.4": "ルートユーザーアカウントでハードウェア MFA が有効になっていることを確認する",
+    "2.8": "IAM パスワードポリシーで最小文字数が 14 文字以上に設定されていることを確認する",
+    "2.13": "アクセスキーが 90 日以内ごとにローテーションされていることを確認する",
+    "3.1.4": "S3 で「ブロックパブリックアクセス」が有効に設定されていることを確認する",
+    "4.1": "すべてのリージョンで CloudTrail が有効になっていることを確認する",
+    "4.2": "CloudTrail のログファイルの検証が有効になっていることを確認する",
+    "6.3": "ポート 22 への受信を許可するセキュリティグループがないことを確認する",
+    "A.8.3": "情報へのアクセス制限",
+    "A.8.5": "セキュリティを保った認証",
+    "A.8.15": "ログ取得",
+}
+
+
+def control(control_id: str, title: str, status: str, failed: int) -> ControlScore:
+    return ControlScore(control_id, Text(title, CONTROL_TITLES_JA[control_id]), status, failed)
+
+
 def frameworks() -> list[FrameworkScore]:
     cis = FrameworkScore(
         framework_id="cis-aws-7.0",
@@ -337,17 +356,13 @@ def frameworks() -> list[FrameworkScore]:
         controls_evaluated=7,
         controls_passed=2,
         controls=(
-            ControlScore("2.4", "Ensure hardware MFA is enabled for the root user", "fail", 1),
-            ControlScore(
-                "2.8", "Ensure IAM password policy requires minimum length of 14", "fail", 1
-            ),
-            ControlScore("2.13", "Ensure access keys are rotated every 90 days or less", "fail", 1),
-            ControlScore(
-                "3.1.4", "Ensure S3 buckets are configured with Block Public Access", "error", 0
-            ),
-            ControlScore("4.1", "Ensure CloudTrail is enabled in all regions", "fail", 1),
-            ControlScore("4.2", "Ensure CloudTrail log file validation is enabled", "pass", 0),
-            ControlScore("6.3", "Ensure no security groups allow ingress to port 22", "pass", 0),
+            control("2.4", "Hardware MFA is enabled for the 'root' user account", "fail", 1),
+            control("2.8", "IAM password policy requires minimum length of 14", "fail", 1),
+            control("2.13", "Access keys are rotated every 90 days or less", "fail", 1),
+            control("3.1.4", "S3 is configured with 'Block Public Access' enabled", "error", 0),
+            control("4.1", "CloudTrail is enabled in all regions", "fail", 1),
+            control("4.2", "CloudTrail log file validation is enabled", "pass", 0),
+            control("6.3", "No security groups allow ingress to port 22", "pass", 0),
         ),
     )
     iso = FrameworkScore(
@@ -357,9 +372,9 @@ def frameworks() -> list[FrameworkScore]:
         controls_evaluated=3,
         controls_passed=1,
         controls=(
-            ControlScore("A.8.3", "Information access restriction", "fail", 2),
-            ControlScore("A.8.5", "Secure authentication", "fail", 2),
-            ControlScore("A.8.15", "Logging", "pass", 0),
+            control("A.8.3", "Information access restriction", "fail", 2),
+            control("A.8.5", "Secure authentication", "fail", 2),
+            control("A.8.15", "Logging", "pass", 0),
         ),
     )
     return [cis, iso]
@@ -402,7 +417,7 @@ def make_report_data() -> ReportData:
                 "aws",
                 "123456789012",
                 "partial",
-                "AccessDenied on s3:GetBucketPublicAccessBlock in ap-northeast-1",
+                "1 resource type(s) could not be collected",
                 datetime(2025, 6, 29, 3, tzinfo=UTC),
             ),
             ConnectionHealth(
@@ -420,7 +435,9 @@ def make_report_data() -> ReportData:
                 "aws-prod",
                 "aws.s3.bucket",
                 "ap-northeast-1",
-                "AccessDenied: s3:GetBucketPublicAccessBlock",
+                "s3:GetBucketPublicAccessBlock in ap-northeast-1 failed: AccessDenied: Access Denied",
+                code="AccessDenied",
+                permission="s3:GetBucketPublicAccessBlock",
             ),
         ],
         resources_scanned=412,

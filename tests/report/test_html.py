@@ -97,7 +97,7 @@ def test_evidence_lines_read_as_sentences(page_en: Page) -> None:
 
 def test_details_show_controls_and_dates(page_en: Page) -> None:
     assert any(
-        i.startswith("CIS AWS Foundations Benchmark v7.0.0 2.8 Ensure IAM password")
+        i.startswith("CIS AWS Foundations Benchmark v7.0.0 2.8 IAM password policy requires")
         for i in page_en.items
     )
     assert "First seen 2025-06-03" in page_en.text
@@ -107,8 +107,14 @@ def test_details_show_controls_and_dates(page_en: Page) -> None:
 def test_failed_collection_is_visible(page_en: Page) -> None:
     assert page_en.with_attr("role", "alert")
     assert "Collection issues: 1." in page_en.text
-    assert "aws-prod aws.s3.bucket ap-northeast-1 AccessDenied" in page_en.text
+    assert (
+        "aws-prod aws.s3.bucket ap-northeast-1 "
+        "Access denied: grant the permission s3:GetBucketPublicAccessBlock."
+    ) in page_en.text
+    assert "failed: AccessDenied: Access Denied" in page_en.text  # the recorded error, as detail
     assert "Partially collected" in page_en.text
+    assert "Some resource types could not be collected" in page_en.text
+    assert "1 resource type(s) could not be collected" not in page_en.text
 
 
 def test_compliance_scores_per_framework(page_en: Page) -> None:
@@ -138,6 +144,21 @@ def test_japanese_report_uses_japanese_labels(page_ja: Page) -> None:
     assert JAPANESE_BUCKET in text
     assert "2025年6月1日〜2025年6月30日" in text
     assert "mfa_active の値は false ですが、true と等しいことが求められます" in page_ja.items
+
+
+def test_japanese_report_uses_japanese_control_titles(page_ja: Page) -> None:
+    text = page_ja.text
+    assert "IAM パスワードポリシーで最小文字数が 14 文字以上に設定されていることを確認する" in text
+    assert "IAM password policy requires" not in text
+
+
+def test_japanese_report_states_collection_problems_in_japanese(page_ja: Page) -> None:
+    text = page_ja.text
+    assert (
+        "アクセスが拒否されました。s3:GetBucketPublicAccessBlock の権限を付与してください。" in text
+    )
+    assert "一部のリソース種別を収集できませんでした。" in text
+    assert "resource type(s) could not be collected" not in text
 
 
 def test_unsupported_language_is_refused(report_data: ReportData) -> None:

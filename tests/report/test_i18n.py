@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+import posture.report
+from posture.japanese import stray_space
 from posture.engine.conditions import OPERATORS
 from posture.errors import ContentError, UsageError
 from posture.models import Severity
@@ -16,6 +19,7 @@ from posture.report.i18n import (
     messages_dir,
     placeholders,
 )
+from posture.report.templating import reports_dir
 
 
 def _catalogs() -> dict[str, dict[str, str]]:
@@ -46,6 +50,36 @@ def test_both_catalogs_use_the_same_placeholders() -> None:
 def test_no_message_is_blank() -> None:
     for lang, catalog in _catalogs().items():
         assert all(value.strip() for value in catalog.values()), lang
+
+
+def test_japanese_messages_have_no_stray_spaces() -> None:
+    """The rule the catalog loader applies to policies holds for the report labels too."""
+    problems = {
+        key: excerpt
+        for key, value in _catalogs()["ja"].items()
+        if (excerpt := stray_space(value)) is not None
+    }
+    assert problems == {}
+
+
+# t("key") in the templates and messages("key") in the report code; keys built at run time
+# (f"severity.{key}") are covered by the tests of the code that builds them.
+TEMPLATE_CALL = re.compile(r"""\bt\(\s*(["'])([^"']+)\1""")
+CODE_CALL = re.compile(r'\bmessages(?:\.template)?\(\s*"([^"]+)"')
+
+
+def _keys_used() -> set[str]:
+    templates = (reports_dir() / "templates").glob("*.j2")
+    used = {m.group(2) for path in templates for m in TEMPLATE_CALL.finditer(path.read_text())}
+    code = Path(posture.report.__file__).parent.glob("*.py")
+    return used | {m.group(1) for path in code for m in CODE_CALL.finditer(path.read_text())}
+
+
+def test_every_key_used_by_the_templates_and_the_report_code_exists() -> None:
+    used = _keys_used()
+    assert {"report.title", "collection.warning", "evidence.line"} <= used, "patterns broken"
+    for lang, catalog in _catalogs().items():
+        assert used - set(catalog) == set(), lang
 
 
 def test_every_engine_operator_has_a_phrase() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from posture.catalog.policy import LocalizedText
 
@@ -11,10 +13,18 @@ class Control(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str
-    title: str
+    title: LocalizedText  # reports print the title in the reader's language
     section: str = ""
     level: str = ""
     automated: bool | None = None
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _both_languages(cls, value: Any) -> Any:
+        """Name the fix when a control file still has an English-only title."""
+        if isinstance(value, str):
+            raise ValueError("a control title needs both languages: {en: ..., ja: ...}")
+        return value
 
 
 class Framework(BaseModel):

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from posture.japanese import check_japanese
 from posture.engine.conditions import Check, ConditionError, compile_condition
 from posture.engine.statement import TemplateError, check_template
 from posture.models import Severity
@@ -38,6 +39,12 @@ class LocalizedText(_Strict):
 
     en: str = Field(min_length=1)
     ja: str = Field(min_length=1)
+
+    @field_validator("ja")
+    @classmethod
+    def _japanese_spacing(cls, value: str) -> str:
+        """Refused at load, so a wrapped YAML line never becomes a gap in a report."""
+        return check_japanese(value)
 
     def get(self, lang: str) -> str:
         return self.ja if lang == "ja" else self.en

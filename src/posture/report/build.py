@@ -126,7 +126,7 @@ def framework_scores(
             status = (
                 "fail" if n_failed else ("error" if any(p in errored for p in pids) else "pass")
             )
-            scores.append(ControlScore(control.id, control.title, status, n_failed))
+            scores.append(ControlScore(control.id, _text(control.title), status, n_failed))
         out.append(
             FrameworkScore(
                 framework_id=fw.id,
@@ -310,6 +310,8 @@ def _add_health(
                     resource_type=str(failure.get("resource_type", "")),
                     region=str(failure.get("region", "")),
                     message=str(failure.get("message", "")),
+                    code=str(failure.get("code", "")),
+                    permission=str(failure.get("permission", "")),
                 )
             )
         if in_latest and in_latest.status == "failed":

@@ -93,7 +93,9 @@ class ControlNames:
     def __init__(self, frameworks: Iterable[FrameworkScore], lang: str) -> None:
         self._frameworks = {fw.framework_id: fw.name.get(lang) for fw in frameworks}
         self._controls = {
-            (fw.framework_id, c.control_id): c.title for fw in frameworks for c in fw.controls
+            (fw.framework_id, c.control_id): c.title.get(lang)
+            for fw in frameworks
+            for c in fw.controls
         }
 
     def ref(self, framework_id: str, control_id: str) -> ControlRef:

@@ -61,7 +61,7 @@ class ReportFinding:
 @dataclass(frozen=True)
 class ControlScore:
     control_id: str
-    title: str
+    title: Text
     status: str  # pass | fail | error
     failed_findings: int
 
@@ -126,7 +126,9 @@ class CollectionIssue:
     connection: str
     resource_type: str
     region: str
-    message: str
+    message: str  # as recorded, in English: shown as a detail under a catalog sentence
+    code: str = ""  # the provider's error code, or posture's (InternalError, SpecError)
+    permission: str = ""  # the API permission the failed call needs
 
 
 @dataclass

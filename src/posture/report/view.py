@@ -26,9 +26,9 @@ from posture.report.formatting import (
     period_text,
     timestamp,
 )
+from posture.report.health import IssueView, connection_message, issue_view
 from posture.report.i18n import Messages, load_messages
 from posture.report.model import (
-    CollectionIssue,
     ConnectionHealth,
     FrameworkScore,
     ReportData,
@@ -84,6 +84,7 @@ class ConnectionView:
     status: str
     status_label: str
     message: str
+    detail: str
     last_scan: str
 
 
@@ -107,7 +108,7 @@ class ReportView:
     resolved: tuple[FindingView, ...]
     frameworks: tuple[FrameworkView, ...]
     connections: tuple[ConnectionView, ...]
-    issues: tuple[CollectionIssue, ...]
+    issues: tuple[IssueView, ...]
     service_choices: tuple[Choice, ...]
     state_choices: tuple[Choice, ...]
     notices: tuple[str, ...] = ()  # first-page warnings: gaps in what the period covers
@@ -154,7 +155,7 @@ def build_view(data: ReportData, lang: str, *, with_config: bool = False) -> Rep
         resolved=tuple(v for v in views if v.state == "resolved"),
         frameworks=tuple(_framework_view(fw, messages) for fw in data.frameworks),
         connections=tuple(_connection_view(c, messages) for c in data.connections),
-        issues=tuple(data.collection_issues),
+        issues=tuple(issue_view(i, messages) for i in data.collection_issues),
         service_choices=tuple(Choice(s, s) for s in sorted({f.service for f in merged})),
         state_choices=_state_choices(merged, messages),
         notices=_notices(data, messages),
@@ -239,7 +240,7 @@ def _framework_view(framework: FrameworkScore, messages: Messages) -> FrameworkV
     controls = tuple(
         ControlView(
             c.control_id,
-            c.title,
+            c.title.get(messages.lang),
             c.status,
             messages.get(f"control_status.{c.status}", c.status),
             c.failed_findings,
@@ -265,13 +266,15 @@ def _framework_view(framework: FrameworkScore, messages: Messages) -> FrameworkV
 
 def _connection_view(connection: ConnectionHealth, messages: Messages) -> ConnectionView:
     last = connection.last_scan_at
+    message, detail = connection_message(connection, messages)
     return ConnectionView(
         name=connection.name,
         provider=connection.provider,
         account=connection.account,
         status=connection.status,
         status_label=messages.get(f"connection_status.{connection.status}", connection.status),
-        message=connection.message,
+        message=message,
+        detail=detail,
         last_scan=timestamp(last, messages) if last else messages("connections.never"),
     )
 
