@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import posture.report
-from posture.japanese import stray_space
 from posture.engine.conditions import OPERATORS
 from posture.errors import ContentError, UsageError
+from posture.japanese import stray_space
 from posture.models import Severity
 from posture.report.i18n import (
     SUPPORTED_LANGUAGES,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from posture.catalog import Catalog, load_catalog
-from posture.japanese import stray_space
 from posture.errors import ContentError
+from posture.japanese import stray_space
 
 
 @pytest.mark.parametrize(

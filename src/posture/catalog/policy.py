@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from posture.japanese import check_japanese
 from posture.engine.conditions import Check, ConditionError, compile_condition
 from posture.engine.statement import TemplateError, check_template
+from posture.japanese import check_japanese
 from posture.models import Severity
 
 POLICY_ID = re.compile(r"^[a-z0-9]+(\.[a-z0-9_]+){2,}$")
