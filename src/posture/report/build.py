@@ -288,6 +288,7 @@ def _add_health(
                 first=ok[0].finished_at.astimezone(tz) if ok else None,
                 last=ok[-1].finished_at.astimezone(tz) if ok else None,
                 failure=failed[-1].message if failed else "",
+                failure_code=str(failed[-1].stats.get("reason_code", "")) if failed else "",
             )
         )
         data.connections.append(
@@ -298,6 +299,7 @@ def _add_health(
                 status=_STATUS_OF_TARGET.get(last.status, "never") if last else "no_scan",
                 message=last.message if last else "",
                 last_scan_at=last.finished_at.astimezone(tz) if last else None,
+                reason_code=str(last.stats.get("reason_code", "")) if last else "",
             )
         )
         if last is None or latest is None:

@@ -31,7 +31,9 @@ class IssueView:
 def connection_message(connection: ConnectionHealth, messages: Messages) -> tuple[str, str]:
     """(sentence, detail): the detail is kept only where it explains a failure."""
     sentence = messages.get(f"connection_message.{connection.status}", "")
-    known = connection.status in ("ok", "partial", "never")
+    if connection.status == "failed" and connection.reason_code:
+        sentence = messages.get(f"connection_reason.{connection.reason_code}", sentence)
+    known = connection.status in ("ok", "partial", "never", "no_scan")
     return sentence, "" if known else connection.message
 
 

@@ -96,9 +96,10 @@ class ConnectionHealth:
     name: str
     provider: str
     account: str
-    status: str  # ok | failed | partial | never
+    status: str  # ok | failed | partial | never | no_scan (none in the period)
     message: str
     last_scan_at: datetime | None
+    reason_code: str = ""  # why it failed, e.g. endpoint_unreachable (connection_reason.*)
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class ConnectionCoverage:
     first: datetime | None  # first and last successful collection in the period
     last: datetime | None
     failure: str = ""  # message of the latest failure, if any
+    failure_code: str = ""  # its reason code (connection_reason.* in the catalogs)
 
     @property
     def status(self) -> str:

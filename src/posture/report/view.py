@@ -175,6 +175,14 @@ def build_view(data: ReportData, lang: str, *, with_config: bool = False) -> Rep
     )
 
 
+def _failure_text(message: str, code: str, messages: Messages) -> str:
+    """The translated reason of a failed connection, with the recorded text as detail."""
+    reason = messages.get(f"connection_reason.{code}", "") if code else ""
+    if reason and message:
+        return f"{reason} {message}"
+    return reason or message or messages("report.not_available")
+
+
 def _notices(data: ReportData, messages: Messages) -> tuple[str, ...]:
     """What the first page must say before any figure: the period's gaps."""
     out: list[str] = []
@@ -193,7 +201,7 @@ def _notices(data: ReportData, messages: Messages) -> tuple[str, ...]:
                     "coverage.failed",
                     connection=gap.name,
                     count=gap.failed,
-                    message=gap.failure or messages("report.not_available"),
+                    message=_failure_text(gap.failure, gap.failure_code, messages),
                 )
             )
         else:
