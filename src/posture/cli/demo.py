@@ -80,7 +80,8 @@ def demo(
     console.print(f"{len(result.failing_policies)} distinct policies failed")
     shown = _shown(url)
     console.print(f"store: {escape(shown)}")
-    console.print("reports:")
+    if result.reports:
+        console.print("reports:")
     for path in result.reports:
         console.print(f"  {escape(str(path.resolve()))}")
     console.print("next, try:")
