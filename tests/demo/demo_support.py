@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
 from posture.demo import EstateManifest
+from posture.demo.clients import moto_control
 
 REGIONS = ("ap-northeast-1", "us-east-1")
 HOME, OTHER = REGIONS
@@ -36,6 +36,4 @@ class PlantedEstate:
 
 def reset_moto(endpoint_url: str) -> None:
     """Drop every moto backend: the server shares them with anything else in this process."""
-    request = urllib.request.Request(f"{endpoint_url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        response.read()
+    moto_control(endpoint_url, "reset")

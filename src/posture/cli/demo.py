@@ -2,29 +2,75 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import typer
 from rich.markup import escape
+from sqlalchemy.engine import make_url
 
 from posture.cli.runtime import console, state
 from posture.cli.scan import print_outcome, progress_display
+from posture.store import Store
+
+STORE_HELP = (
+    "Store URL for the demo (default: <out>/demo.db, SQLite). Without it a --db given on the "
+    "command line is used; POSTURE_DATABASE_URL and the default store under POSTURE_HOME never "
+    "are, so the demo cannot disturb a working store."
+)
+
+
+def _store_url(ctx: typer.Context, store: str | None, out: Path) -> str:
+    """--store, else a --db given on this command line, else the demo's own SQLite file."""
+    from posture.demo.runner import demo_store_url
+
+    if store:
+        return store
+    db_url = state(ctx).db_url
+    source = ctx.find_root().get_parameter_source("db")
+    if db_url and source is not None and source.name == "COMMANDLINE":
+        return db_url
+    if os.environ.get("POSTURE_DATABASE_URL"):
+        console.print("note: the demo does not use POSTURE_DATABASE_URL; --store picks its store")
+    return demo_store_url(out)
+
+
+def _shown(url: str) -> str:
+    """The URL as typed, unless it holds a password (then with the password masked)."""
+    parsed = make_url(url)
+    return url if parsed.password is None else parsed.render_as_string(hide_password=True)
+
+
+def _program() -> str:
+    """How the user invoked posture (``.venv/bin/posture`` from ``make demo``), if we can tell."""
+    invoked = sys.argv[0] if sys.argv else ""
+    return invoked if Path(invoked).name == "posture" else "posture"
 
 
 def demo(
     ctx: typer.Context,
-    out: Path = typer.Option(Path("out"), "--out", help="Where the reports go."),
+    out: Path = typer.Option(Path("out"), "--out", help="Where the reports and demo.db go."),
     scale: int = typer.Option(1, "--scale", min=1, help="Multiply the planted estate."),
+    store_url: str | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:
-    """Plant a misconfigured AWS estate in a local moto server, scan it and write reports."""
-    from posture.demo.runner import run_demo
+    """Plant a misconfigured AWS estate in a local moto server, scan it and write reports.
 
-    st = state(ctx)
+    Every run plants the same resource ids, so running it again into the same store
+    records no new and no resolved finding.
+    """
+    from posture.demo.runner import next_commands, run_demo
+
+    url = _store_url(ctx, store_url, out)
+    store = Store(url)
     console.print(
         "planting a deliberately misconfigured AWS estate (with correctly configured twins) in a local moto server ..."
     )
-    with progress_display() as factory:
-        result = run_demo(st.store(), st.catalog(), out=out, scale=scale, progress=factory)
+    try:
+        with progress_display() as factory:
+            result = run_demo(store, state(ctx).catalog(), out=out, scale=scale, progress=factory)
+    finally:
+        store.dispose()
     bad = sum(1 for r in result.manifest.resources if r.expected == "bad")
     good = len(result.manifest.resources) - bad
     console.print(
@@ -32,7 +78,12 @@ def demo(
     )
     print_outcome(result.outcome)
     console.print(f"{len(result.failing_policies)} distinct policies failed")
-    console.print(f"store: {escape(str(st.store().engine.url))}")
-    console.print("reports:")
+    shown = _shown(url)
+    console.print(f"store: {escape(shown)}")
+    if result.reports:
+        console.print("reports:")
     for path in result.reports:
         console.print(f"  {escape(str(path.resolve()))}")
+    console.print("next, try:")
+    for command in next_commands(shown, _program()):
+        console.print(f"  {escape(command)}", soft_wrap=True)

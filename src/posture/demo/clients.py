@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
@@ -13,6 +14,18 @@ from botocore.config import Config
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 MOTO_ACCOUNT_HEADER = "x-moto-account-id"
+
+
+def moto_control(endpoint_url: str, action: str, **params: str) -> None:
+    """POST to a moto server's own API, e.g. ``reset`` (drop every backend) or ``seed``.
+
+    Works for an in-process ``ThreadedMotoServer`` and a separate ``moto_server`` alike.
+    """
+    query = f"?{urlencode(params)}" if params else ""
+    url = f"{endpoint_url.rstrip('/')}/moto-api/{action}{query}"
+    request = urllib.request.Request(url, data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
 
 
 def register_local_s3control_hook(session: boto3.session.Session, endpoint_url: str) -> None:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
-from posture.demo.clients import DEFAULT_ACCOUNT_ID, EstateClients
+from posture.demo.clients import DEFAULT_ACCOUNT_ID, EstateClients, moto_control
 from posture.demo.common import PlantContext
 from posture.demo.estate_audit import plant_cloudtrail, plant_config, plant_security_hub
 from posture.demo.estate_compute import plant_ebs, plant_instances
@@ -95,6 +95,7 @@ def plant_estate(
     scale: int = 1,
     account_id: str = DEFAULT_ACCOUNT_ID,
     max_workers: int = 8,
+    seed: int | None = None,
 ) -> EstateManifest:
     """Plant the demo estate into an empty moto account at ``endpoint_url`` (dummy keys).
 
@@ -102,9 +103,18 @@ def plant_estate(
     Security Hub live there, and EBS encryption by default stays off there only.
     ``scale`` multiplies buckets, users, security groups and instances, bad and good alike.
     A non-default ``account_id`` is sent to moto in the ``x-moto-account-id`` header.
+
+    With ``seed``, moto's random source is seeded first and the calls are made one after
+    another (``max_workers`` is ignored), so the same seed on a freshly reset moto gives the
+    same ids every time: security groups, VPCs, subnets, NACLs, instances, volumes, KMS keys,
+    file systems, access keys. Parallel planting would draw from that one random source in
+    whatever order the threads happen to run.
     """
     if not regions or scale < 1:
         raise ValueError("plant_estate needs at least one region and scale >= 1")
+    if seed is not None:
+        moto_control(endpoint_url, "seed", a=str(seed))
+        max_workers = 1
     started = time.monotonic()
     ctx = PlantContext(
         EstateClients(endpoint_url, account_id), tuple(dict.fromkeys(regions)), scale
