@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import select
@@ -147,6 +147,7 @@ def run_demo(
     """
     from posture.report import write_report
     from posture.report.build import build_report_data
+    from posture.report.period import month
 
     with local_aws() as endpoint:
         manifest = plant_estate(endpoint, regions=list(DEMO_REGIONS), scale=scale, seed=DEMO_SEED)
@@ -156,11 +157,10 @@ def run_demo(
         outcome = run_scan(store, catalog, DEMO_TENANT, progress=progress)
     result = DemoResult(manifest, outcome)
     now = datetime.now(UTC)
-    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    end = (start + timedelta(days=32)).replace(day=1)
     with store.session() as session:
         tenant = session.exec(select(Tenant).where(Tenant.slug == DEMO_TENANT)).one()
-        data = build_report_data(session, catalog, tenant, start, end)
+        span = month(None, tenant.timezone, now)
+        data = build_report_data(session, catalog, tenant, span.start, span.end)
     result.failing_policies = sorted({f.policy_id for f in data.findings})
     for lang in langs:
         for fmt in formats:
