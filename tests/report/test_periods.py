@@ -121,7 +121,10 @@ def test_a_failed_connection_is_named_on_the_first_page(
     text = _first_page(store, tmp_path, "2026-11", lang)
     assert _squeeze(failed) in text
     assert "endpointunreachable" in text
-    reason = {"en": "The endpoint could not be reached", "ja": "エンドポイントに接続できませんでした"}
+    reason = {
+        "en": "The endpoint could not be reached",
+        "ja": "エンドポイントに接続できませんでした",
+    }
     assert _squeeze(reason[lang]) in text
     assert _squeeze(healthy) not in text  # the collected connection raises no alarm
 

@@ -79,7 +79,7 @@ def test_missing_values_read_as_not_set_and_commands_are_filled() -> None:
     verdict = judge(
         policy, {"GroupId": "sg-9", "Rules": [{"Cidr": "0.0.0.0/0"}]}, EvalContext(NOW), IDENTITY
     )
-    assert verdict.statement == {"en": "Group not set is open", "ja": "グループ（未設定）が公開"}
+    assert verdict.statement == {"en": "Group not set is open", "ja": "グループ未設定が公開"}
     assert verdict.commands == (
         "aws ec2 describe-security-groups --group-ids sg-9 --region ap-northeast-1",
     )
@@ -183,7 +183,7 @@ statement: {en: "Group {{ GropId }}", ja: "グループ {{ GropId }}"}
 condition: {path: GroupId, exists: true}
 tests:
   - {name: ok, expect: pass, resource: {GroupId: sg-1}}
-  - {name: bad, expect: fail, statement: {en: "Group not set", ja: "グループ（未設定）"}, resource: {}}
+  - {name: bad, expect: fail, statement: {en: "Group not set", ja: "グループ未設定"}, resource: {}}
 """,
         encoding="utf-8",
     )

@@ -20,7 +20,7 @@ Names in a template are the top-level fields of the resource document, plus:
 
 Filters beyond Jinja's own (``join``, ``default``, ``length``, ``first`` ...): ``date``
 (YYYY-MM-DD), ``days_ago`` (whole days before the evaluation clock), ``arn_name`` (the
-last segment of an ARN), ``ip_permission`` (an AWS network rule as "TCP 22", "all traffic"). A missing field renders as "not set" / "（未設定）"; ``None`` the same;
+last segment of an ARN), ``ip_permission`` (an AWS network rule as "TCP 22", "all traffic"). A missing field renders as "not set" / "未設定"; ``None`` the same;
 lists are joined with ", ". Templates are compiled on first use, so loading the catalog
 stays fast.
 """
@@ -42,7 +42,7 @@ from posture.models import Evidence
 
 RESERVED_NAMES = frozenset({"resource", "doc", "offending", "now"})
 EXTRA_FILTERS = frozenset({"date", "days_ago", "arn_name", "ip_permission"})
-_NOT_SET = {"en": "not set", "ja": "（未設定）"}
+_NOT_SET = {"en": "not set", "ja": "未設定"}
 _QUANTIFIERS = frozenset({"any_item", "all_items", "no_item"})
 
 
