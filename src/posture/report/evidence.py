@@ -19,6 +19,7 @@ from posture.report.model import ReportEvidence
 MAX_VALUE_CHARS = 160
 _QUANTIFIERS = frozenset({"any_item", "all_items", "no_item"})
 _BOOLEAN_OPERATORS = frozenset({"exists", "empty"})
+_SUMMARY_KEYS = frozenset({"matching", "total", "offending"})
 
 
 @dataclass(frozen=True)
@@ -99,14 +100,24 @@ def _length_expectation(evidence: ReportEvidence, group: str, messages: Messages
 
 def _items_matched(actual: Any, messages: Messages) -> Line:
     """Localise the engine's item-quantifier summary ``{"matching": n, "total": m}``."""
-    if isinstance(actual, dict) and set(actual) == {"matching", "total"}:
-        return (
+    if isinstance(actual, dict) and {"matching", "total"} <= set(actual) <= _SUMMARY_KEYS:
+        line: list[Segment] = [
             Segment(
                 messages(
                     "evidence.items_matched",
                     matched=str(actual["matching"]),
                     total=str(actual["total"]),
                 )
-            ),
-        )
+            )
+        ]
+        offending = [o for o in actual.get("offending") or [] if isinstance(o, dict)]
+        if offending:
+            line.append(Segment(messages("evidence.offending_items")))
+            for n, item in enumerate(offending):
+                label = f"[{item.get('index')}]"
+                if item.get("id") is not None:
+                    label += f" {format_value(item['id'])}"
+                line.append(Segment("" if n == 0 else ", "))
+                line.append(Segment(label, code=True))
+        return tuple(s for s in line if s.text)
     return (Segment(format_value(actual), code=True),)
