@@ -87,7 +87,8 @@ class CallRunner:
             if key not in self._clients:
                 client = self.target.client(service, region)
                 if service == "s3control" and self.target.endpoint_url:
-                    client.meta.events.register("before-send.s3-control", _strip_account_host)
+                    # before signing, so the signature covers the host the request goes to
+                    client.meta.events.register("before-sign.s3-control", _strip_account_host)
                 self._clients[key] = client
             return self._clients[key]
 
