@@ -155,19 +155,14 @@ def permissions(
     as_json: bool = typer.Option(False, "--json", help="Print an IAM policy document."),
 ) -> None:
     """The read-only API permissions a scan needs, derived from the collection specs."""
+    from posture.connectors.aws.permissions import policy_document
     from posture.connectors.aws.validate import required_permissions
 
     if provider != "aws":
         raise ConfigurationError(f"no permission list for provider '{provider}'; available: aws")
     actions = required_permissions(state(ctx).catalog().specs.values())
     if as_json:
-        document = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Sid": "PostureRead", "Effect": "Allow", "Action": actions, "Resource": "*"}
-            ],
-        }
-        print(json.dumps(document, indent=2))
+        print(json.dumps(policy_document(actions), indent=2))
         return
     for action in actions:
         console.print(action, markup=False)

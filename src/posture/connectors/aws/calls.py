@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import botocore.exceptions
 
+from posture.connectors.aws.permissions import permission_for
 from posture.connectors.aws.session import AwsTarget
 from posture.connectors.inventory import Inventory
 from posture.errors import CollectionError
@@ -29,8 +30,6 @@ THROTTLE_CODES = {
     "RequestThrottledException",
     "ProvisionedThroughputExceededException",
 }
-# boto3 service name -> IAM action prefix, where they differ from the signing name
-IAM_PREFIX = {"s3control": "s3"}
 
 
 class Absent(Exception):
@@ -88,7 +87,8 @@ class CallRunner:
             if key not in self._clients:
                 client = self.target.client(service, region)
                 if service == "s3control" and self.target.endpoint_url:
-                    client.meta.events.register("before-send.s3-control", _strip_account_host)
+                    # before signing, so the signature covers the host the request goes to
+                    client.meta.events.register("before-sign.s3-control", _strip_account_host)
                 self._clients[key] = client
             return self._clients[key]
 
@@ -141,9 +141,14 @@ class CallRunner:
         rtype: str,
     ) -> Any:
         client = self.client(service, region)
-        prepare = PREPARE.get(operation)
+        prepare = PREPARE.get((service, operation))
         if prepare:
-            prepare(self, client, rtype)
+            try:
+                prepare.run(self, client, rtype)
+            except botocore.exceptions.ClientError as exc:
+                self._account(rtype, exc.response, failed=True)
+                # name the call that failed, e.g. iam:GenerateCredentialReport
+                raise self._collection_error(exc, service, prepare.call, region) from exc
         try:
             if paginate and client.can_paginate(operation):
                 merged: dict[str, Any] = {}
@@ -170,9 +175,7 @@ class CallRunner:
     ) -> CollectionError:
         if isinstance(exc, CollectionError):
             return exc
-        client = self.client(service, region)
-        api_name = client.meta.method_to_api_mapping.get(operation, operation)
-        permission = f"{IAM_PREFIX.get(service, client.meta.service_model.signing_name)}:{api_name}"
+        permission = permission_for(service, operation)
         if isinstance(exc, botocore.exceptions.ClientError):
             err = exc.response.get("Error", {})
             code = str(err.get("Code", "Unknown"))
@@ -226,6 +229,17 @@ def _generate_credential_report(runner: CallRunner, client: Any, rtype: str) -> 
     )
 
 
-PREPARE: dict[str, Callable[[CallRunner, Any, str], None]] = {
-    "get_credential_report": _generate_credential_report,
+@dataclass(frozen=True)
+class Prerequisite:
+    """A call that must run before an operation; its permission is needed too."""
+
+    call: str  # boto3 operation of the same service
+    run: Callable[[CallRunner, Any, str], None]
+
+
+# (service, operation) -> what runs before it
+PREPARE: dict[tuple[str, str], Prerequisite] = {
+    ("iam", "get_credential_report"): Prerequisite(
+        "generate_credential_report", _generate_credential_report
+    ),
 }

@@ -35,6 +35,13 @@ _SIGN_IN_ERRORS = (
     KeyError,
     ValueError,
 )
+# (service, boto3 call) made here with the scanning credentials, outside any collection spec,
+# so the permission list includes them. AssumeRole is made with the credentials that assume
+# the role, not by the role, so it is not among them.
+SESSION_CALLS: tuple[tuple[str, str], ...] = (
+    ("sts", "get_caller_identity"),  # the account id
+    ("ec2", "describe_regions"),  # enabled regions, when a connection names none
+)
 
 
 class AwsSettings(BaseModel):

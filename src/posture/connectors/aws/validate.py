@@ -1,49 +1,60 @@
-"""Static checks of AWS collection specs against botocore's service models (no network)."""
+"""Static checks of AWS collection specs against botocore's models and the IAM dataset."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Iterable
-from functools import cache
 from typing import Any
 
-import botocore.session
+import botocore.exceptions
 import jmespath
 from jmespath.exceptions import ParseError
 
 from posture.catalog.spec import ResourceSpec
-from posture.connectors.aws.calls import IAM_PREFIX
+from posture.connectors.aws.calls import PREPARE
+from posture.connectors.aws.permissions import (
+    action_pattern_matches,
+    iam_action,
+    operation_name,
+    unmapped_calls,
+)
+from posture.connectors.aws.session import SESSION_CALLS
 from posture.connectors.aws.transforms import ENRICHERS, TEMPLATE_FILTERS, TRANSFORMS
+from posture.errors import ContentError
 
 
-@cache
-def _model(service: str) -> Any:
-    session = botocore.session.get_session()
-    return session.get_service_model(service)
-
-
-def _operation_name(service: str, call: str) -> str | None:
-    """boto3 snake_case method -> API operation name, or None if the service lacks it."""
-    model = _model(service)
-    for name in model.operation_names:
-        if botocore.xform_name(name) == call:
-            return str(name)
-    return None
+def _calls(spec: ResourceSpec) -> list[tuple[str, str]]:
+    """Every call a spec causes: its own and the prerequisites the connector runs first."""
+    out = []
+    for service, call in spec.calls():
+        out.append((service, call))
+        if (service, call) in PREPARE:
+            out.append((service, PREPARE[(service, call)].call))
+    return out
 
 
 def required_permissions(specs: Iterable[ResourceSpec]) -> list[str]:
-    """IAM actions the collector needs for ``specs`` (derived, so it never drifts)."""
-    out: set[str] = set()
+    """Sorted IAM actions a scan of ``specs`` needs (derived, so it never drifts).
+
+    Every call's action as the IAM dataset names it, the connector's own calls (identity,
+    region discovery, prerequisites) and each spec's extra ``permissions``. A call whose
+    action is unknown is an error unless its spec lists ``permissions`` itself: a policy
+    that looks complete but is not would only fail at scan time.
+    """
+    out = {action for service, call in SESSION_CALLS if (action := iam_action(service, call))}
     for spec in specs:
         if spec.provider != "aws":
             continue
+        unknown = unmapped_calls(spec)
+        if unknown and not spec.permissions:
+            raise ContentError(
+                f"{spec.type}: no IAM action is known for "
+                + ", ".join(f"{service} {call}" for service, call in unknown),
+                hint="list the IAM actions these calls need under the spec's 'permissions:'",
+            )
         out.update(spec.permissions)
-        for service, call in spec.calls():
-            name = _operation_name(service, call)
-            if name:
-                prefix = IAM_PREFIX.get(service, _model(service).signing_name)
-                out.add(f"{prefix}:{name}")
+        out.update(action for s, c in _calls(spec) if (action := iam_action(s, c)))
     return sorted(out)
 
 
@@ -63,10 +74,18 @@ def check_specs(specs: Iterable[ResourceSpec]) -> list[str]:
             continue
         for service, call in spec.calls():
             try:
-                if _operation_name(service, call) is None:
+                if operation_name(service, call) is None:
                     problems.append(f"{spec.type}: service '{service}' has no operation '{call}'")
+                elif iam_action(service, call) is None and not spec.permissions:
+                    problems.append(
+                        f"{spec.type}: no IAM action is known for {service} {call}; "
+                        "list the actions it needs under 'permissions:'"
+                    )
             except botocore.exceptions.UnknownServiceError:
                 problems.append(f"{spec.type}: unknown AWS service '{service}'")
+        for action in spec.permissions:
+            if not action_pattern_matches(action):
+                problems.append(f"{spec.type}: permission '{action}' is not a known IAM action")
         for name in spec.enrich:
             if name not in ENRICHERS:
                 problems.append(
