@@ -13,8 +13,10 @@ from posture.cli.scan import print_outcome, progress_display
 
 def demo(
     ctx: typer.Context,
-    out: Path = typer.Option(Path("out"), "--out", help="Where the reports go."),
-    scale: int = typer.Option(1, "--scale", min=1, help="Multiply the planted estate."),
+    out: Path = typer.Option(Path("out"), "--out", metavar="DIR", help="Where the reports go."),
+    scale: int = typer.Option(
+        1, "--scale", min=1, metavar="N", help="Multiply the planted estate."
+    ),
 ) -> None:
     """Plant a misconfigured AWS estate in a local moto server, scan it and write reports."""
     from posture.demo.runner import run_demo
