@@ -13,6 +13,7 @@ from posture.cli import (
     findings,
     policies,
     report,
+    results,
     scan,
     scans,
     tenants,
@@ -74,5 +75,6 @@ app.add_typer(policies.app, name="policies")
 app.add_typer(scans.app, name="scans")
 app.command("scan")(scan.scan)
 app.command("findings")(findings.findings)
+app.command("results")(results.results)
 app.command("report")(report.report)
 app.command("demo")(demo.demo)
