@@ -17,6 +17,7 @@ the missing permission.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import ClassVar
 
@@ -43,6 +44,8 @@ class ContentError(PostureError):
     """A content file (scanner spec, policy, framework, catalog) is invalid.
 
     ``location`` is ``path:line`` where known, ``field`` the dotted field that is wrong.
+    A file with several problems raises one error for the first and lists them all in
+    ``problems``, so a validator can show every one of them at once.
     """
 
     exit_code: ClassVar[int] = 2
@@ -55,15 +58,23 @@ class ContentError(PostureError):
         line: int | None = None,
         field: str | None = None,
         hint: str | None = None,
+        problems: Sequence[ContentError] = (),
     ) -> None:
         self.path = path
         self.line = line
         self.field = field
+        self.detail = message  # the message without its location
+        self._problems = tuple(problems)
         where = path or ""
         if path and line:
             where = f"{path}:{line}"
         prefix = where + (f": field '{field}'" if field else "")
         super().__init__(f"{prefix}: {message}" if prefix else message, hint=hint)
+
+    @property
+    def problems(self) -> tuple[ContentError, ...]:
+        """Every problem found in the file, this one alone when there was just one."""
+        return self._problems or (self,)
 
 
 class ConfigurationError(PostureError):

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from posture.catalog.policy import Policy
 from posture.models import Resource, Result, Status
@@ -115,3 +115,13 @@ def reconcile(
         session.add(finding)
         stats.resolved += 1
     return stats
+
+
+def open_counts(session: Session, tenant_id: str) -> dict[str, int]:
+    """Open findings of a tenant per severity (inside the caller's transaction)."""
+    rows = session.exec(
+        select(Finding.severity, func.count())
+        .where(Finding.tenant_id == tenant_id, Finding.state == "open")
+        .group_by(Finding.severity)
+    )
+    return {severity: int(count) for severity, count in rows}

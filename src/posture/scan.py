@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, insert
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from posture.catalog import Catalog, Policy
 from posture.catalog.spec import ResourceSpec
@@ -32,11 +32,10 @@ from posture.errors import (
     PostureError,
     failure_reason,
 )
-from posture.lifecycle import ReconcileStats, reconcile
+from posture.lifecycle import ReconcileStats, open_counts, reconcile
 from posture.models import Result, Status
 from posture.store import (
     Connection,
-    Finding,
     ResourceRecord,
     ResultRecord,
     Scan,
@@ -77,22 +76,13 @@ class ScanOutcome:
     seconds: float
 
 
-def get_tenant(session: Session, slug: str) -> Tenant:
-    tenant = session.exec(select(Tenant).where(Tenant.slug == slug)).first()
-    if tenant is None:
-        known = [t.slug for t in session.exec(select(Tenant))]
-        raise ConfigurationError(
-            f"unknown tenant '{slug}'; known tenants: {', '.join(sorted(known)) or 'none'}",
-            hint="add one with: posture tenant add SLUG --name NAME",
-        )
-    return tenant
-
-
 def _start(
     store: Store, tenant_slug: str, names: Sequence[str] | None
 ) -> tuple[Tenant, list[Connection], Scan]:
     with store.session() as session:
-        tenant = get_tenant(session, tenant_slug)
+        tenant = session.exec(select(Tenant).where(Tenant.slug == tenant_slug)).first()
+        if tenant is None:
+            raise ConfigurationError(f"unknown tenant '{tenant_slug}'")
         query = (
             select(Connection)
             .where(Connection.tenant_id == tenant.id)
@@ -431,15 +421,6 @@ def _store_results(
         session.execute(insert(ResultRecord), rows[i : i + 2000])
 
 
-def open_by_severity(session: Session, tenant_id: str) -> dict[str, int]:
-    rows = session.exec(
-        select(Finding.severity, func.count())
-        .where(Finding.tenant_id == tenant_id, Finding.state == "open")
-        .group_by(Finding.severity)
-    )
-    return {severity: int(count) for severity, count in rows}
-
-
 def _finish(
     store: Store, tenant: Tenant, scan_id: str, outcomes: list[TargetOutcome], seconds: float
 ) -> ScanOutcome:
@@ -454,7 +435,7 @@ def _finish(
         scan = session.get(Scan, scan_id)
         if scan is None:
             raise PostureError(f"scan {scan_id} disappeared from the store")
-        summary = open_by_severity(session, tenant.id)
+        summary = open_counts(session, tenant.id)
         scan.status = status
         scan.finished_at = utcnow()
         scan.resources = sum(o.resources for o in outcomes)
@@ -497,7 +478,5 @@ __all__ = [
     "ProgressFactory",
     "ScanOutcome",
     "TargetOutcome",
-    "get_tenant",
-    "open_by_severity",
     "run_scan",
 ]

@@ -87,14 +87,65 @@ def dotted(loc: tuple[str | int, ...]) -> str:
     return out
 
 
-def _syntax_error(path: str, exc: yaml.MarkedYAMLError) -> ContentError:
-    """Point at where the broken construct starts (an unclosed bracket), else at the problem."""
-    problem = exc.problem_mark.line + 1 if exc.problem_mark else None
-    context = exc.context_mark.line + 1 if exc.context_mark else None
+def _syntax_error(path: str, text: str, exc: yaml.MarkedYAMLError) -> ContentError:
+    """Point at the offending line, not at where the parser gave up.
+
+    When the parser ran into the end of the file, or the problem sits inside a bracketed
+    list or mapping, the culprit is the construct that never closed (a quote, a bracket):
+    its first line. Otherwise it is the line of the problem, unless that follows a quoted
+    value spanning several lines, whose closing quote is then most likely missing.
+    """
+    problem, context = exc.problem_mark, exc.context_mark
     detail = exc.problem or str(exc)
-    if context and problem and context != problem:
-        detail = f"{exc.context} starting here: {detail} (at line {problem})"
-    return ContentError(f"invalid YAML: {detail}", path=path, line=context or problem)
+    hint = None
+    line: int | None
+    if problem is not None and not text[problem.index :].strip() and context is not None:
+        line = context.line + 1
+        detail = f"{exc.context} starting here: {detail} at the end of the file"
+    elif problem is not None and context is not None and "flow" in str(exc.context):
+        line = context.line + 1  # an unclosed [ or { swallows the lines after it
+        if context.line != problem.line:
+            detail = f"{exc.context} starting here: {detail} (at line {problem.line + 1})"
+            hint = "is the closing bracket missing on this line (or a comma after it)?"
+    elif problem is not None:
+        line = problem.line + 1
+        opened = _quote_spanning_lines(text, problem)
+        if opened is not None:
+            line, detail = (
+                opened,
+                (
+                    f"the quoted value starting here runs to line {problem.line + 1} and is "
+                    f"followed by: {detail}"
+                ),
+            )
+            hint = "is a closing quote missing on this line?"
+        else:
+            if context is not None and context.line != problem.line:
+                detail = f"{detail} ({exc.context} at line {context.line + 1})"
+            if "expected <block end>" in detail or "not allowed here" in detail:
+                hint = "check this line's indentation against the lines above it"
+    else:
+        line = context.line + 1 if context is not None else None
+    return ContentError(f"invalid YAML: {detail}", path=path, line=line, hint=hint)
+
+
+def _quote_spanning_lines(text: str, before: yaml.Mark) -> int | None:
+    """First line of a quoted scalar that spans lines and ends right before ``before``."""
+    last: yaml.Token | None = None
+    try:
+        for token in yaml.scan(text, Loader=_Loader):
+            if token.start_mark.index >= before.index:
+                break
+            last = token
+    except yaml.MarkedYAMLError:
+        pass
+    if (
+        isinstance(last, yaml.ScalarToken)
+        and last.style in ('"', "'")
+        and last.start_mark.line != last.end_mark.line
+    ):
+        return int(last.start_mark.line) + 1
+    return None
 
 
 def load_yaml(path: Path | str, text: str | None = None) -> LocatedDocument:
@@ -108,7 +159,7 @@ def load_yaml(path: Path | str, text: str | None = None) -> LocatedDocument:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(p, exc) from exc
+        raise _syntax_error(p, text, exc) from exc
     if node is None:
         return LocatedDocument(p, None, {(): 1})
     lines: dict[tuple[str | int, ...], int] = {}

@@ -229,7 +229,7 @@ def test_killed_scan_leaves_no_duplicates_and_resolves_nothing(db: str, moto_url
 
 
 def test_csv_cells_cannot_start_formulas() -> None:
-    from posture.cli.findings import safe_cell
+    from posture.operations.exports import safe_cell
 
     assert safe_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert safe_cell("@SUM(A1)") == "'@SUM(A1)"

@@ -118,17 +118,29 @@ def load_frameworks(folders: Sequence[Path], catalog: Catalog) -> None:
             catalog.frameworks[fw.id] = fw
 
 
-def load_policies(folders: Sequence[Path], catalog: Catalog) -> None:
+def load_policies(
+    folders: Sequence[Path], catalog: Catalog, problems: list[ContentError] | None = None
+) -> None:
+    """Load every policy file; with ``problems`` given, collect broken files and go on."""
     for folder in folders:
         for path in _yaml_files(folder):
             if "frameworks" in path.relative_to(folder).parts[:1]:
                 continue
-            doc = load_yaml(path)
-            if not isinstance(doc.data, dict):
-                raise ContentError("a policy file holds one mapping", path=doc.path, line=1)
-            policy = validate(Policy, doc, doc.data).with_source(doc.path)
-            _check_policy(policy, path, doc, catalog)
-            catalog.policies[policy.id] = policy
+            try:
+                _load_policy(path, catalog)
+            except ContentError as exc:
+                if problems is None:
+                    raise
+                problems.extend(exc.problems)
+
+
+def _load_policy(path: Path, catalog: Catalog) -> None:
+    doc = load_yaml(path)
+    if not isinstance(doc.data, dict):
+        raise ContentError("a policy file holds one mapping", path=doc.path, line=1)
+    policy = validate(Policy, doc, doc.data).with_source(doc.path)
+    _check_policy(policy, path, doc, catalog)
+    catalog.policies[policy.id] = policy
 
 
 def _check_policy(policy: Policy, path: Path, doc: LocatedDocument, catalog: Catalog) -> None:
@@ -205,13 +217,18 @@ def load_catalog(
     policy_dirs: Sequence[Path] = (),
     *,
     builtin: bool = True,
+    problems: list[ContentError] | None = None,
 ) -> Catalog:
-    """Load built-in content plus the given user folders."""
+    """Load built-in content plus the given user folders.
+
+    With ``problems`` given, a broken policy file is recorded there (every problem in it)
+    and loading goes on, so a validator reports all broken files in one run.
+    """
     catalog = Catalog()
     scanners = ([builtin_dir("scanners")] if builtin else []) + list(scanner_dirs)
     policies = ([builtin_dir("policies")] if builtin else []) + list(policy_dirs)
     load_specs(scanners, catalog)
     framework_dirs = [p / "frameworks" for p in policies if (p / "frameworks").is_dir()]
     load_frameworks(framework_dirs, catalog)
-    load_policies(policies, catalog)
+    load_policies(policies, catalog, problems)
     return catalog

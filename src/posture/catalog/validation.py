@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from posture.errors import ContentError
 from posture.yamlload import LocatedDocument, dotted
@@ -29,27 +30,37 @@ def validate(
 def content_error(
     doc: LocatedDocument, exc: ValidationError, base: tuple[str | int, ...] = ()
 ) -> ContentError:
-    first = exc.errors()[0]
-    loc = (*base, *first["loc"])
+    """The first problem as the error's message; every problem in ``problems``."""
+    problems = [_problem(doc, error, base) for error in exc.errors()]
+    first = problems[0]
+    extra = f" ({len(problems) - 1} more problem(s) in this file)" if len(problems) > 1 else ""
+    return ContentError(
+        first.detail + extra,
+        path=doc.path,
+        line=first.line,
+        field=first.field,
+        problems=problems,
+    )
+
+
+def _problem(
+    doc: LocatedDocument, error: ErrorDetails, base: tuple[str | int, ...]
+) -> ContentError:
+    loc = (*base, *error["loc"])
     # pydantic appends the failing validator's name for unions / function validators
     loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
-    msg = first["msg"]
+    msg = error["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
-    ctx = first.get("ctx") or {}
+    ctx = error.get("ctx") or {}
     inner_loc = getattr(ctx.get("error"), "loc", None)
     if inner_loc:
         loc = (*base, *inner_loc)
-    if first["type"] == "missing":
+    if error["type"] == "missing":
         msg = "is required"
-    elif first["type"] == "extra_forbidden":
+    elif error["type"] == "extra_forbidden":
         msg = "is not a known field"
-    extra = (
-        f" ({len(exc.errors()) - 1} more problem(s) in this file)" if len(exc.errors()) > 1 else ""
-    )
-    return ContentError(
-        msg + extra, path=doc.path, line=doc.line_of(loc), field=dotted(loc) or None
-    )
+    return ContentError(msg, path=doc.path, line=doc.line_of(loc), field=dotted(loc) or None)
 
 
 def wrap(doc: LocatedDocument, loc: tuple[str | int, ...], fn: Callable[[], Any]) -> Any:

@@ -7,7 +7,17 @@ from pathlib import Path
 
 import typer
 
-from posture.cli import connections, demo, findings, policies, report, scan, scans, tenants
+from posture.cli import (
+    connections,
+    demo,
+    findings,
+    policies,
+    report,
+    results,
+    scan,
+    scans,
+    tenants,
+)
 from posture.cli.runtime import State
 
 app = typer.Typer(
@@ -32,16 +42,21 @@ def root(
     db: str | None = typer.Option(
         None,
         "--db",
+        metavar="URL",
         envvar="POSTURE_DATABASE_URL",
         help="Store URL (default: SQLite under ~/.posture).",
     ),
     policies_dir: list[Path] = typer.Option(
         [],
         "--policies-dir",
+        metavar="DIR",
         help="Extra policy folder (repeatable); extends the built-in policies.",
     ),
     scanners_dir: list[Path] = typer.Option(
-        [], "--scanners-dir", help="Extra collection-spec folder (repeatable)."
+        [],
+        "--scanners-dir",
+        metavar="DIR",
+        help="Extra collection-spec folder (repeatable); extends the built-in specs.",
     ),
     version: bool = typer.Option(
         False,
@@ -60,5 +75,6 @@ app.add_typer(policies.app, name="policies")
 app.add_typer(scans.app, name="scans")
 app.command("scan")(scan.scan)
 app.command("findings")(findings.findings)
+app.command("results")(results.results)
 app.command("report")(report.report)
 app.command("demo")(demo.demo)

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from sqlalchemy.engine import make_url
 
 from posture.cli.runtime import console, state
 from posture.cli.scan import print_outcome, progress_display
-from posture.store import Store
+from posture.operations.demo import run_demo, shown_url
 
 STORE_HELP = (
     "Store URL for the demo (default: <out>/demo.db, SQLite). Without it a --db given on the "
@@ -36,12 +35,6 @@ def _store_url(ctx: typer.Context, store: str | None, out: Path) -> str:
     return demo_store_url(out)
 
 
-def _shown(url: str) -> str:
-    """The URL as typed, unless it holds a password (then with the password masked)."""
-    parsed = make_url(url)
-    return url if parsed.password is None else parsed.render_as_string(hide_password=True)
-
-
 def _program() -> str:
     """How the user invoked posture (``.venv/bin/posture`` from ``make demo``), if we can tell."""
     invoked = sys.argv[0] if sys.argv else ""
@@ -50,27 +43,27 @@ def _program() -> str:
 
 def demo(
     ctx: typer.Context,
-    out: Path = typer.Option(Path("out"), "--out", help="Where the reports and demo.db go."),
-    scale: int = typer.Option(1, "--scale", min=1, help="Multiply the planted estate."),
-    store_url: str | None = typer.Option(None, "--store", help=STORE_HELP),
+    out: Path = typer.Option(
+        Path("out"), "--out", metavar="DIR", help="Where the reports and demo.db go."
+    ),
+    scale: int = typer.Option(
+        1, "--scale", min=1, metavar="N", help="Multiply the planted estate."
+    ),
+    store_url: str | None = typer.Option(None, "--store", metavar="URL", help=STORE_HELP),
 ) -> None:
     """Plant a misconfigured AWS estate in a local moto server, scan it and write reports.
 
     Every run plants the same resource ids, so running it again into the same store
     records no new and no resolved finding.
     """
-    from posture.demo.runner import next_commands, run_demo
+    from posture.demo.runner import next_commands
 
     url = _store_url(ctx, store_url, out)
-    store = Store(url)
     console.print(
         "planting a deliberately misconfigured AWS estate (with correctly configured twins) in a local moto server ..."
     )
-    try:
-        with progress_display() as factory:
-            result = run_demo(store, state(ctx).catalog(), out=out, scale=scale, progress=factory)
-    finally:
-        store.dispose()
+    with progress_display() as factory:
+        result = run_demo(state(ctx), url, out=out, scale=scale, progress=factory)
     bad = sum(1 for r in result.manifest.resources if r.expected == "bad")
     good = len(result.manifest.resources) - bad
     console.print(
@@ -78,7 +71,7 @@ def demo(
     )
     print_outcome(result.outcome)
     console.print(f"{len(result.failing_policies)} distinct policies failed")
-    shown = _shown(url)
+    shown = shown_url(url)
     console.print(f"store: {escape(shown)}")
     if result.reports:
         console.print("reports:")

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from posture.catalog import Catalog, load_catalog
+from posture.catalog import Catalog
+from posture.cli import output
 from posture.cli.runtime import console, err_console, state
 from posture.engine import run_policy_tests
+from posture.operations.policies import validate_content
 
 app = typer.Typer(help="Inspect, validate and test policies.", no_args_is_help=True)
 
@@ -19,11 +20,16 @@ app = typer.Typer(help="Inspect, validate and test policies.", no_args_is_help=T
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    provider: str | None = typer.Option(None, "--provider"),
-    framework: str | None = typer.Option(
-        None, "--framework", help="Only policies mapped to this framework."
+    provider: str | None = typer.Option(
+        None, "--provider", metavar="PROVIDER", help="Only policies of this provider, e.g. aws."
     ),
-    as_json: bool = typer.Option(False, "--json"),
+    framework: str | None = typer.Option(
+        None,
+        "--framework",
+        metavar="FRAMEWORK",
+        help="Only policies mapped to this framework, e.g. cis-aws-7.0.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the policies as JSON."),
 ) -> None:
     """List policies with severity and framework controls."""
     catalog = state(ctx).catalog()
@@ -43,7 +49,15 @@ def list_(
         ]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table("id", "severity", "resource", "controls", "title")
+    table = output.table(
+        "id",
+        "severity",
+        "resource",
+        "controls",
+        "title",
+        policy="id",
+        policy_ids=(p.id for p in chosen),
+    )
     for p in chosen:
         controls = ", ".join(f"{fw} {' '.join(c)}" for fw, c in p.frameworks.items())
         table.add_row(p.id, p.severity.value, p.resource, escape(controls), escape(p.title.en))
@@ -53,42 +67,46 @@ def list_(
 
 def _catalog_for(ctx: typer.Context, folders: list[Path]) -> Catalog:
     st = state(ctx)
-    if not folders:
-        return st.catalog()
-    return load_catalog(st.scanner_dirs, [*st.policy_dirs, *folders])
+    return st.catalog_with(folders) if folders else st.catalog()
 
 
-@app.command("validate")
+@app.command("validate", cls=output.Command)
 def validate(
     ctx: typer.Context,
     folders: list[Path] = typer.Argument(
-        None, help="Extra policy folders to check with the built-in ones."
+        None, metavar="FOLDER", help="Extra policy folders to check with the built-in ones."
     ),
 ) -> None:
-    """Load and validate scanner specs, frameworks and policies; exit 2 on the first error."""
-    from posture.connectors.aws.validate import check_specs
+    """Load and validate scanner specs, frameworks and policies; exit 2 on any problem.
 
-    catalog = _catalog_for(ctx, folders or [])
-    problems = check_specs(catalog.specs.values())
-    for problem in problems:
-        err_console.print(escape(problem))
-    if problems:
+    Every problem of every broken policy file is listed as file:line: field.
+    """
+    check = validate_content(state(ctx), folders or [])
+    for problem in check.problems:
+        err_console.print(escape(problem.message), soft_wrap=True)
+        if problem.hint:
+            err_console.print(f"  hint: {problem.hint}", markup=False)
+    for message in check.spec_problems:
+        err_console.print(escape(message), soft_wrap=True)
+    if not check.ok:
+        count = len(check.problems) + len(check.spec_problems)
+        err_console.print(f"{count} problem(s)")
         raise typer.Exit(2)
     console.print(
-        f"ok: {len(catalog.specs)} resource types, {len(catalog.policies)} policies, "
-        f"{len(catalog.frameworks)} frameworks"
+        f"ok: {check.resource_types} resource types, {check.policies} policies, "
+        f"{check.frameworks} frameworks"
     )
 
 
-@app.command("test")
+@app.command("test", cls=output.Command)
 def test(
     ctx: typer.Context,
     folders: list[Path] = typer.Argument(
-        None, help="Extra policy folders to test with the built-in ones."
+        None, metavar="FOLDER", help="Extra policy folders to test with the built-in ones."
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List every case that passed."),
     policy_ids: list[str] = typer.Option(
-        [], "--policy", help="Only this policy id or id prefix (repeatable)."
+        [], "--policy", metavar="POLICY", help="Only this policy id or id prefix (repeatable)."
     ),
     statements: bool = typer.Option(
         False, "--statements", help="Print the statement each failing case renders (en and ja)."

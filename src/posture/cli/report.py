@@ -2,29 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 
 from posture.cli.runtime import console, err_console, state
-from posture.errors import UsageError
-from posture.report.period import month
-from posture.scan import get_tenant
+from posture.operations.reports import generate_report
 
 
 def report(
     ctx: typer.Context,
-    tenant: str = typer.Option(..., "--tenant"),
-    fmt: list[str] = typer.Option(["html"], "--format", help="html or pdf (repeatable)."),
+    tenant: str | None = typer.Option(
+        None, "--tenant", metavar="SLUG", help="Tenant (default: the only one)."
+    ),
+    fmt: list[str] = typer.Option(
+        ["html"], "--format", metavar="FORMAT", help="html or pdf (repeatable)."
+    ),
     lang: list[str] = typer.Option(
-        [], "--lang", help="ja or en (repeatable; default: the tenant's locale)."
+        [],
+        "--lang",
+        metavar="LANG",
+        help="ja or en (repeatable; default: the tenant's locale).",
     ),
     period: str | None = typer.Option(
-        None, "--period", help="Month YYYY-MM (default: this month)."
+        None, "--period", metavar="YYYY-MM", help="Month to report on (default: this month)."
     ),
-    out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
+    out: Path = typer.Option(Path("out"), "--out", metavar="DIR", help="Output folder."),
     fail_on_error: bool = typer.Option(
         False,
         "--fail-on-error",
@@ -32,30 +36,15 @@ def report(
     ),
 ) -> None:
     """Render the tenant's report for a month (in the tenant's time zone)."""
-    from posture.report import write_report
-    from posture.report.build import build_report_data
-
-    for f in fmt:
-        if f not in ("html", "pdf"):
-            raise UsageError(f"--format takes html or pdf, got '{f}'")
-    for code in lang:
-        if code not in ("ja", "en"):
-            raise UsageError(f"--lang takes ja or en, got '{code}'")
-    st = state(ctx)
-    catalog = st.catalog()
-    with st.store().session() as session:
-        ten = get_tenant(session, tenant)
-        span = month(period, ten.timezone, datetime.now(UTC))
-        data = build_report_data(session, catalog, ten, span.start, span.end)
-        langs = lang or [ten.locale]
-    for code in langs:
-        for f in fmt:
-            path = write_report(data, code, f, out)
-            console.print(f"wrote {escape(str(path))}")
-    for gap in data.gaps:
+    outcome = generate_report(
+        state(ctx), tenant, formats=fmt, languages=lang, period=period, out=out
+    )
+    for path in outcome.paths:
+        console.print(f"wrote {escape(str(path))}")
+    for name in outcome.gaps:
         err_console.print(
-            f"warning: connection {escape(gap.name)} has no successful scan in {span.label}",
+            f"warning: connection {escape(name)} has no successful scan in {outcome.period.label}",
             soft_wrap=True,
         )
-    if fail_on_error and data.gaps:
+    if fail_on_error and outcome.gaps:
         raise typer.Exit(1)

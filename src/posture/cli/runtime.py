@@ -1,4 +1,4 @@
-"""Shared CLI state (store, catalog, console) and error handling.
+"""Shared CLI state (the operations context, consoles) and error handling.
 
 No traceback reaches the terminal: posture errors become one line and their exit code;
 anything unexpected, and every warning or error logged during the run, goes to a log file
@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from dataclasses import dataclass, field
 from datetime import datetime
 from io import TextIOWrapper
 from pathlib import Path
@@ -21,9 +20,8 @@ from rich.console import Console
 from rich.markup import escape
 from typer.exceptions import TyperException
 
-from posture.catalog import Catalog, load_catalog
 from posture.errors import PostureError
-from posture.store import Store
+from posture.operations import Operations
 
 # outside a terminal (logs, CI) Rich would assume 80 columns and squeeze every table
 _WIDTH = None if sys.stdout.isatty() else 160
@@ -31,23 +29,8 @@ console = Console(highlight=False, width=_WIDTH)
 err_console = Console(stderr=True, highlight=False, width=_WIDTH)
 
 
-@dataclass
-class State:
-    db_url: str | None = None
-    policy_dirs: list[Path] = field(default_factory=list)
-    scanner_dirs: list[Path] = field(default_factory=list)
-    _store: Store | None = None
-    _catalog: Catalog | None = None
-
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = Store(self.db_url)
-        return self._store
-
-    def catalog(self) -> Catalog:
-        if self._catalog is None:
-            self._catalog = load_catalog(self.scanner_dirs, self.policy_dirs)
-        return self._catalog
+# the CLI's operations context: built from the global options, opened on first use
+State = Operations
 
 
 def state(ctx: typer.Context) -> State:

@@ -4,41 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import partial
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlmodel import col, select
 
 from posture.cli.runtime import console, err_console, state
-from posture.errors import UsageError
 from posture.models import Severity
-from posture.scan import ProgressFactory, ScanOutcome, run_scan
-from posture.store import Tenant
-
-
-def _tenants(ctx: typer.Context, tenant: str | None) -> list[str]:
-    if tenant:
-        return [tenant]
-    with state(ctx).store().session() as session:
-        return [t.slug for t in session.exec(select(Tenant).order_by(col(Tenant.slug)))]
+from posture.operations.filters import parse_severity
+from posture.operations.scans import scan_tenant, tenants_to_scan
+from posture.scan import ProgressFactory, ScanOutcome
 
 
 def scan(
     ctx: typer.Context,
     tenant: str | None = typer.Option(
-        None, "--tenant", help="Tenant to scan (default: every tenant)."
+        None, "--tenant", metavar="SLUG", help="Tenant to scan (default: every tenant)."
     ),
     connection: list[str] = typer.Option(
-        [], "--connection", help="Only these connections (repeatable)."
+        [], "--connection", metavar="NAME", help="Only these connections (repeatable)."
     ),
     policy: list[str] = typer.Option(
-        [], "--policy", help="Only policies with this id or id prefix (repeatable)."
+        [],
+        "--policy",
+        metavar="POLICY",
+        help="Only these policies: id, id prefix (aws.iam) or glob (repeatable).",
     ),
     fail_on: str | None = typer.Option(
         None,
         "--fail-on",
+        metavar="SEVERITY",
         help="Exit 1 when open findings of this severity or higher exist (e.g. high).",
     ),
     fail_on_error: bool = typer.Option(
@@ -53,28 +48,14 @@ def scan(
     Exit 1 when every connection failed, on --fail-on, or with --fail-on-error when any
     connection or resource type failed; a partly failed scan otherwise exits 0 with warnings.
     """
-    threshold = None
-    if fail_on:
-        try:
-            threshold = Severity(fail_on.lower())
-        except ValueError as exc:
-            raise UsageError(
-                f"--fail-on takes one of {', '.join(s.value for s in Severity)}"
-            ) from exc
-    st = state(ctx)
-    store, catalog = st.store(), st.catalog()
+    threshold = parse_severity(fail_on) if fail_on else None
+    ops = state(ctx)
     exit_code = 0
-    for slug in _tenants(ctx, tenant):
-        job = partial(
-            run_scan,
-            store,
-            catalog,
-            slug,
-            connections=connection or None,
-            policy_ids=policy or None,
-        )
+    for slug in tenants_to_scan(ops, tenant):
         with progress_display(quiet) as factory:
-            outcome = job(progress=factory)
+            outcome = scan_tenant(
+                ops, slug, connections=connection, policies=policy, progress=factory
+            )
         print_outcome(outcome)
         if outcome.status == "failed" or (fail_on_error and outcome.status != "succeeded"):
             exit_code = 1

@@ -5,12 +5,10 @@ from __future__ import annotations
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlmodel import col, select
 
+from posture.cli import output
 from posture.cli.runtime import console, state
-from posture.errors import ConfigurationError
-from posture.scan import get_tenant
-from posture.store import Connection, Scan, ScanTarget
+from posture.operations.scans import list_scans, show_scan
 
 app = typer.Typer(
     help="Scan history and per-resource-type collection statistics.", no_args_is_help=True
@@ -20,72 +18,68 @@ app = typer.Typer(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    tenant: str = typer.Option(..., "--tenant"),
-    limit: int = typer.Option(20, "--limit", min=1),
+    tenant: str | None = typer.Option(
+        None, "--tenant", metavar="SLUG", help="Tenant (default: the only one)."
+    ),
+    limit: int = typer.Option(
+        20, "--limit", min=1, metavar="N", help="How many of the newest scans to list."
+    ),
 ) -> None:
     """The most recent scans of a tenant."""
-    with state(ctx).store().session() as session:
-        ten = get_tenant(session, tenant)
-        scans = list(
-            session.exec(
-                select(Scan)
-                .where(Scan.tenant_id == ten.id)
-                .order_by(col(Scan.started_at).desc())
-                .limit(limit)
-            )
-        )
     table = Table(
         "scan", "started (UTC)", "status", "resources", "API calls", "open findings", "message"
     )
-    for scan in scans:
-        open_counts = scan.summary.get("open_by_severity", {})
+    for scan in list_scans(state(ctx), tenant, limit):
         table.add_row(
             scan.id,
             scan.started_at.strftime("%Y-%m-%d %H:%M"),
             scan.status,
             str(scan.resources),
             str(scan.api_calls),
-            str(sum(open_counts.values())),
+            str(scan.open_findings),
             escape(scan.message[:60]),
         )
+    table.columns[0].no_wrap = True  # ids are copied into other commands
     console.print(table)
 
 
-@app.command("show")
+@app.command("show", cls=output.Command)
 def show(
     ctx: typer.Context,
-    scan_id: str = typer.Argument(..., help="Scan id from 'posture scans list'."),
+    scan_id: str = typer.Argument(
+        ...,
+        metavar="SCAN_ID",
+        help="Scan id from 'posture scans list', or its first characters if unique.",
+    ),
+    tenant: str | None = typer.Option(
+        None, "--tenant", metavar="SLUG", help="Look for the scan in this tenant only."
+    ),
 ) -> None:
     """Per connection and resource type: resources, API calls, errors, throttles, failures."""
-    with state(ctx).store().session() as session:
-        scan = session.get(Scan, scan_id)
-        if scan is None:
-            raise ConfigurationError(f"no scan with id '{scan_id}'")
-        rows = list(
-            session.exec(
-                select(ScanTarget, Connection)
-                .join(Connection, col(ScanTarget.connection_id) == col(Connection.id))
-                .where(ScanTarget.scan_id == scan_id)
-            )
-        )
-    console.print(f"scan {scan.id}: {scan.status}, started {scan.started_at:%Y-%m-%d %H:%M} UTC")
-    for target, conn in rows:
+    detail = show_scan(state(ctx), scan_id, tenant)
+    scan = detail.scan
+    console.print(
+        f"scan {scan.id} of tenant {escape(scan.tenant)}: {scan.status}, "
+        f"started {scan.started_at:%Y-%m-%d %H:%M} UTC"
+    )
+    for target in detail.targets:
         console.print(
-            f"\n[bold]{escape(conn.name)}[/] ({conn.provider}): {target.status} {escape(target.message)}"
+            f"\n[bold]{escape(target.connection)}[/] ({target.provider}): "
+            f"{target.status} {escape(target.message)}"
         )
         table = Table("resource type", "resources", "API calls", "errors", "throttles", "seconds")
-        for rtype, stat in target.stats.get("types", {}).items():
+        for stat in target.types:
             table.add_row(
-                rtype,
-                str(stat["resources"]),
-                str(stat["calls"]),
-                str(stat["errors"]),
-                str(stat["throttles"]),
-                f"{stat['seconds']:.1f}",
+                stat.resource_type,
+                str(stat.resources),
+                str(stat.calls),
+                str(stat.errors),
+                str(stat.throttles),
+                f"{stat.seconds:.1f}",
             )
         console.print(table)
-        for failure in target.stats.get("failures", []):
+        for failure in target.failures:
             console.print(
-                f"[yellow]failed[/] {escape(failure['resource_type'])} [{escape(failure['region'])}]: "
-                f"{escape(failure['message'])}"
+                f"[yellow]failed[/] {escape(f'{failure.resource_type} [{failure.region}]')}: "
+                f"{escape(failure.message)}"
             )

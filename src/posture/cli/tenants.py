@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
 
+from posture.cli import output
 from posture.cli.runtime import console, state
-from posture.errors import ConfigurationError, UsageError
-from posture.store import Tenant
+from posture.errors import UsageError
+from posture.operations.tenants import add_tenant, list_tenants
 
 app = typer.Typer(help="Manage tenants (customer organisations).", no_args_is_help=True)
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 def parse_options(pairs: list[str]) -> dict[str, object]:
@@ -29,44 +25,47 @@ def parse_options(pairs: list[str]) -> dict[str, object]:
     return out
 
 
-@app.command("add")
+@app.command("add", cls=output.Command)
 def add(
     ctx: typer.Context,
-    slug: str = typer.Argument(..., help="Short id: lower-case letters, digits and dashes."),
-    name: str = typer.Option(..., "--name", help="Display name of the customer."),
-    locale: str = typer.Option("ja", "--locale", help="Report language: ja or en."),
-    timezone: str = typer.Option("Asia/Tokyo", "--timezone"),
-    contact: list[str] = typer.Option([], "--contact", help="Notification address (repeatable)."),
-    option: list[str] = typer.Option([], "--option", help="Service option key=value (repeatable)."),
+    slug: str = typer.Argument(
+        ..., metavar="SLUG", help="Short id: lower-case letters, digits and dashes."
+    ),
+    name: str = typer.Option(..., "--name", metavar="NAME", help="Display name of the customer."),
+    locale: str = typer.Option(
+        "ja", "--locale", metavar="LOCALE", help="Report language: ja or en."
+    ),
+    timezone: str = typer.Option(
+        "Asia/Tokyo", "--timezone", metavar="ZONE", help="IANA time zone of the customer."
+    ),
+    contact: list[str] = typer.Option(
+        [], "--contact", metavar="ADDRESS", help="Notification address (repeatable)."
+    ),
+    option: list[str] = typer.Option(
+        [],
+        "--option",
+        metavar="KEY=VALUE",
+        help="Service option, e.g. auto_remediation=false (repeatable).",
+    ),
 ) -> None:
     """Register a tenant."""
-    if not SLUG.match(slug):
-        raise UsageError(f"invalid tenant slug '{slug}': use lower-case letters, digits and dashes")
-    if locale not in ("ja", "en"):
-        raise UsageError(f"invalid locale '{locale}': use ja or en")
-    tenant = Tenant(
-        slug=slug,
+    tenant = add_tenant(
+        state(ctx),
+        slug,
         name=name,
         locale=locale,
         timezone=timezone,
         contacts=contact,
         options=parse_options(option),
     )
-    try:
-        with state(ctx).store().session() as session:
-            session.add(tenant)
-    except IntegrityError as exc:
-        raise ConfigurationError(f"tenant '{slug}' already exists") from exc
-    console.print(f"tenant [bold]{escape(slug)}[/] added")
+    console.print(f"tenant [bold]{escape(tenant.slug)}[/] added")
 
 
 @app.command("list")
 def list_(ctx: typer.Context) -> None:
     """List tenants."""
-    with state(ctx).store().session() as session:
-        tenants = list(session.exec(select(Tenant).order_by(col(Tenant.slug))))
     table = Table("slug", "name", "locale", "time zone", "options")
-    for t in tenants:
+    for t in list_tenants(state(ctx)):
         table.add_row(
             escape(t.slug),
             escape(t.name),

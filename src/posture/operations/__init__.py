@@ -1,0 +1,17 @@
+"""What an operator does, written once for every face (CLI, web console, API, scheduler).
+
+Each function takes an ``Operations`` (the store and the catalog), checks its input,
+resolves the tenant it works on, owns its transaction and returns plain typed values.
+Errors are ``PostureError`` subclasses with messages a user can act on. Nothing here
+prints, parses command lines or knows about HTTP: that is the faces' work.
+
+Modules: ``tenants``, ``connections``, ``scans``, ``findings``, ``results``,
+``reports``, ``exports``, ``policies``; ``filters`` and ``rows`` hold what they share.
+"""
+
+from posture.operations.context import Operations
+from posture.operations.findings import FindingQuery
+from posture.operations.results import ResultQuery
+from posture.operations.rows import FindingRow, ResultRow, Text
+
+__all__ = ["FindingQuery", "FindingRow", "Operations", "ResultQuery", "ResultRow", "Text"]

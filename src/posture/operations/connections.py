@@ -1,0 +1,210 @@
+"""Connections: add, list, check their credentials, and the permissions a scan needs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from posture.connectors.registry import CONNECTORS, checker
+from posture.errors import ConfigurationError, PostureError, UsageError, failure_reason
+from posture.operations.context import Operations
+from posture.operations.tenants import resolve_tenant
+from posture.store import Connection, Tenant
+from posture.store.types import utcnow
+
+MAX_NAME = 100
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    tenant: str
+    name: str
+    provider: str
+    account: str
+    health: str  # never | ok | partial | failed
+    health_message: str
+    checked_at: datetime | None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, connection: Connection, tenant: Tenant) -> ConnectionInfo:
+        return cls(
+            tenant=tenant.slug,
+            name=connection.name,
+            provider=connection.provider,
+            account=connection.account,
+            health=connection.health,
+            health_message=connection.health_message,
+            checked_at=connection.checked_at,
+            settings=dict(connection.settings),
+        )
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """The outcome of signing in with one connection's credentials."""
+
+    tenant: str
+    connection: str
+    health: str  # ok | failed
+    message: str
+    account: str = ""
+    reason: str = ""  # why it failed: endpoint_unreachable, credentials_rejected, ...
+
+    @property
+    def ok(self) -> bool:
+        return self.health == "ok"
+
+
+def add_connection(
+    ops: Operations,
+    tenant: str | None,
+    name: str,
+    provider: str,
+    settings: Mapping[str, Any],
+) -> ConnectionInfo:
+    """Record a connection; ``settings`` hold references to credentials, never secrets."""
+    name = name.strip()
+    if not name or len(name) > MAX_NAME:
+        raise UsageError(f"a connection name needs 1 to {MAX_NAME} characters")
+    if provider not in CONNECTORS:
+        raise UsageError(
+            f"unknown provider '{provider}'; available: {', '.join(sorted(CONNECTORS))}"
+        )
+    with ops.session() as session:
+        ten = resolve_tenant(session, tenant)
+        slug = ten.slug  # a failed flush expires the loaded rows
+        row = Connection(tenant_id=ten.id, name=name, provider=provider, settings=dict(settings))
+        session.add(row)
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            raise ConfigurationError(
+                f"tenant '{slug}' already has a connection named '{name}'"
+            ) from exc
+        return ConnectionInfo.of(row, ten)
+
+
+def add_aws_connection(
+    ops: Operations,
+    tenant: str | None,
+    name: str,
+    *,
+    profile: str | None = None,
+    role_arn: str | None = None,
+    external_id: str | None = None,
+    regions: Sequence[str] = (),
+    endpoint_url: str | None = None,
+) -> ConnectionInfo:
+    """An AWS account, reached through a named profile and/or a role to assume."""
+    from posture.connectors.aws import AwsSettings
+
+    try:
+        settings = AwsSettings(
+            profile=profile,
+            role_arn=role_arn,
+            external_id=external_id,
+            regions=list(regions),
+            endpoint_url=endpoint_url,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UsageError(f"invalid AWS setting {where}: {first['msg']}") from exc
+    return add_connection(
+        ops, tenant, name, "aws", settings.model_dump(mode="json", exclude_defaults=True)
+    )
+
+
+def list_connections(ops: Operations, tenant: str | None = None) -> list[ConnectionInfo]:
+    """Connections of one tenant, or of every tenant when none is named."""
+    with ops.session() as session:
+        query = (
+            select(Connection, Tenant)
+            .join(Tenant, col(Connection.tenant_id) == col(Tenant.id))
+            .order_by(col(Tenant.slug), col(Connection.name))
+        )
+        if tenant:
+            query = query.where(Connection.tenant_id == resolve_tenant(session, tenant).id)
+        return [ConnectionInfo.of(conn, ten) for conn, ten in session.exec(query)]
+
+
+def check_connections(
+    ops: Operations,
+    tenant: str | None,
+    name: str | None = None,
+    *,
+    on_checked: Callable[[ConnectionCheck], None] | None = None,
+) -> list[ConnectionCheck]:
+    """Sign in with each (or the named) connection and record its health.
+
+    Each connection's health is written as soon as it is known, so a slow or stuck
+    provider does not hold back what was learnt about the others.
+    """
+    with ops.session() as session:
+        ten = resolve_tenant(session, tenant)
+        query = select(Connection).where(Connection.tenant_id == ten.id)
+        conns = list(session.exec(query.order_by(col(Connection.name))))
+    if name:
+        conns = [c for c in conns if c.name == name]
+    if not conns:
+        raise ConfigurationError(
+            f"tenant '{ten.slug}' has no connection{f' named {name!r}' if name else 's'}"
+        )
+    checks = []
+    for conn in conns:
+        check = _check(ten.slug, conn)
+        with ops.session() as session:
+            row = session.get(Connection, conn.id)
+            if row is not None:
+                row.health, row.health_message, row.checked_at = (
+                    check.health,
+                    check.message,
+                    utcnow(),
+                )
+                row.account = check.account or row.account
+                session.add(row)
+        checks.append(check)
+        if on_checked:
+            on_checked(check)
+    return checks
+
+
+def _check(tenant: str, conn: Connection) -> ConnectionCheck:
+    try:
+        info = checker(conn.provider)(conn.name, conn.settings)
+    except Exception as exc:  # one bad connection must not hide the others' health
+        if not isinstance(exc, PostureError):
+            log.error("checking connection %s failed unexpectedly", conn.name, exc_info=exc)
+            exc = PostureError(f"connection '{conn.name}': unexpected {type(exc).__name__}: {exc}")
+        reason = failure_reason(exc).value
+        return ConnectionCheck(tenant, conn.name, "failed", exc.message, reason=reason)
+    regions = len(info.get("regions", []))
+    account = str(info.get("account", ""))
+    return ConnectionCheck(
+        tenant, conn.name, "ok", f"account {account or '?'}, {regions} region(s)", account
+    )
+
+
+def required_permissions(ops: Operations, provider: str = "aws") -> list[str]:
+    """The read-only API permissions a scan needs, derived from the collection specs."""
+    if provider != "aws":
+        raise UsageError(f"no permission list for provider '{provider}'; available: aws")
+    from posture.connectors.aws.validate import required_permissions as aws_permissions
+
+    return aws_permissions(ops.catalog().specs.values())
+
+
+def permission_policy(ops: Operations, provider: str = "aws") -> dict[str, Any]:
+    """The permissions as a policy document to attach to the scanning role."""
+    from posture.connectors.aws.permissions import policy_document
+
+    return policy_document(required_permissions(ops, provider))

@@ -1,0 +1,59 @@
+"""What every operation works with: one store and one catalog, opened on first use.
+
+A face builds one ``Operations`` per process (the CLI from its global options, a web
+worker from its settings) and hands it to the operation functions. Opening lazily keeps
+commands that need neither, such as ``--help``, fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlmodel import Session
+
+from posture.catalog import Catalog, load_catalog
+from posture.errors import ContentError
+from posture.store import Store
+
+
+@dataclass
+class Operations:
+    """The store URL and content folders of one installation, and what they open."""
+
+    db_url: str | None = None
+    policy_dirs: list[Path] = field(default_factory=list)
+    scanner_dirs: list[Path] = field(default_factory=list)
+    _store: Store | None = field(default=None, init=False, repr=False)
+    _catalog: Catalog | None = field(default=None, init=False, repr=False)
+
+    @classmethod
+    def using(cls, store: Store, catalog: Catalog | None = None) -> Operations:
+        """Operations over an already open store (and catalog), e.g. in tests or a worker."""
+        ops = cls()
+        ops._store, ops._catalog = store, catalog
+        return ops
+
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.db_url)
+        return self._store
+
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = load_catalog(self.scanner_dirs, self.policy_dirs)
+        return self._catalog
+
+    def catalog_with(
+        self, policy_dirs: Sequence[Path], problems: list[ContentError] | None = None
+    ) -> Catalog:
+        """The catalog extended by more policy folders (not cached: used to validate them)."""
+        return load_catalog(self.scanner_dirs, [*self.policy_dirs, *policy_dirs], problems=problems)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: it commits when the block ends, or rolls back on an error."""
+        with self.store().session() as session:
+            yield session

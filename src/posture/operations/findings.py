@@ -1,0 +1,115 @@
+"""Finding queries: a tenant's findings with filters, and open counts by severity."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+
+from posture.lifecycle import open_counts
+from posture.models import Severity
+from posture.operations.context import Operations
+from posture.operations.filters import PolicySelector, check_choices, parse_severity
+from posture.operations.rows import FindingRow, PolicyFacts, Text
+from posture.operations.tenants import resolve_tenant
+from posture.store import Connection, Finding
+
+STATES = ("open", "resolved", "all")
+
+
+@dataclass(frozen=True)
+class FindingQuery:
+    """Which findings to list; every filter is optional, ``tenant`` defaults to the only one."""
+
+    tenant: str | None = None
+    status: str = "open"  # open | resolved | all
+    severities: tuple[str, ...] = ()
+    min_severity: str | None = None
+    policies: tuple[str, ...] = ()  # exact ids, id prefixes or globs
+    services: tuple[str, ...] = ()
+    resource_types: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+
+
+def query_findings(ops: Operations, query: FindingQuery) -> list[FindingRow]:
+    """Findings of one tenant, most severe first."""
+    check_choices("--status", [query.status], STATES)
+    wanted = {parse_severity(s).value for s in query.severities}
+    floor = parse_severity(query.min_severity).rank if query.min_severity else None
+    selector = PolicySelector.of(query.policies)
+    catalog = ops.catalog()
+    with ops.session() as session:
+        tenant = resolve_tenant(session, query.tenant)
+        stmt = select(Finding).where(Finding.tenant_id == tenant.id)
+        if query.status != "all":
+            stmt = stmt.where(Finding.state == query.status)
+        if query.resource_types:
+            stmt = stmt.where(col(Finding.resource_type).in_(query.resource_types))
+        if query.regions:
+            stmt = stmt.where(col(Finding.region).in_(query.regions))
+        found = list(session.exec(stmt))
+        names = {
+            c.id: c.name
+            for c in session.exec(select(Connection).where(Connection.tenant_id == tenant.id))
+        }
+    if selector:
+        selector.check_known([*catalog.policies, *(f.policy_id for f in found)])
+    rows = [
+        f
+        for f in found
+        if (not wanted or f.severity in wanted)
+        and (floor is None or _rank(f.severity) >= floor)
+        and selector.matches(f.policy_id)
+        and (not query.services or _service(f.policy_id) in query.services)
+    ]
+    rows.sort(key=lambda f: (-_rank(f.severity), f.policy_id, f.resource_uid))
+    return [_row(f, PolicyFacts.lookup(catalog, f.policy_id), names) for f in rows]
+
+
+def _rank(severity: str) -> int:
+    try:
+        return Severity(severity).rank
+    except ValueError:
+        return -1
+
+
+def _service(policy_id: str) -> str:
+    parts = policy_id.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _row(f: Finding, facts: PolicyFacts, names: dict[str, str]) -> FindingRow:
+    return FindingRow(
+        id=f.id,
+        policy_id=f.policy_id,
+        status=f.state,
+        severity=f.severity,
+        title=facts.title,
+        statement=Text.of(f.statement),
+        commands=list(f.commands),
+        recommendation=facts.recommendation,
+        resource_uid=f.resource_uid,
+        resource_name=f.resource_name,
+        resource_type=f.resource_type,
+        connection=names.get(f.connection_id, ""),
+        region=f.region,
+        frameworks=facts.frameworks,
+        evidence=list(f.evidence),
+        scan_id=f.last_scan_id,
+        first_seen=f.first_seen,
+        last_seen=f.last_seen,
+        resolved_at=f.resolved_at,
+    )
+
+
+def open_at_or_above(rows: Iterable[FindingRow], severity: str) -> bool:
+    """Is any of ``rows`` an open finding of ``severity`` or higher? (``--fail-on``)"""
+    floor = parse_severity(severity).rank
+    return any(r.status == "open" and _rank(r.severity) >= floor for r in rows)
+
+
+def open_by_severity(ops: Operations, tenant: str | None = None) -> dict[str, int]:
+    """Open findings per severity now, e.g. for a dashboard tile or a trend point."""
+    with ops.session() as session:
+        return open_counts(session, resolve_tenant(session, tenant).id)

@@ -1,0 +1,47 @@
+"""Content checks: load the content folders and report every problem, not only the first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from posture.errors import ContentError
+from posture.operations.context import Operations
+
+
+@dataclass(frozen=True)
+class ContentCheck:
+    """Problems in content files (with file, line and field) and in collection specs."""
+
+    problems: list[ContentError] = field(default_factory=list)
+    spec_problems: list[str] = field(default_factory=list)
+    resource_types: int = 0
+    policies: int = 0
+    frameworks: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.spec_problems
+
+
+def validate_content(ops: Operations, policy_dirs: Sequence[Path] = ()) -> ContentCheck:
+    """Validate the built-in and configured content plus ``policy_dirs``.
+
+    Every broken policy file is reported with every problem in it. A broken collection
+    spec or framework stops the check there, as policies cannot be judged without them.
+    """
+    from posture.connectors.aws.validate import check_specs
+
+    problems: list[ContentError] = []
+    try:
+        catalog = ops.catalog_with(policy_dirs, problems)
+    except ContentError as exc:
+        return ContentCheck(problems=[*problems, *exc.problems])
+    return ContentCheck(
+        problems=problems,
+        spec_problems=check_specs(catalog.specs.values()),
+        resource_types=len(catalog.specs),
+        policies=len(catalog.policies),
+        frameworks=len(catalog.frameworks),
+    )

@@ -1,0 +1,136 @@
+"""Tenants: register, list, look up, and find the one meant when none is named."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from posture.errors import ConfigurationError, UsageError
+from posture.operations.context import Operations
+from posture.store import Tenant
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+LOCALES = ("ja", "en")
+ADD_HINT = "add one with: posture tenant add SLUG --name NAME"
+
+
+@dataclass(frozen=True)
+class TenantInfo:
+    slug: str
+    name: str
+    locale: str
+    timezone: str
+    contacts: list[str] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> TenantInfo:
+        return cls(
+            slug=tenant.slug,
+            name=tenant.name,
+            locale=tenant.locale,
+            timezone=tenant.timezone,
+            contacts=list(tenant.contacts),
+            options=dict(tenant.options),
+            created_at=tenant.created_at,
+        )
+
+
+def get_tenant(session: Session, slug: str) -> Tenant:
+    """The tenant with this slug; an unknown slug names the known ones."""
+    tenant = session.exec(select(Tenant).where(Tenant.slug == slug)).first()
+    if tenant is None:
+        known = _slugs(session)
+        raise ConfigurationError(
+            f"unknown tenant '{slug}'; known tenants: {', '.join(known) or 'none'}",
+            hint=ADD_HINT,
+        )
+    return tenant
+
+
+def resolve_tenant(session: Session, slug: str | None) -> Tenant:
+    """The named tenant, or the only one when none is named (an error otherwise)."""
+    if slug:
+        return get_tenant(session, slug)
+    tenants = list(session.exec(select(Tenant).order_by(col(Tenant.slug)).limit(2)))
+    if len(tenants) == 1:
+        return tenants[0]
+    if not tenants:
+        raise ConfigurationError("there are no tenants yet", hint=ADD_HINT)
+    raise UsageError(
+        f"several tenants exist, name one of: {', '.join(_slugs(session))}",
+        hint="pass --tenant SLUG",
+    )
+
+
+def default_tenant(ops: Operations, slug: str | None) -> str:
+    """Slug of the named tenant, or of the only one."""
+    with ops.session() as session:
+        return resolve_tenant(session, slug).slug
+
+
+def _slugs(session: Session) -> list[str]:
+    return list(session.exec(select(Tenant.slug).order_by(col(Tenant.slug))))
+
+
+def add_tenant(
+    ops: Operations,
+    slug: str,
+    *,
+    name: str,
+    locale: str = "ja",
+    timezone: str = "Asia/Tokyo",
+    contacts: Sequence[str] = (),
+    options: Mapping[str, Any] | None = None,
+) -> TenantInfo:
+    """Register a customer organisation; its slug is how every other command names it."""
+    if not SLUG.match(slug):
+        raise UsageError(f"invalid tenant slug '{slug}': use lower-case letters, digits and dashes")
+    if not name.strip():
+        raise UsageError("a tenant needs a display name")
+    if locale not in LOCALES:
+        raise UsageError(f"invalid locale '{locale}': use ja or en")
+    _check_timezone(timezone)
+    tenant = Tenant(
+        slug=slug,
+        name=name.strip(),
+        locale=locale,
+        timezone=timezone,
+        contacts=list(contacts),
+        options=dict(options or {}),
+    )
+    try:
+        with ops.session() as session:
+            session.add(tenant)
+    except IntegrityError as exc:
+        raise ConfigurationError(f"tenant '{slug}' already exists") from exc
+    return TenantInfo.of(tenant)
+
+
+def _check_timezone(name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        if not zoneinfo.available_timezones():
+            return  # no time zone database on this system: nothing to check against
+        raise UsageError(
+            f"unknown time zone '{name}'", hint="use an IANA name such as Asia/Tokyo or UTC"
+        ) from exc
+
+
+def list_tenants(ops: Operations) -> list[TenantInfo]:
+    with ops.session() as session:
+        return [TenantInfo.of(t) for t in session.exec(select(Tenant).order_by(col(Tenant.slug)))]
+
+
+def show_tenant(ops: Operations, slug: str | None = None) -> TenantInfo:
+    with ops.session() as session:
+        return TenantInfo.of(resolve_tenant(session, slug))
