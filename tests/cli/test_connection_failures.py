@@ -162,13 +162,13 @@ def test_unwritable_log_still_prints_one_line(
 def test_scan_crash_in_the_real_app_is_one_line(
     db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from posture.cli import scan as scan_cli
+    from posture.operations import scans as scan_operations
 
     def broken(*_: object, **__: object) -> None:
         raise KeyError("surprise")
 
     assert cli("tenant", "add", "acme", "--name", "Acme", db=db) == 0
-    monkeypatch.setattr(scan_cli, "run_scan", broken)
+    monkeypatch.setattr(scan_operations, "run_scan", broken)
     capsys.readouterr()
     assert cli("scan", "--tenant", "acme", "-q", db=db) == 1
     captured = capsys.readouterr()

@@ -18,10 +18,10 @@ from sqlmodel import select
 
 from posture.catalog import Catalog
 from posture.cli import app
-from posture.cli.demo import _shown
 from posture.cli.runtime import run_app
 from posture.demo import EstateManifest
 from posture.demo.runner import DemoResult, next_commands
+from posture.operations.demo import shown_url as _shown
 from posture.scan import ScanOutcome
 from posture.store import Finding, Store
 
@@ -107,7 +107,7 @@ def test_second_run_changes_nothing_and_stays_in_its_store(tmp_path: Path) -> No
 def fake_run_demo(monkeypatch: pytest.MonkeyPatch, catalog: Catalog) -> list[str]:
     """Replace the runner by a stub that records the URL of the store it was given."""
     urls: list[str] = []
-    monkeypatch.setattr("posture.cli.runtime.load_catalog", lambda *_: catalog)
+    monkeypatch.setattr("posture.operations.context.load_catalog", lambda *_: catalog)
 
     def run_demo(store: Store, *_: Any, **__: Any) -> DemoResult:
         urls.append(str(store.engine.url))

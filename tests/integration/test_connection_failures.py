@@ -184,7 +184,7 @@ def test_a_failing_finish_still_ends_the_scan(
     def broken(*_: Any) -> Any:
         raise RuntimeError("store went away")
 
-    monkeypatch.setattr(scan_module, "open_by_severity", broken)
+    monkeypatch.setattr(scan_module, "open_counts", broken)
     with pytest.raises(RuntimeError):
         run_scan(store, catalog, "acme", policy_ids=POLICIES)
     (row,) = scans(store)

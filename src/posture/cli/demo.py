@@ -14,7 +14,7 @@ from posture.cli.scan import print_outcome, progress_display
 from posture.operations.demo import run_demo, shown_url
 
 STORE_HELP = (
-    "Store URL for the demo (default: <out>/demo.db, SQLite). Without it a --db given on the "
+    "Store URL for the demo (default: demo.db, SQLite, in the --out folder). Without it a --db given on the "
     "command line is used; POSTURE_DATABASE_URL and the default store under POSTURE_HOME never "
     "are, so the demo cannot disturb a working store."
 )

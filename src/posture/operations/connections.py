@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -105,20 +104,11 @@ def add_aws_connection(
     endpoint_url: str | None = None,
 ) -> ConnectionInfo:
     """An AWS account, reached through a named profile and/or a role to assume."""
-    from posture.connectors.aws import AwsSettings
+    from posture.connectors.aws.entry import parse_settings
 
-    try:
-        settings = AwsSettings(
-            profile=profile,
-            role_arn=role_arn,
-            external_id=external_id,
-            regions=list(regions),
-            endpoint_url=endpoint_url,
-        )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise UsageError(f"invalid AWS setting {where}: {first['msg']}") from exc
+    typed: dict[str, Any] = {"profile": profile, "role_arn": role_arn, "regions": list(regions)}
+    typed |= {"external_id": external_id, "endpoint_url": endpoint_url}
+    settings = parse_settings(name, {k: v for k, v in typed.items() if v not in (None, [])})
     return add_connection(
         ops, tenant, name, "aws", settings.model_dump(mode="json", exclude_defaults=True)
     )
