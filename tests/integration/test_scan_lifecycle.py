@@ -35,10 +35,14 @@ POLICIES = {
         title: {en: Bucket allows public ACLs, ja: バケットがパブリック ACL を許可しています}
         rationale: {en: Public ACLs expose data., ja: パブリック ACL はデータを公開します。}
         recommendation: {en: Enable block public access., ja: パブリックアクセスのブロックを有効にしてください。}
+        statement: {en: "Bucket {{ Name }} allows public ACLs", ja: "バケット {{ Name }} はパブリック ACL を許可しています"}
         condition: {path: public_access_block.BlockPublicAcls, eq: true}
         tests:
           - {name: blocked, expect: pass, resource: {public_access_block: {BlockPublicAcls: true}}}
-          - {name: open, expect: fail, resource: {public_access_block: null}}
+          - name: open
+            expect: fail
+            statement: {en: "Bucket logs allows public ACLs", ja: "バケット logs はパブリック ACL を許可しています"}
+            resource: {Name: logs, public_access_block: null}
         """,
     "sg_no_ssh_from_internet": """
         id: aws.lifecycle.sg_no_ssh_from_internet
@@ -47,6 +51,7 @@ POLICIES = {
         title: {en: SSH open to the internet, ja: SSH がインターネットに公開されています}
         rationale: {en: Exposed SSH is attacked., ja: 公開された SSH は攻撃されます。}
         recommendation: {en: Restrict the source., ja: 送信元を制限してください。}
+        statement: {en: "Group {{ GroupId }} allows SSH from anywhere", ja: "グループ {{ GroupId }} はどこからでも SSH を許可しています"}
         condition:
           path: IpPermissions
           no_item:
@@ -58,7 +63,8 @@ POLICIES = {
           - {name: closed, expect: pass, resource: {IpPermissions: []}}
           - name: open
             expect: fail
-            resource: {IpPermissions: [{FromPort: 22, ToPort: 22, IpRanges: [{CidrIp: 0.0.0.0/0}]}]}
+            statement: {en: "Group sg-1 allows SSH from anywhere", ja: "グループ sg-1 はどこからでも SSH を許可しています"}
+            resource: {GroupId: sg-1, IpPermissions: [{FromPort: 22, ToPort: 22, IpRanges: [{CidrIp: 0.0.0.0/0}]}]}
         """,
 }
 SELECTED = ["aws.lifecycle"]

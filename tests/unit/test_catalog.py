@@ -20,7 +20,8 @@ condition: {path: versioning.Status, eq: Enabled}
 frameworks: {cis-aws-7.0: ["3.1.2"]}
 tests:
   - {name: on, expect: pass, resource: {versioning: {Status: Enabled}}}
-  - {name: off, expect: fail, resource: {versioning: {}}}
+  - {name: off, expect: fail, statement: {en: "Bucket example has versioning off", ja: "バケット example のバージョニングが無効です"}, resource: {versioning: {}}}
+statement: {en: "Bucket {{ resource.name }} has versioning off", ja: "バケット {{ resource.name }} のバージョニングが無効です"}
 """
 
 
@@ -83,7 +84,7 @@ def test_user_policy_folder_extends_builtin(tmp_path: Path) -> None:
             "is required",
         ),
         (
-            "  - {name: off, expect: fail, resource: {versioning: {}}}",
+            '  - {name: off, expect: fail, statement: {en: "Bucket example has versioning off", ja: "バケット example のバージョニングが無効です"}, resource: {versioning: {}}}',
             "  - {name: off, expect: pass, resource: {versioning: {}}}",
             9,
             "tests",

@@ -59,7 +59,8 @@ recommendation: {en: Turn versioning on., ja: バージョニングを有効に�
 condition: {path: versioning.Status, eq: Enabled}
 tests:
   - {name: on, expect: pass, resource: {versioning: {Status: Enabled}}}
-  - {name: off, expect: fail, resource: {versioning: {}}}
+  - {name: off, expect: fail, statement: {en: "Bucket example has versioning off", ja: "バケット example のバージョニングが無効です"}, resource: {versioning: {}}}
+statement: {en: "Bucket {{ resource.name }} has versioning off", ja: "バケット {{ resource.name }} のバージョニングが無効です"}
 """
 
 

@@ -92,7 +92,7 @@ class Policy(_Strict):
     rationale: LocalizedText
     recommendation: LocalizedText
     # the finding sentence: names the resource and the values that decided (a template)
-    statement: LocalizedText | None = None
+    statement: LocalizedText
     # commands of the recommendation, filled with the affected resource's identifiers
     commands: list[str] = Field(default_factory=list)
     applies_when: dict[str, Any] | None = None
@@ -137,26 +137,24 @@ class Policy(_Strict):
             # carried to the loader, which turns it into file:line
             raise ConditionInvalid(str(exc), exc.loc) from None
         fields: set[str] = set()
-        templates: list[tuple[tuple[str | int, ...], str]] = []
-        if self.statement is not None:
-            templates += [
-                (("statement", "en"), self.statement.en),
-                (("statement", "ja"), self.statement.ja),
-            ]
-            for index, case in enumerate(self.tests):
-                if case.expect == "fail" and case.statement is None:
-                    raise ConditionInvalid(
-                        f"case '{case.name}' expects fail: give the 'statement' (en and ja) "
-                        "it must render",
-                        ("tests", index),
-                    )
+        templates: list[tuple[tuple[str | int, ...], str]] = [
+            (("statement", "en"), self.statement.en),
+            (("statement", "ja"), self.statement.ja),
+        ]
+        for index, case in enumerate(self.tests):
+            if case.expect == "fail" and case.statement is None:
+                raise ConditionInvalid(
+                    f"case '{case.name}' expects fail: give the 'statement' (en and ja) "
+                    "it must render",
+                    ("tests", index),
+                )
         templates += [(("commands", i), text) for i, text in enumerate(self.commands)]
         for loc, text in templates:
             try:
                 fields |= check_template(text)
             except TemplateError as exc:
                 raise ConditionInvalid(str(exc), loc) from None
-        for loc, text in _recommendation_texts(self) if self.statement is not None else []:
+        for loc, text in _recommendation_texts(self):
             found = PLACEHOLDER.search(text)
             if found:
                 raise ConditionInvalid(

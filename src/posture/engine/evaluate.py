@@ -43,11 +43,7 @@ def judge(
     if holds:
         return Judgement(Status.PASS)
     deciding = tuple(decisive(evidence))
-    texts = (
-        {"en": policy.statement.en, "ja": policy.statement.ja}
-        if policy.statement
-        else {"en": policy.title.en, "ja": policy.title.ja}
-    )
+    texts = {"en": policy.statement.en, "ja": policy.statement.ja}
     statement = RENDERER.render(texts, document, identity, deciding, ctx.now)
     commands = (
         RENDERER.render_all(policy.commands, document, identity, deciding, ctx.now)
