@@ -100,8 +100,14 @@ def test_scan_and_check_report_each_reason_without_a_traceback(
     assert check.returncode == 1
     assert "prod: ok" in check.stdout
     with store.session() as session:
-        assert [s.status for s in session.exec(select(Scan))] == ["partial"]
+        (only,) = session.exec(select(Scan))
+        assert only.status == "partial"
+        scan_id = only.id
     store.dispose()
+    shown = posture(db, "scans", "show", scan_id[:8])  # a unique prefix is enough
+    assert shown.returncode == 0, shown.stderr
+    for _, code in cases.values():  # the reason of every failed connection is named
+        assert f"failed ({code})" in shown.stdout, shown.stdout
 
 
 def _broken_app() -> typer.Typer:

@@ -65,7 +65,8 @@ def show(
     for target in detail.targets:
         console.print(
             f"\n[bold]{escape(target.connection)}[/] ({target.provider}): "
-            f"{target.status} {escape(target.message)}"
+            f"{target.status}{f' ({target.reason})' if target.reason else ''} "
+            f"{escape(target.message)}"
         )
         table = Table("resource type", "resources", "API calls", "errors", "throttles", "seconds")
         for stat in target.types:

@@ -67,6 +67,7 @@ class TargetDetail:
     api_calls: int
     types: list[TypeStats] = field(default_factory=list)
     failures: list[ScopeFailure] = field(default_factory=list)
+    reason: str = ""  # why a failed connection failed (endpoint_unreachable, ...)
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ def _target(target: ScanTarget, conn: Connection) -> TargetDetail:
         provider=conn.provider,
         status=target.status,
         message=target.message,
+        reason=str(target.stats.get("reason_code", "")),
         resources=target.resources,
         api_calls=target.api_calls,
         types=[
