@@ -171,7 +171,7 @@ def test_exports_share_keys_and_are_spreadsheet_safe(ops: Operations, seed: Seed
     (row,) = csv.DictReader(io.StringIO(text.removeprefix(BOM)))
     assert row["statement_ja"] == "バケットはバージョンを保持していません"
     assert row["resource_name"] == "'" + hostile and row["reason"] == ""
-    assert list(row)[: len(FINDING_COLUMNS) - 3] == list(FINDING_COLUMNS[:-3])  # old order kept
+    assert list(row)[: len(FINDING_COLUMNS) - 4] == list(FINDING_COLUMNS[:-4])  # old order kept
     (result_row,) = csv.DictReader(io.StringIO(to_csv(results, RESULT_COLUMNS, bom=False)))
     assert result_row["status"] == "fail" and result_row["scan_id"] == scan.id
     assert result_row["resource_name"].startswith("'=")
@@ -219,3 +219,27 @@ def test_scan_then_results_and_findings_against_moto(ops: Operations, moto_url: 
     assert finding.resource_name == "acme-plain" and finding.scan_id == outcome.scan_id
     assert finding.statement.en == by_bucket["acme-plain"].statement.en
     assert outcome.open_by_severity == open_by_severity(ops)
+
+
+def test_csv_carries_the_deciding_evidence() -> None:
+    from posture.operations.exports import evidence_text
+
+    record = {
+        "policy_id": "aws.s3.bucket_versioning_enabled",
+        "frameworks": {},
+        "evidence": [
+            {"path": "versioning.Status", "op": "eq", "expected": "Enabled", "actual": None},
+            {
+                "path": "IpPermissions",
+                "op": "no_item",
+                "expected": "item condition",
+                "actual": {"matching": 1, "total": 2, "offending": [{"index": 1}]},
+                "negated": True,
+            },
+        ],
+    }
+    (row,) = csv.DictReader(io.StringIO(to_csv([record], FINDING_COLUMNS, bom=False)))
+    assert row["evidence"] == "; ".join(evidence_text(e) for e in record["evidence"])
+    assert row["evidence"].startswith('versioning.Status = null (expected: eq "Enabled")')
+    assert '"offending": [{"index": 1}]' in row["evidence"]
+    assert "(expected: not no_item" in row["evidence"]

@@ -37,6 +37,7 @@ FINDING_COLUMNS = (
     "statement_en",
     "statement_ja",
     "reason",
+    "evidence",
 )
 RESULT_COLUMNS = (
     "status",
@@ -54,6 +55,7 @@ RESULT_COLUMNS = (
     "connection",
     "controls",
     "scan_id",
+    "evidence",
 )
 
 
@@ -136,4 +138,15 @@ def _flatten(record: Mapping[str, Any]) -> dict[str, Any]:
         flat[f"{key}_ja"] = text.get("ja", "")
     frameworks = record.get("frameworks") or {}
     flat["controls"] = "; ".join(f"{fw} {c}" for fw, ids in frameworks.items() for c in ids)
+    flat["evidence"] = "; ".join(evidence_text(e) for e in record.get("evidence") or [])
     return flat
+
+
+def evidence_text(item: Mapping[str, Any]) -> str:
+    """One evidence record on one line: ``path = actual (expected: [not] op value)``."""
+    actual = json.dumps(item.get("actual"), ensure_ascii=False, default=str)
+    expected = json.dumps(item.get("expected"), ensure_ascii=False, default=str)
+    negation = "not " if item.get("negated") else ""
+    return (
+        f"{item.get('path', '')} = {actual} (expected: {negation}{item.get('op', '')} {expected})"
+    )
