@@ -44,11 +44,8 @@ def judge(
         return Judgement(Status.PASS)
     deciding = tuple(decisive(evidence))
     texts = {"en": policy.statement.en, "ja": policy.statement.ja}
-    statement = RENDERER.render(texts, document, identity, deciding, ctx.now)
-    commands = (
-        RENDERER.render_all(policy.commands, document, identity, deciding, ctx.now)
-        if policy.commands
-        else ()
+    statement, commands = RENDERER.render_finding(
+        texts, policy.commands, document, identity, deciding, ctx.now
     )
     return Judgement(Status.FAIL, deciding, "", statement, commands)
 

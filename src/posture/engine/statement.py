@@ -88,6 +88,24 @@ def _ip_permission(rule: Any, lang: str = "en") -> Any:
     return f"{name} {low}-{high}"
 
 
+class _DocumentSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, with a fast path for the JSON documents templates mostly read.
+
+    A key of a dict is data, never a Python attribute, so ``rule.IpProtocol`` on a dict is
+    answered by the item without the sandbox's attribute checks (which dominate the cost
+    of rendering); anything else goes through the sandbox as usual.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                if not hasattr(dict, attribute):
+                    return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def _make_env(lang: str) -> ImmutableSandboxedEnvironment:
     missing_text = _NOT_SET[lang]
 
@@ -104,7 +122,7 @@ def _make_env(lang: str) -> ImmutableSandboxedEnvironment:
             return ", ".join(str(finalize(v)) for v in value)
         return value
 
-    env = ImmutableSandboxedEnvironment(
+    env = _DocumentSandbox(
         undefined=Missing,
         finalize=finalize,
         autoescape=False,
@@ -204,6 +222,43 @@ class Renderer:
         context = _context(document, identity, evidence, now)
         return tuple(self._safe_render("en", text, context) for text in texts)
 
+    def render_finding(
+        self,
+        statement: Mapping[str, str],
+        commands: Sequence[str],
+        document: Mapping[str, Any],
+        identity: Mapping[str, str],
+        evidence: Sequence[Evidence],
+        now: datetime,
+    ) -> tuple[dict[str, str], tuple[str, ...]]:
+        """The statement per language and the commands of one failing resource.
+
+        The English statement and the commands are rendered as one template (one context,
+        one call), which halves the cost of a failure; a template error falls back to
+        rendering each part on its own so one bad command cannot spoil the statement.
+        """
+        context = _context(document, identity, evidence, now)
+        out: dict[str, str] = {}
+        rendered_commands: tuple[str, ...] = ()
+        for lang, text in statement.items():
+            if lang != "en" or not commands:
+                out[lang] = self._safe_render(lang, text, context)
+                continue
+            joined = _PART.join((text, *commands))
+            try:
+                parts = self.template(lang, joined).render(context).split(_PART)
+            except Exception:
+                parts = []
+            if len(parts) != len(commands) + 1:
+                out[lang] = self._safe_render(lang, text, context)
+                rendered_commands = tuple(self._safe_render(lang, c, context) for c in commands)
+                continue
+            out[lang] = _one_line(parts[0])
+            rendered_commands = tuple(_one_line(part) for part in parts[1:])
+        if commands and not rendered_commands:
+            rendered_commands = tuple(self._safe_render("en", c, context) for c in commands)
+        return out, rendered_commands
+
     def _safe_render(self, lang: str, text: str, context: dict[str, Any]) -> str:
         try:
             rendered = self.template(lang, text).render(context)
@@ -214,6 +269,7 @@ class Renderer:
 
 
 _SPACES = re.compile(r"\s+")
+_PART = "\ue000"  # joins the parts of one rendering (private use: in no template)
 
 
 def _one_line(text: str) -> str:
