@@ -65,17 +65,15 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def finding_record(row: FindingRow) -> dict[str, Any]:
-    """A finding as a JSON object: the result keys plus its history and remedy."""
+def _common(row: FindingRow | ResultRow) -> dict[str, Any]:
+    """The keys findings and results share, so one script reads both."""
     return {
-        "id": row.id,
         "policy_id": row.policy_id,
         "title": row.title.as_dict(),
         "severity": row.severity,
         "status": row.status,
         "reason": row.reason,
         "statement": row.statement.as_dict(),
-        "commands": list(row.commands),
         "resource_uid": row.resource_uid,
         "resource_name": row.resource_name,
         "resource_type": row.resource_type,
@@ -84,6 +82,15 @@ def finding_record(row: FindingRow) -> dict[str, Any]:
         "scan_id": row.scan_id,
         "evidence": row.evidence,
         "frameworks": row.frameworks,
+    }
+
+
+def finding_record(row: FindingRow) -> dict[str, Any]:
+    """A finding as a JSON object: the result keys plus its history and remedy."""
+    return {
+        "id": row.id,
+        **_common(row),
+        "commands": list(row.commands),
         "recommendation": row.recommendation.as_dict(),
         "first_seen": row.first_seen.isoformat(),
         "last_seen": row.last_seen.isoformat(),
@@ -92,22 +99,7 @@ def finding_record(row: FindingRow) -> dict[str, Any]:
 
 
 def result_record(row: ResultRow) -> dict[str, Any]:
-    return {
-        "policy_id": row.policy_id,
-        "title": row.title.as_dict(),
-        "severity": row.severity,
-        "status": row.status,
-        "reason": row.reason,
-        "statement": row.statement.as_dict(),
-        "resource_uid": row.resource_uid,
-        "resource_name": row.resource_name,
-        "resource_type": row.resource_type,
-        "region": row.region,
-        "connection": row.connection,
-        "scan_id": row.scan_id,
-        "evidence": row.evidence,
-        "frameworks": row.frameworks,
-    }
+    return _common(row)
 
 
 def to_json(records: Iterable[Mapping[str, Any]]) -> str:
