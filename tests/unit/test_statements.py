@@ -190,3 +190,30 @@ tests:
     with pytest.raises(ContentError, match="reads 'GropId'") as info:
         load_catalog(policy_dirs=[tmp_path])
     assert "typo_check.yaml:7" in str(info.value)
+
+
+def test_fields_the_api_never_returns_are_reported() -> None:
+    from posture.catalog import load_catalog
+    from posture.connectors.aws.validate import check_policy_fields, document_fields
+
+    catalog = load_catalog()
+    groups = document_fields(catalog.specs["aws.ec2.security_group"])
+    assert groups is not None and {"GroupId", "GroupName", "IpPermissions"} <= groups
+    instances = document_fields(catalog.specs["aws.ec2.instance"])  # Reservations[].Instances[]
+    assert instances is not None and "MetadataOptions" in instances
+    assert check_policy_fields(catalog.policies.values(), catalog.specs) == []
+    typo = _policy(
+        statement={"en": "Group {{ GropId }}", "ja": "グループ {{ GropId }}"},
+        tests=[
+            {"name": "ok", "expect": "pass", "resource": {"Rules": []}},
+            {
+                "name": "open",
+                "expect": "fail",
+                "statement": {"en": "?", "ja": "?"},
+                "resource": {"GropId": "sg-1", "Rules": [{"Cidr": "0.0.0.0/0"}]},
+            },
+        ],
+    )
+    problems = check_policy_fields([typo], catalog.specs)
+    assert any("reads 'GropId'" in p for p in problems)
+    assert any("case 'open' has field(s) GropId, Rules" in p for p in problems)

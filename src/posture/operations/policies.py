@@ -12,7 +12,8 @@ from posture.operations.context import Operations
 
 @dataclass(frozen=True)
 class ContentCheck:
-    """Problems in content files (with file, line and field) and in collection specs."""
+    """Problems in content files (with file, line and field), in collection specs, and
+    policy fields the provider's API never returns (checked against its service models)."""
 
     problems: list[ContentError] = field(default_factory=list)
     spec_problems: list[str] = field(default_factory=list)
@@ -31,7 +32,7 @@ def validate_content(ops: Operations, policy_dirs: Sequence[Path] = ()) -> Conte
     Every broken policy file is reported with every problem in it. A broken collection
     spec or framework stops the check there, as policies cannot be judged without them.
     """
-    from posture.connectors.aws.validate import check_specs
+    from posture.connectors.aws.validate import check_policy_fields, check_specs
 
     problems: list[ContentError] = []
     try:
@@ -40,7 +41,10 @@ def validate_content(ops: Operations, policy_dirs: Sequence[Path] = ()) -> Conte
         return ContentCheck(problems=[*problems, *exc.problems])
     return ContentCheck(
         problems=problems,
-        spec_problems=check_specs(catalog.specs.values()),
+        spec_problems=[
+            *check_specs(catalog.specs.values()),
+            *check_policy_fields(catalog.policies.values(), catalog.specs),
+        ],
         resource_types=len(catalog.specs),
         policies=len(catalog.policies),
         frameworks=len(catalog.frameworks),

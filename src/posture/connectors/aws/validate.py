@@ -17,6 +17,7 @@ from posture.connectors.aws.permissions import (
     action_pattern_matches,
     iam_action,
     operation_name,
+    service_model,
     unmapped_calls,
 )
 from posture.connectors.aws.session import SESSION_CALLS
@@ -110,4 +111,77 @@ def check_specs(specs: Iterable[ResourceSpec]) -> list[str]:
                         jmespath.compile(expr)
                     except ParseError as exc:
                         problems.append(f"{spec.type}: invalid JMESPath '{expr}': {exc}")
+    return problems
+
+
+_HASH = re.compile(r"^\{\s*(.+)\s*\}$")
+
+
+def document_fields(spec: ResourceSpec) -> set[str] | None:
+    """Top-level fields a resource document of ``spec`` can have, from botocore's models.
+
+    The listed item's members (or the picked keys of a single response), each detail's
+    name and the spec's declared ``fields``. None where a transform shapes the document
+    and the spec declares no ``fields``: then nothing can be said.
+    """
+    known = set(spec.detail) | set(spec.fields)
+    if spec.aggregate:
+        return known | {spec.aggregate.key}
+    listing = spec.listing
+    if listing is None:
+        return None
+    if listing.transform:
+        return known if spec.fields else None
+    service = listing.service or spec.service
+    try:
+        model = service_model(service)
+        name = operation_name(service, listing.call)
+    except botocore.exceptions.UnknownServiceError:
+        return None
+    if name is None:
+        return None
+    shape = model.operation_model(name).output_shape
+    expression = listing.items if not listing.single else listing.pick
+    if expression and (found := _HASH.match(expression)):
+        return known | {part.split(":", 1)[0].strip() for part in found.group(1).split(",")}
+    for token in (expression or "").replace("[]", "").split("."):
+        if not token:
+            continue
+        members = getattr(shape, "members", {})
+        if token not in members:
+            return None
+        shape = members[token]
+        while getattr(shape, "type_name", "") == "list":
+            shape = shape.member
+    members = getattr(shape, "members", None)
+    return known | set(members) if members else None
+
+
+def check_policy_fields(policies: Iterable[Any], specs: dict[str, ResourceSpec]) -> list[str]:
+    """Statement and command fields, and failing-case fields, that the API never returns.
+
+    A test document with a field the provider does not send makes a policy that passes its
+    own cases and never fires on a real account; a statement naming such a field prints
+    "not set" for every real finding.
+    """
+    problems: list[str] = []
+    for policy in policies:
+        spec = specs.get(policy.resource)
+        if spec is None or spec.provider != "aws":
+            continue
+        fields = document_fields(spec)
+        if fields is None:
+            continue
+        for name in sorted(policy.template_fields - fields):
+            problems.append(
+                f"{policy.source}: the statement or a command reads '{name}', which "
+                f"{policy.resource} documents never carry"
+            )
+        for case in policy.tests:
+            unknown = sorted(k for k in case.resource if k not in fields)
+            if unknown:
+                problems.append(
+                    f"{policy.source}: case '{case.name}' has field(s) "
+                    f"{', '.join(unknown)} that {policy.resource} documents never carry"
+                )
     return problems
