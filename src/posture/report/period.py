@@ -64,6 +64,8 @@ def month(text: str | None, tz_name: str, now: datetime) -> Period:
     if start > local_now:
         raise UsageError(
             f"the period {label} has not started yet (it is {local_now:%Y-%m-%d %H:%M} "
-            f"in {tz_name}); choose this month or an earlier one"
+            f"in {tz_name}); choose this month or an earlier one / "
+            f"対象期間 {label} はまだ始まっていません ({tz_name} の現在時刻 "
+            f"{local_now:%Y-%m-%d %H:%M})。今月以前の期間を指定してください。"
         )
     return Period(start, end, label)
