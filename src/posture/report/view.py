@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from posture.report.findings_view import (
     ControlNames,
@@ -175,6 +176,12 @@ def build_view(data: ReportData, lang: str, *, with_config: bool = False) -> Rep
     )
 
 
+def _moment(value: datetime, messages: Messages) -> str:
+    """ "December 2, 2026 08:15 JST" / "2026年12月2日 08:15 JST" for running text."""
+    zone = value.tzname()
+    return f"{long_date(value, messages)} {value:%H:%M}" + (f" {zone}" if zone else "")
+
+
 def _failure_text(message: str, code: str, messages: Messages) -> str:
     """The translated reason of a failed connection, with the recorded text as detail."""
     reason = messages.get(f"connection_reason.{code}", "") if code else ""
@@ -191,7 +198,7 @@ def _notices(data: ReportData, messages: Messages) -> tuple[str, ...]:
             messages(
                 "coverage.in_progress",
                 start=long_date(data.period_start, messages),
-                now=timestamp(data.covered_until, messages),
+                now=_moment(data.covered_until, messages),
             )
         )
     for gap in data.gaps:
