@@ -1,0 +1,185 @@
+"""Graph calls through msgraph-sdk's request adapter: auth, retry on throttling, one call per URL.
+
+The SDK's own retry handler is switched off per request and the retry loop lives here, so
+each throttled answer is counted against the resource type that met it (the scan records
+calls, errors and throttles per type) and ``Retry-After`` is honoured exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from posture.connectors.m365.failures import GraphFailure
+from posture.connectors.m365.settings import M365Settings, make_credential
+from posture.errors import CollectionError
+
+MAX_RETRY_AFTER = 120.0  # seconds; a longer wait is capped rather than trusted blindly
+VERSIONS = {"graph": "v1.0", "graph-beta": "beta"}
+
+Counter = Callable[[int, int, int], None]  # calls, errors, throttles
+
+
+class GraphCallError(CollectionError):
+    """A Graph call failed after retries; ``failure`` holds status and Graph error code."""
+
+    def __init__(self, message: str, failure: GraphFailure, url: str) -> None:
+        super().__init__(message, code=failure.code or str(failure.status))
+        self.failure = failure
+        self.url = url
+
+
+class GraphSession:
+    """One connection's Graph access for one scan: a signed-in adapter and a URL cache."""
+
+    def __init__(self, connection: str, settings: M365Settings, *, sleep: Any = None) -> None:
+        from kiota_authentication_azure.azure_identity_authentication_provider import (
+            AzureIdentityAuthenticationProvider,
+        )
+        from msgraph.graph_request_adapter import GraphRequestAdapter
+        from msgraph_core import GraphClientFactory
+
+        self.connection = connection
+        self.settings = settings
+        self.credential = make_credential(connection, settings)
+        auth = AzureIdentityAuthenticationProvider(
+            self.credential, scopes=[settings.scope()], allowed_hosts=[settings.graph_host]
+        )
+        verify: str | bool = settings.ca_bundle or True
+        http = httpx.AsyncClient(verify=verify, timeout=httpx.Timeout(60.0, connect=10.0))
+        client = GraphClientFactory.create_with_default_middleware(client=http)
+        self.adapter = GraphRequestAdapter(auth, client=client)
+        self._cache: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._sleep = sleep or asyncio.sleep
+
+    def url(self, path: str, service: str = "graph", args: dict[str, Any] | None = None) -> str:
+        """The absolute URL of a Graph path in the version ``service`` names."""
+        if path.startswith(("https://", "http://")):
+            return path
+        version = VERSIONS[service]
+        query = f"?{urlencode(args, safe='$,()')}" if args else ""
+        return f"{self.settings.base_url(version)}/{path.lstrip('/')}{query}"
+
+    async def get(self, url: str, count: Counter) -> dict[str, Any]:
+        """The JSON body at ``url``; each distinct URL is fetched once per scan."""
+        cached = self._cache.get(url)
+        if cached is None:
+            cached = self._cache[url] = asyncio.ensure_future(self._fetch(url, count))
+        return await cached
+
+    async def pages(self, url: str, count: Counter) -> list[dict[str, Any]]:
+        """Every page of a collection, following absolute ``@odata.nextLink`` links."""
+        out: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        next_url: str | None = url
+        while next_url and next_url not in seen:
+            seen.add(next_url)
+            page = await self.get(next_url, count)
+            out.append(page)
+            link = page.get("@odata.nextLink")
+            next_url = link if isinstance(link, str) else None
+        return out
+
+    async def _fetch(self, url: str, count: Counter) -> dict[str, Any]:
+        attempts = self.settings.max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                count(1, 0, 0)
+                return await self._send(url)
+            except GraphCallError as exc:
+                if exc.failure.throttled and attempt < attempts:
+                    count(0, 0, 1)
+                    await self._sleep(self._delay(exc, attempt))
+                    continue
+                count(0, 1, 0)
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _delay(exc: GraphCallError, attempt: int) -> float:
+        retry_after = getattr(exc, "retry_after", None)
+        if isinstance(retry_after, float):
+            return min(retry_after, MAX_RETRY_AFTER)
+        return float(min(2**attempt, 30))
+
+    async def _send(self, url: str) -> dict[str, Any]:
+        from kiota_abstractions.api_error import APIError
+        from kiota_abstractions.method import Method
+        from kiota_abstractions.request_information import RequestInformation
+        from kiota_http.middleware.options import RetryHandlerOption
+        from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+        info = RequestInformation()
+        info.http_method = Method.GET
+        info.url = url
+        info.headers.try_add("Accept", "application/json")
+        info.add_request_options([RetryHandlerOption(max_retries=0, should_retry=False)])
+        try:
+            body = await self.adapter.send_primitive_async(info, "bytes", {"XXX": ODataError})
+        except APIError as exc:
+            raise _call_error(self.connection, url, exc) from exc
+        except httpx.HTTPError as exc:
+            failure = GraphFailure(0, type(exc).__name__, str(exc))
+            raise GraphCallError(
+                f"connection '{self.connection}': GET {url} failed: {type(exc).__name__}: {exc}",
+                failure,
+                url,
+            ) from exc
+        if not body:
+            return {}
+        data = json.loads(body)
+        return data if isinstance(data, dict) else {"value": data}
+
+    async def close(self) -> None:
+        client = getattr(self.adapter, "_http_client", None)
+        if isinstance(client, httpx.AsyncClient):
+            await client.aclose()
+        closer = getattr(self.credential, "close", None)
+        if callable(closer):
+            closer()
+
+
+def _call_error(connection: str, url: str, exc: Any) -> GraphCallError:
+    status = int(getattr(exc, "response_status_code", 0) or 0)
+    detail = getattr(exc, "error", None)
+    code = str(getattr(detail, "code", "") or "")
+    message = str(getattr(detail, "message", "") or getattr(exc, "message", "") or "")
+    failure = GraphFailure(status, code, message)
+    text = f"connection '{connection}': GET {url} answered {status}"
+    text += f" {code}" if code else ""
+    text += f": {message}" if message else ""
+    error = GraphCallError(text, failure, url)
+    headers = getattr(exc, "response_headers", None) or {}
+    retry_after = _retry_after({str(k).lower(): v for k, v in dict(headers).items()})
+    if retry_after is not None:
+        error.retry_after = retry_after  # type: ignore[attr-defined]
+    return error
+
+
+def _retry_after(headers: dict[str, Any]) -> float | None:
+    value = headers.get("retry-after")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(str(value).strip()))
+    except ValueError:
+        return None
+
+
+def run(coro: Awaitable[Any]) -> Any:
+    """Run one scan's Graph work to completion from synchronous code."""
+
+    async def wrapped() -> Any:
+        return await coro
+
+    return asyncio.run(wrapped())
+
+
+__all__ = ["GraphCallError", "GraphSession", "run"]
