@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from posture.errors import ConfigurationError, ConnectionReason, CredentialError
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com"
 DEFAULT_MAX_ATTEMPTS = 6
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 
 class M365Settings(BaseModel):
@@ -38,6 +40,16 @@ class M365Settings(BaseModel):
         if problem:
             raise ValueError(problem)
         return value.rstrip("/")
+
+    @field_validator("client_secret_env")
+    @classmethod
+    def _variable(cls, value: str | None) -> str | None:
+        if value is not None and not _VARIABLE.match(value):
+            raise ValueError(
+                f"{value!r} is not an environment variable name; give the variable's name, "
+                "never the secret itself"
+            )
+        return value
 
     @field_validator("authority")
     @classmethod
