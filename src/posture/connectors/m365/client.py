@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -42,6 +43,7 @@ class GraphSession:
             AzureIdentityAuthenticationProvider,
         )
         from msgraph.graph_request_adapter import GraphRequestAdapter
+        from msgraph.graph_service_client import GraphServiceClient
         from msgraph_core import GraphClientFactory
 
         self.connection = connection
@@ -50,10 +52,14 @@ class GraphSession:
         auth = AzureIdentityAuthenticationProvider(
             self.credential, scopes=[settings.scope()], allowed_hosts=[settings.graph_host]
         )
-        verify: str | bool = settings.ca_bundle or True
+        verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=settings.ca_bundle) if settings.ca_bundle else True
+        )
         http = httpx.AsyncClient(verify=verify, timeout=httpx.Timeout(60.0, connect=10.0))
         client = GraphClientFactory.create_with_default_middleware(client=http)
         self.adapter = GraphRequestAdapter(auth, client=client)
+        # the service client registers the JSON (de)serialisers the adapter parses errors with
+        self.client = GraphServiceClient(request_adapter=self.adapter)
         self._cache: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._sleep = sleep or asyncio.sleep
 

@@ -38,7 +38,7 @@ def sign_in(session: GraphSession) -> None:
     connection = session.connection
     authority = session.settings.authority
     try:
-        session.credential.get_token(session.settings.scope())
+        session.credential.get_token(session.settings.scope(), enable_cae=True)  # as the SDK asks
     except ServiceRequestError as exc:
         reason = ConnectionReason.ENDPOINT_UNREACHABLE
         if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in str(exc):
