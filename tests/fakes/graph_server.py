@@ -263,6 +263,7 @@ class GraphState:
     denied: set[str] = field(default_factory=set)
     unlicensed: dict[str, tuple[int, str, str]] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
+    batched: list[str] = field(default_factory=list)  # requests answered inside a $batch
     tokens_issued: int = 0
     _throttled: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -287,7 +288,9 @@ class GraphServer:
         return base | extra
 
     def graph_requests(self) -> list[str]:
-        return [r for r in self.state.requests if r.startswith(("/v1.0/", "/beta/"))]
+        """Every Graph request, those inside a JSON batch included (not the batch itself)."""
+        direct = [r for r in self.state.requests if r.startswith(("/v1.0/", "/beta/"))]
+        return direct + self.state.batched
 
 
 def _certificate(folder: Path) -> tuple[str, str]:
@@ -385,44 +388,31 @@ class _Handler(BaseHTTPRequestHandler):
                 },
             )
             return
-        self._graph(state, "/" + "/".join(segments[1:]), parse_qs(parts.query))
+        self._send(*self._graph(state, self.path))
 
-    def _graph(self, state: GraphState, path: str, query: dict[str, list[str]]) -> None:
-        full = self.path
+    def _graph(self, state: GraphState, full: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """The answer to one Graph GET (``full`` is /version/path?query)."""
+        parts = urlsplit(full)
+        segments = parts.path.strip("/").split("/")
+        version, path, query = segments[0], "/" + "/".join(segments[1:]), parse_qs(parts.query)
         with state.lock:
             for fragment in state.throttle_once:
                 if fragment in full and fragment not in state._throttled:
                     state._throttled.add(fragment)
-                    self._send(
-                        429,
-                        {"error": {"code": "TooManyRequests", "message": "Too many requests."}},
-                        {"Retry-After": "1"},
-                    )
-                    return
+                    error = {"error": {"code": "TooManyRequests", "message": "Too many requests."}}
+                    return 429, error, {"Retry-After": "1"}
         if any(fragment in full for fragment in state.denied):
-            self._send(403, {"error": DENIED})
-            return
+            return 403, {"error": DENIED}, {}
         for fragment, (status, code, message) in state.unlicensed.items():
             if fragment in full:
-                self._send(status, {"error": {"code": code, "message": message}})
-                return
+                return status, {"error": {"code": code, "message": message}}, {}
         data = state.tenant.get(path)
         if data is None:
-            self._send(
-                404,
-                {
-                    "error": {
-                        "code": "Request_ResourceNotFound",
-                        "message": f"Resource '{path}' does not exist.",
-                    }
-                },
-            )
-            return
-        version = self.path.split("/")[1]
+            missing = {"code": "Request_ResourceNotFound", "message": f"'{path}' does not exist."}
+            return 404, {"error": missing}, {}
         context = f"{self.server.url}/{version}/$metadata#{path.strip('/')}"
         if isinstance(data, dict):
-            self._send(200, {"@odata.context": context, **copy.deepcopy(data)})
-            return
+            return 200, {"@odata.context": context, **copy.deepcopy(data)}, {}
         items = [self._select(item, query) for item in data]
         start = int(query.get("$skiptoken", ["0"])[0])
         page = items[start : start + PAGE_SIZE]
@@ -431,7 +421,7 @@ class _Handler(BaseHTTPRequestHandler):
             rest = {k: v[0] for k, v in query.items() if k != "$skiptoken"}
             rest["$skiptoken"] = str(start + PAGE_SIZE)
             body["@odata.nextLink"] = f"{self.server.url}/{version}{path}?{urlencode(rest)}"
-        self._send(200, body)
+        return 200, body, {}
 
     @staticmethod
     def _select(item: dict[str, Any], query: dict[str, list[str]]) -> dict[str, Any]:
@@ -446,7 +436,11 @@ class _Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.requests.append(self.path)
         length = int(self.headers.get("Content-Length", "0"))
-        form = parse_qs(self.rfile.read(length).decode())
+        raw = self.rfile.read(length).decode()
+        if self.path in ("/v1.0/$batch", "/beta/$batch"):
+            self._batch(state, self.path.split("/")[1], json.loads(raw))
+            return
+        form = parse_qs(raw)
         if not self.path.endswith("/oauth2/v2.0/token"):
             self._send(404, {"error": "not_found"})
             return
@@ -473,6 +467,29 @@ class _Handler(BaseHTTPRequestHandler):
                 "access_token": TOKEN,
             },
         )
+
+    def _batch(self, state: GraphState, version: str, body: dict[str, Any]) -> None:
+        """A JSON batch: each request answered as a GET would be, in one response."""
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            self._send(
+                401, {"error": {"code": "InvalidAuthenticationToken", "message": "no token"}}
+            )
+            return
+        responses = []
+        for request in body.get("requests", []):
+            full = f"/{version}{request['url']}"
+            with state.lock:
+                state.batched.append(full)
+            status, answer, headers = self._graph(state, full)
+            responses.append(
+                {
+                    "id": request["id"],
+                    "status": status,
+                    "headers": {"Content-Type": "application/json", **headers},
+                    "body": answer,
+                }
+            )
+        self._send(200, {"responses": responses})
 
 
 class _Server(ThreadingHTTPServer):

@@ -45,9 +45,30 @@ def test_paging_follows_absolute_next_links_and_each_url_is_called_once(
     assert len(user_pages) == 3
     assert sum(1 for r in user_pages if "skiptoken" in r) == 2
     assert inventory.stats["m365.entra.user"].calls == 3
-    assert inventory.stats["m365.entra.directory_role"].calls == 3  # list + members of two roles
-    assert inventory.api_calls == len(requests)
+    # the list, then the members of both roles in one JSON batch
+    assert inventory.stats["m365.entra.directory_role"].calls == 2
+    assert sorted(r.split("?")[0] for r in graph.state.batched) == [
+        "/v1.0/directoryRoles/r-ga/members",
+        "/v1.0/directoryRoles/r-ua/members",
+    ]
+    batches = [r for r in graph.state.requests if r.endswith("/$batch")]
+    assert len(batches) == 1
+    assert inventory.api_calls == len(requests) - len(graph.state.batched)  # a batch is one call
     assert graph.state.tokens_issued == 1
+
+
+def test_without_batching_each_detail_is_its_own_call(
+    graph: GraphServer, m365_specs: list[ResourceSpec]
+) -> None:
+    inventory = collect("contoso", graph.settings(batch=False), m365_specs)
+    assert inventory.stats["m365.entra.directory_role"].calls == 3
+    assert not graph.state.batched
+    members = {
+        r.name: len(r.data["members"])
+        for r in inventory.resources
+        if r.type == "m365.entra.directory_role"
+    }
+    assert members == {"Global Administrator": 1, "User Administrator": 2}
 
 
 def test_throttling_is_retried_after_retry_after(
@@ -58,14 +79,17 @@ def test_throttling_is_retried_after_retry_after(
     assert not inventory.failures
     assert inventory.stats["m365.entra.domain"].throttles == 1
     assert inventory.stats["m365.entra.domain"].calls == 2
-    assert inventory.stats["m365.entra.directory_role"].throttles == 1
+    assert inventory.stats["m365.entra.directory_role"].throttles == 1  # inside the batch
+    assert inventory.stats["m365.entra.directory_role"].calls == 3  # list, batch, retried part
+    roles = {r.name: r.data for r in inventory.resources if r.type == "m365.entra.directory_role"}
+    assert len(roles["User Administrator"]["members"]) == 2
     assert by_type(inventory.resources)["m365.entra.domain"] == 2
 
 
 def test_missing_permission_fails_the_type_and_names_the_permission(
     graph: GraphServer, m365_specs: list[ResourceSpec]
 ) -> None:
-    graph.state.denied.add("/policies/authorizationPolicy")
+    graph.state.denied.update({"/policies/authorizationPolicy"})
     inventory = collect("contoso", graph.settings(), m365_specs)
     [failure] = inventory.failures
     assert failure.resource_type == "m365.entra.authorization_policy"
@@ -105,3 +129,15 @@ def test_pim_licence_answer_names_p2() -> None:
     assert failure.licence
     path = "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances"
     assert licence_reason(path) == "requires Microsoft Entra ID P2"
+
+
+def test_a_denied_answer_inside_a_batch_fails_only_that_type(
+    graph: GraphServer, m365_specs: list[ResourceSpec]
+) -> None:
+    graph.state.denied.add("/directoryRoles/r-ua/members")
+    inventory = collect("contoso", graph.settings(), m365_specs)
+    [failure] = inventory.failures
+    assert failure.resource_type == "m365.entra.directory_role"
+    assert failure.permission == "RoleManagement.Read.Directory"
+    assert "/directoryRoles/r-ua/members" in failure.message
+    assert not any(r.type == "m365.entra.directory_role" for r in inventory.resources)

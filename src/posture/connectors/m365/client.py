@@ -21,6 +21,7 @@ from posture.connectors.m365.settings import M365Settings, make_credential
 from posture.errors import CollectionError
 
 MAX_RETRY_AFTER = 120.0  # seconds; a longer wait is capped rather than trusted blindly
+BATCH_SIZE = 20  # Graph's limit of requests in one JSON batch
 VERSIONS = {"graph": "v1.0", "graph-beta": "beta"}
 
 Counter = Callable[[int, int, int], None]  # calls, errors, throttles
@@ -78,6 +79,91 @@ class GraphSession:
             cached = self._cache[url] = asyncio.ensure_future(self._fetch(url, count))
         return await cached
 
+    async def prefetch(self, urls: list[str], count: Counter) -> None:
+        """Fetch the not yet cached URLs of one version in JSON batches of up to 20.
+
+        Each answer lands in the URL cache, so the callers' ``get`` finds it; a failed
+        answer is stored as its error and raised there, exactly as a single call's would be.
+        """
+        fresh: list[str] = []
+        for url in dict.fromkeys(urls):
+            if url not in self._cache and self._version_root(url):
+                fresh.append(url)
+        if len(fresh) < 2:
+            return
+        loop = asyncio.get_running_loop()
+        for url in fresh:
+            self._cache[url] = loop.create_future()
+        for start in range(0, len(fresh), BATCH_SIZE):
+            await self._batch(fresh[start : start + BATCH_SIZE], count)
+
+    def _version_root(self, url: str) -> str | None:
+        for version in VERSIONS.values():
+            root = self.settings.base_url(version)
+            if url.startswith(root + "/"):
+                return root
+        return None
+
+    async def _batch(self, urls: list[str], count: Counter) -> None:
+        pending = list(urls)
+        for attempt in range(1, self.settings.max_attempts + 1):
+            root = self._version_root(pending[0])
+            assert root is not None
+            body = {
+                "requests": [
+                    {"id": str(i), "method": "GET", "url": url[len(root) :]}
+                    for i, url in enumerate(pending)
+                ]
+            }
+            try:
+                count(1, 0, 0)
+                answer = await self._send(f"{root}/$batch", body)
+            except GraphCallError as exc:
+                if exc.failure.throttled and attempt < self.settings.max_attempts:
+                    count(0, 0, 1)
+                    await self._sleep(self._delay(exc, attempt))
+                    continue
+                count(0, 1, 0)
+                for url in pending:
+                    self._settle(url, exc)
+                return
+            retry: list[str] = []
+            wait = 0.0
+            by_id = {
+                str(r.get("id")): r for r in answer.get("responses", []) if isinstance(r, dict)
+            }
+            for i, url in enumerate(pending):
+                part = by_id.get(str(i), {})
+                status = int(part.get("status", 0) or 0)
+                raw = part.get("body")
+                payload: dict[str, Any] = raw if isinstance(raw, dict) else {}
+                if 200 <= status < 300:
+                    self._settle(url, payload)
+                    continue
+                error = _part_error(self.connection, url, status, payload, part.get("headers"))
+                if error.failure.throttled and attempt < self.settings.max_attempts:
+                    retry.append(url)
+                    wait = max(wait, self._delay(error, attempt))
+                    continue
+                count(0, 1, 0)
+                self._settle(url, error)
+            if not retry:
+                return
+            count(0, 0, len(retry))
+            await self._sleep(wait)
+            pending = retry
+        for url in pending:  # pragma: no cover - the loop settles every URL
+            self._settle(url, GraphCallError("unsettled", GraphFailure(0, "", ""), url))
+
+    def _settle(self, url: str, outcome: dict[str, Any] | GraphCallError) -> None:
+        future = self._cache[url]
+        if future.done():
+            return
+        if isinstance(outcome, GraphCallError):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+
     async def pages(self, url: str, count: Counter) -> list[dict[str, Any]]:
         """Every page of a collection, following absolute ``@odata.nextLink`` links."""
         out: list[dict[str, Any]] = []
@@ -113,7 +199,7 @@ class GraphSession:
             return min(retry_after, MAX_RETRY_AFTER)
         return float(min(2**attempt, 30))
 
-    async def _send(self, url: str) -> dict[str, Any]:
+    async def _send(self, url: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         from kiota_abstractions.api_error import APIError
         from kiota_abstractions.method import Method
         from kiota_abstractions.request_information import RequestInformation
@@ -121,9 +207,11 @@ class GraphSession:
         from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
         info = RequestInformation()
-        info.http_method = Method.GET
+        info.http_method = Method.GET if payload is None else Method.POST
         info.url = url
         info.headers.try_add("Accept", "application/json")
+        if payload is not None:
+            info.set_stream_content(json.dumps(payload).encode(), "application/json")
         info.add_request_options([RetryHandlerOption(max_retries=0, should_retry=False)])
         try:
             body = await self.adapter.send_primitive_async(info, "bytes", {"XXX": ODataError})
@@ -162,6 +250,24 @@ def _call_error(connection: str, url: str, exc: Any) -> GraphCallError:
     error = GraphCallError(text, failure, url)
     headers = getattr(exc, "response_headers", None) or {}
     retry_after = _retry_after({str(k).lower(): v for k, v in dict(headers).items()})
+    if retry_after is not None:
+        error.retry_after = retry_after  # type: ignore[attr-defined]
+    return error
+
+
+def _part_error(
+    connection: str, url: str, status: int, body: dict[str, Any], headers: Any
+) -> GraphCallError:
+    """The error of one answer inside a JSON batch, shaped like a single call's."""
+    raw = body.get("error")
+    detail: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    code, message = str(detail.get("code", "")), str(detail.get("message", ""))
+    text = f"connection '{connection}': GET {url} answered {status}"
+    text += f" {code}" if code else ""
+    text += f": {message}" if message else ""
+    error = GraphCallError(text, GraphFailure(status, code, message), url)
+    lowered = {str(k).lower(): v for k, v in dict(headers or {}).items()}
+    retry_after = _retry_after(lowered)
     if retry_after is not None:
         error.retry_after = retry_after  # type: ignore[attr-defined]
     return error

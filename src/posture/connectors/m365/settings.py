@@ -32,6 +32,7 @@ class M365Settings(BaseModel):
     graph_url: str = DEFAULT_GRAPH_URL
     ca_bundle: str | None = None  # PEM trusted for both the token endpoint and Graph
     max_attempts: int = Field(DEFAULT_MAX_ATTEMPTS, ge=1, le=10)
+    batch: bool = True  # per-item detail calls go out in JSON batches of 20
 
     @field_validator("authority", "graph_url")
     @classmethod
