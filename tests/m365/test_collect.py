@@ -4,6 +4,7 @@ throttling, missing permissions and licence gaps."""
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from posture.catalog.spec import ResourceSpec
 from posture.connectors.inventory import GLOBAL
@@ -141,3 +142,45 @@ def test_a_denied_answer_inside_a_batch_fails_only_that_type(
     assert failure.permission == "RoleManagement.Read.Directory"
     assert "/directoryRoles/r-ua/members" in failure.message
     assert not any(r.type == "m365.entra.directory_role" for r in inventory.resources)
+
+
+def test_certificate_credential_signs_in(
+    graph: GraphServer, m365_specs: list[ResourceSpec], tmp_path: Path
+) -> None:
+    pem = tmp_path / "app.pem"
+    pem.write_bytes(_app_certificate())
+    settings = graph.settings(certificate=str(pem))
+    del settings["client_secret_env"]
+    inventory = collect("contoso", settings, [s for s in m365_specs if s.type.endswith("domain")])
+    assert not inventory.failures
+    assert graph.state.tokens_issued == 1
+
+
+def _app_certificate() -> bytes:
+    """A PEM holding a private key and its self-signed certificate, as an app registration uses."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "posture-scanner")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return private + cert.public_bytes(serialization.Encoding.PEM)

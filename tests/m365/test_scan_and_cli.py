@@ -148,6 +148,9 @@ def test_permissions_m365(db: str, capsys: pytest.CaptureFixture[str]) -> None:
         "RoleManagement.Read.Directory",
         "Domain.Read.All",
     } <= set(lines)
+    assert cli(db, "connection", "permissions", "m365", "--json") == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["graph_application_permissions"] == sorted(set(lines))
 
 
 def test_scan_licence_gap_and_denied_type_keep_findings(graph: GraphServer, db: str) -> None:

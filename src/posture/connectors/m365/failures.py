@@ -14,8 +14,6 @@ LICENCE_CODES = frozenset(
     {
         "AadPremiumLicenseRequired",
         "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-        "Authentication_RequestFromUnsupportedUserRole",
-        "Request_UnsupportedQuery.NonPremiumTenant",
     }
 )
 # message fragments of licence answers whose code is generic (PIM answers 400 or 403)
