@@ -200,7 +200,11 @@ def _collect_evaluate_write(
     collected = time.monotonic()
     moment = now or utcnow()
     results = evaluate(
-        policies, inventory.resources, now=moment, failed_scopes=inventory.failed_scopes()
+        policies,
+        inventory.resources,
+        now=moment,
+        failed_scopes=inventory.failed_scopes(),
+        not_applicable_scopes=inventory.not_applicable_scopes(),
     )
     evaluated = time.monotonic()
     outcome = _write(
@@ -290,7 +294,8 @@ def _write(
         if inventory.failures
         else ""
     )
-    failed = inventory.failed_scopes()
+    # a scope the licence does not cover was not evaluated: its findings stay as they were
+    failed = inventory.failed_scopes() | inventory.not_applicable_scopes()
     scope_of = {s.type: s.scope for s in specs}
 
     def evaluated(rtype: str, region: str) -> bool:

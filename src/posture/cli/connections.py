@@ -1,4 +1,4 @@
-"""posture connection add aws|list|check|permissions"""
+"""posture connection add aws|m365, list, check, permissions"""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from posture.cli.runtime import console, err_console, state
 from posture.operations.connections import (
     ConnectionCheck,
     add_aws_connection,
+    add_m365_connection,
     check_connections,
     list_connections,
     permission_policy,
@@ -70,6 +71,62 @@ def add_aws(
     )
 
 
+@add_app.command("m365")
+def add_m365(
+    ctx: typer.Context,
+    tenant: str | None = typer.Option(None, "--tenant", metavar="SLUG", help=TENANT_HELP),
+    name: str = typer.Option(
+        ..., "--name", metavar="NAME", help="Connection name, unique within the tenant."
+    ),
+    tenant_id: str = typer.Option(
+        ..., "--tenant-id", metavar="ID", help="Directory (tenant) id of the Microsoft 365 tenant."
+    ),
+    client_id: str = typer.Option(
+        ..., "--client-id", metavar="ID", help="Application (client) id of the scanning app."
+    ),
+    client_secret_env: str | None = typer.Option(
+        None,
+        "--client-secret-env",
+        metavar="VAR",
+        help="Environment variable holding the client secret (the secret is never stored).",
+    ),
+    certificate: str | None = typer.Option(
+        None, "--certificate", metavar="PATH", help="PEM file with the app's certificate and key."
+    ),
+    authority: str | None = typer.Option(
+        None,
+        "--authority",
+        metavar="URL",
+        help="Entra ID sign-in host (default https://login.microsoftonline.com).",
+    ),
+    graph_url: str | None = typer.Option(
+        None,
+        "--graph-url",
+        metavar="URL",
+        help="Graph root without version (default https://graph.microsoft.com).",
+    ),
+    ca_bundle: str | None = typer.Option(
+        None, "--ca-bundle", metavar="PATH", help="PEM file trusted for sign-in and Graph."
+    ),
+) -> None:
+    """Add a Microsoft 365 tenant, read with app-only Graph permissions."""
+    info = add_m365_connection(
+        state(ctx),
+        tenant,
+        name,
+        tenant_id=tenant_id,
+        client_id=client_id,
+        client_secret_env=client_secret_env,
+        certificate=certificate,
+        authority=authority,
+        graph_url=graph_url,
+        ca_bundle=ca_bundle,
+    )
+    console.print(
+        f"connection [bold]{escape(info.name)}[/] (m365) added to tenant {escape(info.tenant)}"
+    )
+
+
 @app.command("list")
 def list_(
     ctx: typer.Context,
@@ -118,7 +175,9 @@ def permissions(
     provider: str = typer.Argument(
         "aws", metavar="PROVIDER", help="Provider whose read permissions to list."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print an IAM policy document."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print an IAM policy document (aws) or a JSON object (m365)."
+    ),
 ) -> None:
     """The read-only API permissions a scan needs, derived from the collection specs."""
     if as_json:

@@ -43,6 +43,8 @@ class Inventory:
     resources: list[Resource] = field(default_factory=list)
     failures: list[ScopeFailure] = field(default_factory=list)
     stats: dict[str, TypeStats] = field(default_factory=dict)
+    # (type, scope) the tenant's licence does not cover -> why ("requires Microsoft Entra ID P2")
+    not_applicable: dict[tuple[str, str], str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def stat(self, resource_type: str) -> TypeStats:
@@ -68,6 +70,14 @@ class Inventory:
         with self._lock:
             self.failures.append(failure)
 
+    def mark_not_applicable(self, resource_type: str, region: str, reason: str) -> None:
+        """The scope was not collected because the licence lacks the feature: not a failure."""
+        with self._lock:
+            self.not_applicable[(resource_type, region)] = reason
+
+    def not_applicable_scopes(self) -> dict[tuple[str, str], str]:
+        return dict(self.not_applicable)
+
     def failed_scopes(self) -> dict[tuple[str, str], str]:
         return {(f.resource_type, f.region): f.message for f in self.failures}
 
@@ -76,6 +86,10 @@ class Inventory:
             "types": {k: asdict(v) for k, v in sorted(self.stats.items())},
             "failures": [asdict(f) for f in self.failures],
             "regions": self.regions,
+            "not_applicable": [
+                {"resource_type": t, "region": r, "reason": why}
+                for (t, r), why in sorted(self.not_applicable.items())
+            ],
         }
 
     @property

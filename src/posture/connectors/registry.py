@@ -26,9 +26,11 @@ class Collect(Protocol):
 
 CONNECTORS = {
     "aws": "posture.connectors.aws.entry:collect",
+    "m365": "posture.connectors.m365.entry:collect",
 }
 CHECKS = {
     "aws": "posture.connectors.aws.entry:check",
+    "m365": "posture.connectors.m365.entry:check",
 }
 
 

@@ -87,18 +87,28 @@ def evaluate(
     *,
     now: datetime | None = None,
     failed_scopes: Mapping[tuple[str, str], str] | None = None,
+    not_applicable_scopes: Mapping[tuple[str, str], str] | None = None,
 ) -> list[Result]:
     """Results of every policy on every resource of its type.
 
     ``failed_scopes`` maps (resource type, region) whose collection failed to the reason:
     each policy on that type yields one ERROR result per such scope instead of a (false)
     pass, and no resource of a failed scope is evaluated.
+
+    ``not_applicable_scopes`` maps (resource type, region) the tenant's licence does not
+    cover to the reason (e.g. "requires Microsoft Entra ID P2"): each policy on that type
+    yields one NOT_APPLICABLE result per such scope, carrying that reason.
     """
     ctx = EvalContext(now=now or datetime.now(UTC))
     failed = dict(failed_scopes or {})
     failed_by_type: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for (rtype, region), reason in failed.items():
         failed_by_type[rtype].append((region, reason))
+    unlicensed_by_type: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for (rtype, region), reason in (not_applicable_scopes or {}).items():
+        if (rtype, region) not in failed:
+            unlicensed_by_type[rtype].append((region, reason))
+            failed[(rtype, region)] = reason  # no resource of the scope is evaluated
     by_type: dict[str, list[Resource]] = defaultdict(list)
     for resource in resources:
         if (resource.type, resource.region) not in failed:
@@ -108,6 +118,10 @@ def evaluate(
     for policy in policies:
         for region, reason in failed_by_type.get(policy.resource, ()):
             results.append(Result(policy.id, policy.resource, "", region, Status.ERROR, (), reason))
+        for region, reason in unlicensed_by_type.get(policy.resource, ()):
+            results.append(
+                Result(policy.id, policy.resource, "", region, Status.NOT_APPLICABLE, (), reason)
+            )
         for resource in by_type.get(policy.resource, ()):
             identity = identities.get(id(resource))
             if identity is None:

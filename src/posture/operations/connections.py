@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -114,6 +115,45 @@ def add_aws_connection(
     )
 
 
+def add_m365_connection(
+    ops: Operations,
+    tenant: str | None,
+    name: str,
+    *,
+    tenant_id: str,
+    client_id: str,
+    client_secret_env: str | None = None,
+    certificate: str | None = None,
+    authority: str | None = None,
+    graph_url: str | None = None,
+    ca_bundle: str | None = None,
+) -> ConnectionInfo:
+    """A Microsoft 365 tenant, read by an Entra ID application with app-only permissions.
+
+    The secret stays in the named environment variable (or the certificate in its file):
+    only the variable's name or the file's path is stored.
+    """
+    from posture.connectors.m365.settings import parse_settings as m365_settings
+
+    typed: dict[str, Any] = {"tenant_id": tenant_id, "client_id": client_id}
+    typed |= {"client_secret_env": client_secret_env, "certificate": _file(name, certificate)}
+    typed |= {"authority": authority, "graph_url": graph_url, "ca_bundle": _file(name, ca_bundle)}
+    settings = m365_settings(name, {k: v for k, v in typed.items() if v not in (None, "")})
+    return add_connection(
+        ops, tenant, name, "m365", settings.model_dump(mode="json", exclude_defaults=True)
+    )
+
+
+def _file(connection: str, path: str | None) -> str | None:
+    """An absolute path, so the stored setting still works from another directory."""
+    if not path:
+        return None
+    resolved = Path(path).expanduser().resolve()
+    if not resolved.is_file():
+        raise ConfigurationError(f"connection '{connection}': file '{path}' does not exist")
+    return str(resolved)
+
+
 def list_connections(ops: Operations, tenant: str | None = None) -> list[ConnectionInfo]:
     """Connections of one tenant, or of every tenant when none is named."""
     with ops.session() as session:
@@ -179,22 +219,28 @@ def _check(tenant: str, conn: Connection) -> ConnectionCheck:
         return ConnectionCheck(tenant, conn.name, "failed", exc.message, reason=reason)
     regions = len(info.get("regions", []))
     account = str(info.get("account", ""))
-    return ConnectionCheck(
-        tenant, conn.name, "ok", f"account {account or '?'}, {regions} region(s)", account
-    )
+    summary = str(info.get("summary") or f"account {account or '?'}, {regions} region(s)")
+    return ConnectionCheck(tenant, conn.name, "ok", summary, account)
 
 
 def required_permissions(ops: Operations, provider: str = "aws") -> list[str]:
     """The read-only API permissions a scan needs, derived from the collection specs."""
+    if provider == "m365":
+        from posture.connectors.m365.permissions import required_permissions as graph_permissions
+
+        return graph_permissions(ops.catalog().specs.values())
     if provider != "aws":
-        raise UsageError(f"no permission list for provider '{provider}'; available: aws")
+        raise UsageError(f"no permission list for provider '{provider}'; available: aws, m365")
     from posture.connectors.aws.validate import required_permissions as aws_permissions
 
     return aws_permissions(ops.catalog().specs.values())
 
 
 def permission_policy(ops: Operations, provider: str = "aws") -> dict[str, Any]:
-    """The permissions as a policy document to attach to the scanning role."""
+    """The permissions as a policy document to attach to the scanning role (AWS), or the
+    Graph application permissions to grant the scanning application (M365)."""
+    if provider == "m365":
+        return {"graph_application_permissions": required_permissions(ops, provider)}
     from posture.connectors.aws.permissions import policy_document
 
     return policy_document(required_permissions(ops, provider))

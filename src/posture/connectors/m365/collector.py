@@ -1,0 +1,246 @@
+"""Execute ``scanners/m365`` specs: list each type from a Graph path, add details, record health.
+
+Every type is one scope (``global``) of the connection. A licence answer makes that scope
+not applicable with the plan named; any other failure fails the scope with the Graph code
+and the application permissions its spec declares, so its findings stay as they were.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import jmespath
+
+from posture.catalog.spec import CallSpec, DetailSpec, JoinSpec, ResourceSpec
+from posture.connectors.inventory import GLOBAL, Inventory, ScopeFailure
+from posture.connectors.m365.client import Counter, GraphCallError, GraphSession
+from posture.connectors.m365.failures import licence_reason
+from posture.errors import CollectionError
+from posture.models import Resource
+
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+Progress = Callable[[str, str, int], None]
+
+
+def render(template: str, item: dict[str, Any], *, where: str) -> Any:
+    """Fill ``{field}`` placeholders from ``item``; a lone placeholder keeps the value's type."""
+    whole = _PLACEHOLDER.fullmatch(template)
+    if whole:
+        return _field(item, whole.group(1), where)
+    return _PLACEHOLDER.sub(lambda m: str(_field(item, m.group(1), where)), template)
+
+
+def _field(item: dict[str, Any], name: str, where: str) -> Any:
+    value = jmespath.search(name, item)
+    if value is None:
+        raise CollectionError(f"{where}: the item has no field '{name}' to fill the template")
+    return value
+
+
+def _clean(value: Any) -> Any:
+    """Drop Graph's ``@odata.*`` annotations except the type of polymorphic objects."""
+    if isinstance(value, dict):
+        return {
+            k: _clean(v)
+            for k, v in value.items()
+            if not k.startswith("@odata.") or k == "@odata.type"
+        }
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+class M365Collector:
+    def __init__(
+        self,
+        session: GraphSession,
+        specs: Sequence[ResourceSpec],
+        *,
+        progress: Progress | None = None,
+    ) -> None:
+        self.session = session
+        self.specs = list(specs)
+        self.progress = progress
+
+    def collect(self) -> Inventory:
+        return asyncio.run(self._collect())
+
+    async def _collect(self) -> Inventory:
+        settings = self.session.settings
+        inventory = Inventory(
+            connection=self.session.connection,
+            provider="m365",
+            account=settings.tenant_id,
+            regions=[GLOBAL],
+        )
+        try:
+            await asyncio.gather(*(self._type(s, inventory) for s in self.specs if s.listing))
+        finally:
+            await self.session.close()
+        for spec in self.specs:
+            if spec.aggregate:
+                self._aggregate(spec, inventory)
+        return inventory
+
+    def _aggregate(self, spec: ResourceSpec, inventory: Inventory) -> None:
+        assert spec.aggregate is not None
+        source = spec.aggregate.of
+        if (source, GLOBAL) in inventory.failed_scopes():
+            inventory.fail(ScopeFailure(spec.type, GLOBAL, f"{source} could not be collected"))
+            return
+        reason = inventory.not_applicable_scopes().get((source, GLOBAL))
+        if reason:
+            inventory.mark_not_applicable(spec.type, GLOBAL, reason)
+            return
+        docs = [r.data for r in inventory.resources if r.type == source]
+        uid = render(spec.uid, {"tenant_id": inventory.account}, where=spec.type)
+        name = render(spec.name, {"uid": uid, "tenant_id": inventory.account}, where=spec.type)
+        data = {spec.aggregate.key: docs}
+        inventory.add(
+            [Resource(spec.type, str(uid), GLOBAL, str(name), data, {}, inventory.account)]
+        )
+        inventory.stat(spec.type).resources = 1
+
+    async def _type(self, spec: ResourceSpec, inventory: Inventory) -> None:
+        started = time.monotonic()
+        stat = inventory.stat(spec.type)
+
+        def count(calls: int, errors: int, throttles: int) -> None:
+            inventory.count(spec.type, calls=calls, errors=errors, throttles=throttles)
+
+        try:
+            items = await self._listing(spec, count)
+            await self._prefetch(spec, items, count)
+            docs = await asyncio.gather(*(self._document(spec, item, count) for item in items))
+            resources = [self._resource(spec, doc, inventory.account) for doc in docs]
+        except GraphCallError as exc:
+            self._record(spec, inventory, exc)
+        except CollectionError as exc:
+            inventory.fail(ScopeFailure(spec.type, GLOBAL, exc.message, exc.code or ""))
+        else:
+            inventory.add(resources)
+            stat.resources = len(resources)
+        finally:
+            stat.seconds += time.monotonic() - started
+            if self.progress:
+                self.progress(spec.type, GLOBAL, stat.resources)
+
+    def _record(self, spec: ResourceSpec, inventory: Inventory, exc: GraphCallError) -> None:
+        failure = exc.failure
+        if failure.licence:
+            inventory.mark_not_applicable(spec.type, GLOBAL, licence_reason(urlsplit(exc.url).path))
+            return
+        permission = ", ".join(spec.permissions)
+        message = exc.message
+        if failure.denied and permission:
+            needed = "permission" if len(spec.permissions) == 1 else "permissions"
+            message += f" (the application needs the Graph application {needed} {permission})"
+        inventory.fail(
+            ScopeFailure(
+                spec.type,
+                GLOBAL,
+                message,
+                failure.code or str(failure.status),
+                permission if failure.denied else "",
+            )
+        )
+
+    async def _listing(self, spec: ResourceSpec, count: Counter) -> list[dict[str, Any]]:
+        listing = spec.listing
+        assert listing is not None
+        url = self.session.url(listing.call, listing.service or spec.service, listing.args)
+        if listing.single:
+            body = _clean(await self.session.get(url, count))
+            value = jmespath.search(listing.pick, body) if listing.pick else body
+            return [value] if isinstance(value, dict) else []
+        return await self._items(url, listing, count)
+
+    async def _items(self, url: str, call: CallSpec | JoinSpec, count: Counter) -> list[Any]:
+        items: list[Any] = []
+        expr = call.items or "value"
+        pages = (
+            await self.session.pages(url, count)
+            if getattr(call, "paginate", True)
+            else [await self.session.get(url, count)]
+        )
+        for page in pages:
+            found = jmespath.search(expr, page)
+            items.extend(_clean(found) if isinstance(found, list) else [])
+        return items
+
+    async def _prefetch(
+        self, spec: ResourceSpec, items: list[dict[str, Any]], count: Counter
+    ) -> None:
+        """Batch the first page of every per-item detail call (JSON ``$batch``, 20 a call)."""
+        if not self.session.settings.batch:
+            return
+        urls: list[str] = []
+        for name, detail in spec.detail.items():
+            if detail.join or not detail.call:
+                continue
+            for item in items:
+                if detail.only_if and jmespath.search(detail.only_if, item) in (None, [], {}, ""):
+                    continue
+                where = f"{spec.type}.detail.{name}"
+                path = str(render(detail.call, item, where=where))
+                args = {k: render(str(v), item, where=where) for k, v in detail.args.items()}
+                urls.append(self.session.url(path, detail.service or spec.service, args))
+        await self.session.prefetch(urls, count)
+
+    async def _document(
+        self, spec: ResourceSpec, item: dict[str, Any], count: Counter
+    ) -> dict[str, Any]:
+        doc = dict(item)
+        names = list(spec.detail)
+        values = await asyncio.gather(
+            *(self._detail(spec, name, spec.detail[name], item, count) for name in names)
+        )
+        doc.update(zip(names, values, strict=True))
+        return doc
+
+    async def _detail(
+        self,
+        spec: ResourceSpec,
+        name: str,
+        detail: DetailSpec,
+        item: dict[str, Any],
+        count: Counter,
+    ) -> Any:
+        where = f"{spec.type}.detail.{name}"
+        if detail.only_if and jmespath.search(detail.only_if, item) in (None, [], {}, ""):
+            return detail.default
+        try:
+            if detail.join:
+                join = detail.join
+                args = {k: render(str(v), item, where=where) for k, v in join.args.items()}
+                url = self.session.url(join.call, join.service or spec.service, args)
+                wanted = render(join.match, item, where=where)
+                matches = [
+                    x
+                    for x in await self._items(url, join, count)
+                    if isinstance(x, dict) and jmespath.search(join.key, x) == wanted
+                ]
+                return matches if join.many else (matches[0] if matches else detail.default)
+            path = str(render(detail.call, item, where=where))
+            args = {k: render(str(v), item, where=where) for k, v in detail.args.items()}
+            url = self.session.url(path, detail.service or spec.service, args)
+            if detail.items:
+                return await self._items(url, detail, count)
+            body = _clean(await self.session.get(url, count))
+            return jmespath.search(detail.pick, body) if detail.pick else body
+        except GraphCallError as exc:
+            if exc.failure.code in detail.absent_on or str(exc.failure.status) in detail.absent_on:
+                return detail.default
+            raise
+
+    @staticmethod
+    def _resource(spec: ResourceSpec, doc: dict[str, Any], account: str) -> Resource:
+        context = {**doc, "tenant_id": account}
+        uid = str(render(spec.uid, context, where=f"{spec.type}.uid"))
+        name = str(render(spec.name, {**context, "uid": uid}, where=f"{spec.type}.name"))
+        return Resource(spec.type, uid, GLOBAL, name, doc, {}, account)

@@ -1,0 +1,70 @@
+"""What Graph's error answers mean for a scan: a licence gap, a missing permission, or a failure.
+
+A tenant without the licence a feature needs is not misconfigured and the data is not
+missing by accident: such answers become a *not applicable* scope with the plan named,
+never an error and never a pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# error codes Graph answers when the tenant's licence lacks the feature
+LICENCE_CODES = frozenset(
+    {
+        "AadPremiumLicenseRequired",
+        "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+    }
+)
+# message fragments of licence answers whose code is generic (PIM answers 400 or 403)
+LICENCE_TEXTS = (
+    "premium license",
+    "non-premium tenant",
+    "aad premium",
+    "entra id premium",
+    "does not have a valid license",
+    "tenant is not licensed",
+)
+DENIED_CODES = frozenset(
+    {"Authorization_RequestDenied", "Forbidden", "accessDenied", "AccessDenied", "Unauthorized"}
+)
+# Graph paths whose features need Entra ID P2 (the rest of the licence-gated ones need P1)
+P2_PATHS = (
+    "/rolemanagement/directory/roleeligibility",
+    "/identitygovernance/",
+    "/identityprotection/",
+    "/riskyusers",
+    "/riskdetections",
+    "/privilegedaccess/",
+)
+THROTTLED = frozenset({429, 503, 504})
+
+
+@dataclass(frozen=True)
+class GraphFailure:
+    """One failed Graph answer, reduced to what the collector decides on."""
+
+    status: int
+    code: str
+    message: str
+
+    @property
+    def licence(self) -> bool:
+        if self.code in LICENCE_CODES:
+            return True
+        text = self.message.lower()
+        return self.status in (400, 403) and any(t in text for t in LICENCE_TEXTS)
+
+    @property
+    def denied(self) -> bool:
+        return self.status == 403 or self.code in DENIED_CODES
+
+    @property
+    def throttled(self) -> bool:
+        return self.status in THROTTLED
+
+
+def licence_reason(path: str) -> str:
+    """The plan a licence-gated Graph path needs, as the sentence results carry."""
+    plan = "P2" if any(p in path.lower() for p in P2_PATHS) else "P1"
+    return f"requires Microsoft Entra ID {plan}"
