@@ -59,3 +59,16 @@ def test_policies_list_json_names_provider_resource_severity_frameworks(
     assert mine["frameworks"] == {"test-fw-1.0": ["1.1", "1.2"]}
     assert (mine["resource"], mine["severity"]) == ("aws.s3.bucket", "low")
     assert any(r["provider"] == "aws" and r["frameworks"].get("cis-aws-7.0") for r in rows)
+
+
+def test_controls_json_and_status_filter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = str(content(tmp_path))
+    args = ("--policies-dir", folder, "frameworks", "controls", "test-fw-1.0")
+    assert cli(*args, "--status", "manual", "--json") == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["id"] == "1.3" and row["status"] == "manual" and row["policies"] == []
+    assert row["reason"]["en"] == "Needs a person"
+    assert cli(*args, "--status", "later") == 2
+    assert "--status must be one of automated, manual, uncovered" in capsys.readouterr().err

@@ -71,3 +71,12 @@ def test_manual_counts_follow_the_api_each_control_needs(catalog: Catalog) -> No
         "scuba-m365": 90,
         "scuba-gws": 17,
     }
+
+
+def test_saas_frameworks_stay_out_of_an_aws_report(catalog: Catalog) -> None:
+    """A report scores only frameworks with evaluated controls: AWS scans show CIS AWS."""
+    from posture.report.build import framework_scores
+
+    ran = {p.id for p in catalog.select(provider="aws")}
+    scores = framework_scores(catalog, ran, [], set())
+    assert [s.framework_id for s in scores] == ["cis-aws-7.0"]

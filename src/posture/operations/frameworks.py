@@ -53,6 +53,29 @@ class CoverageRow:
         }
 
 
+@dataclass(frozen=True)
+class ControlRow:
+    """One control and how posture answers it: ``automated`` (with the policies mapped to
+    it), ``manual`` (with the reason) or ``uncovered``."""
+
+    id: str
+    title: Text
+    section: str
+    status: str
+    policies: tuple[str, ...]
+    reason: Text
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "title": self.title.as_dict(),
+            "section": self.section,
+            "status": self.status,
+            "policies": list(self.policies),
+            "reason": self.reason.as_dict(),
+        }
+
+
 def list_frameworks(ops: Operations) -> list[FrameworkRow]:
     """Every framework of the built-in and configured content, by id."""
     return [
@@ -64,11 +87,35 @@ def list_frameworks(ops: Operations) -> list[FrameworkRow]:
 def framework_coverage(ops: Operations, framework_id: str | None = None) -> list[CoverageRow]:
     """Coverage of every framework (or of ``framework_id``) by the loaded policies."""
     catalog = ops.catalog()
-    if framework_id is not None and framework_id not in catalog.frameworks:
-        known = ", ".join(sorted(catalog.frameworks)) or "none"
-        raise UsageError(f"unknown framework '{framework_id}'; known: {known}")
+    if framework_id is not None:
+        _known(catalog, framework_id)
     chosen = [fw for fw in _frameworks(catalog) if framework_id is None or fw.id == framework_id]
     return [_coverage(fw, mapped_controls(catalog, fw.id)) for fw in chosen]
+
+
+def framework_controls(ops: Operations, framework_id: str) -> list[ControlRow]:
+    """Every control of ``framework_id`` in the framework's order, with how it is answered."""
+    catalog = ops.catalog()
+    fw = _known(catalog, framework_id)
+    policies: dict[str, list[str]] = {}
+    for policy in sorted(catalog.policies.values(), key=lambda p: p.id):
+        for control_id in policy.frameworks.get(fw.id, []):
+            policies.setdefault(control_id, []).append(policy.id)
+    rows = []
+    for control in fw.controls:
+        mapped = tuple(policies.get(control.id, ()))
+        status = "automated" if mapped else ("manual" if control.manual else "uncovered")
+        rows.append(
+            ControlRow(
+                id=control.id,
+                title=Text.of(control.title),
+                section=control.section,
+                status=status,
+                policies=mapped,
+                reason=Text.of(control.reason) if status == "manual" else Text(),
+            )
+        )
+    return rows
 
 
 def mapped_controls(catalog: Catalog, framework_id: str) -> set[str]:
@@ -88,6 +135,14 @@ def _coverage(fw: Framework, mapped: set[str]) -> CoverageRow:
         manual=manual,
         uncovered=total - automated - manual,
     )
+
+
+def _known(catalog: Catalog, framework_id: str) -> Framework:
+    fw = catalog.frameworks.get(framework_id)
+    if fw is None:
+        known = ", ".join(sorted(catalog.frameworks)) or "none"
+        raise UsageError(f"unknown framework '{framework_id}'; known: {known}")
+    return fw
 
 
 def _frameworks(catalog: Catalog) -> list[Framework]:
