@@ -11,6 +11,7 @@ from posture.cli import (
     connections,
     demo,
     findings,
+    frameworks,
     policies,
     report,
     results,
@@ -72,6 +73,7 @@ def root(
 app.add_typer(tenants.app, name="tenant")
 app.add_typer(connections.app, name="connection")
 app.add_typer(policies.app, name="policies")
+app.add_typer(frameworks.app, name="frameworks")
 app.add_typer(scans.app, name="scans")
 app.command("scan")(scan.scan)
 app.command("findings")(findings.findings)

@@ -12,7 +12,7 @@ from posture.catalog import Catalog
 from posture.cli import output
 from posture.cli.runtime import console, err_console, state
 from posture.engine import run_policy_tests
-from posture.operations.policies import validate_content
+from posture.operations.policies import list_policies, validate_content
 
 app = typer.Typer(help="Inspect, validate and test policies.", no_args_is_help=True)
 
@@ -32,22 +32,9 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="Print the policies as JSON."),
 ) -> None:
     """List policies with severity and framework controls."""
-    catalog = state(ctx).catalog()
-    chosen = [
-        p for p in catalog.select(provider=provider) if not framework or framework in p.frameworks
-    ]
+    chosen = list_policies(state(ctx), provider=provider, framework=framework)
     if as_json:
-        rows = [
-            {
-                "id": p.id,
-                "resource": p.resource,
-                "severity": p.severity.value,
-                "title": {"en": p.title.en, "ja": p.title.ja},
-                "frameworks": p.frameworks,
-            }
-            for p in chosen
-        ]
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json.dumps([p.as_dict() for p in chosen], ensure_ascii=False, indent=2))
         return
     table = output.table(
         "id",
@@ -60,7 +47,7 @@ def list_(
     )
     for p in chosen:
         controls = ", ".join(f"{fw} {' '.join(c)}" for fw, c in p.frameworks.items())
-        table.add_row(p.id, p.severity.value, p.resource, escape(controls), escape(p.title.en))
+        table.add_row(p.id, p.severity, p.resource, escape(controls), escape(p.title.en))
     console.print(table)
     console.print(f"{len(chosen)} policies")
 

@@ -6,8 +6,53 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from posture.errors import ContentError
+from posture.errors import ContentError, UsageError
 from posture.operations.context import Operations
+from posture.operations.rows import Text
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    """A policy as listed to an operator or a script: what it checks and what it answers."""
+
+    id: str
+    provider: str
+    resource: str
+    severity: str
+    title: Text
+    frameworks: dict[str, list[str]]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "provider": self.provider,
+            "resource": self.resource,
+            "severity": self.severity,
+            "title": self.title.as_dict(),
+            "frameworks": {fw: list(ids) for fw, ids in self.frameworks.items()},
+        }
+
+
+def list_policies(
+    ops: Operations, provider: str | None = None, framework: str | None = None
+) -> list[PolicyRow]:
+    """Loaded policies by id, optionally of one provider or mapped to one framework."""
+    catalog = ops.catalog()
+    if framework is not None and framework not in catalog.frameworks:
+        known = ", ".join(sorted(catalog.frameworks)) or "none"
+        raise UsageError(f"unknown framework '{framework}'; known: {known}")
+    return [
+        PolicyRow(
+            id=p.id,
+            provider=p.provider,
+            resource=p.resource,
+            severity=p.severity.value,
+            title=Text.of(p.title),
+            frameworks={fw: list(ids) for fw, ids in p.frameworks.items()},
+        )
+        for p in catalog.select(provider=provider)
+        if framework is None or framework in p.frameworks
+    ]
 
 
 @dataclass(frozen=True)
