@@ -26,9 +26,11 @@ class Collect(Protocol):
 
 CONNECTORS = {
     "aws": "posture.connectors.aws.entry:collect",
+    "gws": "posture.connectors.gws.entry:collect",
 }
 CHECKS = {
     "aws": "posture.connectors.aws.entry:check",
+    "gws": "posture.connectors.gws.entry:check",
 }
 
 

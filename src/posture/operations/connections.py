@@ -114,6 +114,29 @@ def add_aws_connection(
     )
 
 
+def add_gws_connection(
+    ops: Operations,
+    tenant: str | None,
+    name: str,
+    *,
+    customer_id: str,
+    admin_email: str,
+    key_file: str,
+    root_url: str | None = None,
+    ca_bundle: str | None = None,
+) -> ConnectionInfo:
+    """A Google Workspace customer, read by a service account with domain-wide delegation
+    acting as ``admin_email``; the key file is referenced by path, never stored."""
+    from posture.connectors.gws.entry import parse_settings
+
+    typed: dict[str, Any] = {"customer_id": customer_id, "admin_email": admin_email}
+    typed |= {"key_file": key_file, "root_url": root_url, "ca_bundle": ca_bundle}
+    settings = parse_settings(name, {k: v for k, v in typed.items() if v is not None})
+    return add_connection(
+        ops, tenant, name, "gws", settings.model_dump(mode="json", exclude_defaults=True)
+    )
+
+
 def list_connections(ops: Operations, tenant: str | None = None) -> list[ConnectionInfo]:
     """Connections of one tenant, or of every tenant when none is named."""
     with ops.session() as session:
@@ -179,22 +202,32 @@ def _check(tenant: str, conn: Connection) -> ConnectionCheck:
         return ConnectionCheck(tenant, conn.name, "failed", exc.message, reason=reason)
     regions = len(info.get("regions", []))
     account = str(info.get("account", ""))
-    return ConnectionCheck(
-        tenant, conn.name, "ok", f"account {account or '?'}, {regions} region(s)", account
-    )
+    if "scopes" in info:
+        message = f"customer {account or '?'}, {len(info['scopes'])} OAuth scope(s) granted"
+    else:
+        message = f"account {account or '?'}, {regions} region(s)"
+    return ConnectionCheck(tenant, conn.name, "ok", message, account)
 
 
 def required_permissions(ops: Operations, provider: str = "aws") -> list[str]:
     """The read-only API permissions a scan needs, derived from the collection specs."""
+    if provider == "gws":
+        from posture.connectors.gws.entry import required_scopes
+
+        return required_scopes(ops.catalog().specs.values())
     if provider != "aws":
-        raise UsageError(f"no permission list for provider '{provider}'; available: aws")
+        raise UsageError(f"no permission list for provider '{provider}'; available: aws, gws")
     from posture.connectors.aws.validate import required_permissions as aws_permissions
 
     return aws_permissions(ops.catalog().specs.values())
 
 
 def permission_policy(ops: Operations, provider: str = "aws") -> dict[str, Any]:
-    """The permissions as a policy document to attach to the scanning role."""
+    """The permissions as a policy document to attach to the scanning role; for Google
+    Workspace, the scopes as the Admin console's domain-wide delegation form takes them."""
+    if provider == "gws":
+        scopes = required_permissions(ops, provider)
+        return {"oauth_scopes": scopes, "domain_wide_delegation": ",".join(scopes)}
     from posture.connectors.aws.permissions import policy_document
 
     return policy_document(required_permissions(ops, provider))
