@@ -216,7 +216,10 @@ class GwsCollector:
         for parent in parents:
             if isinstance(parent, dict):
                 args = render(listing.args, {source: parent}, ctx)
-                out.extend(self._items(spec, api, listing.call, args, listing, scopes))
+                # who an item belongs to, by name: tokens carry only the user's numeric id
+                owner = {k: parent[k] for k in ("id", "primaryEmail") if k in parent}
+                for item in self._items(spec, api, listing.call, args, listing, scopes):
+                    out.append({**item, source: owner})
         return out
 
     def _items(

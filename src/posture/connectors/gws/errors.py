@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from google.auth import exceptions as auth_exceptions
+from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.errors import HttpError
 
 from posture.errors import CollectionError
@@ -72,6 +74,27 @@ def retry_after(exc: HttpError) -> float | None:
         return None
 
 
+@lru_cache(maxsize=256)
+def method_scopes(api: str, call: str) -> tuple[str, ...]:
+    """The scopes the shipped discovery document lists for ``call`` (any one suffices)."""
+    name, _, version = api.partition(".")
+    text = get_static_doc(name, version)
+    if not text:
+        return ()
+    node: Any = json.loads(text)
+    *path, method = call.split(".")
+    for part in path:
+        node = (node.get("resources") or {}).get(part) or {}
+    found = ((node.get("methods") or {}).get(method) or {}).get("scopes") or []
+    return tuple(str(s) for s in found)
+
+
+def needed_scopes(api: str, call: str, declared: tuple[str, ...]) -> tuple[str, ...]:
+    """Of a type's declared scopes, those that authorise ``call``: the ones to name."""
+    accepted = set(method_scopes(api, call))
+    return tuple(s for s in declared if s in accepted) or declared
+
+
 def api_error(
     exc: HttpError, *, connection: str, api: str, call: str, scopes: tuple[str, ...], subject: str
 ) -> CollectionError:
@@ -80,6 +103,7 @@ def api_error(
     found = reasons(exc)
     message = _short(error_body(exc).get("message") or exc.reason or "")
     where = f"connection '{connection}': {api} {call}"
+    scopes = needed_scopes(api, call, scopes)
     scope_text = " or ".join(scopes) or "(none declared)"
     if DISABLED_REASONS & set(found):
         code = next(r for r in found if r in DISABLED_REASONS)
