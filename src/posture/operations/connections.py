@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -129,8 +130,13 @@ def add_gws_connection(
     acting as ``admin_email``; the key file is referenced by path, never stored."""
     from posture.connectors.gws.entry import parse_settings
 
+    def absolute(path: str | None) -> str | None:
+        # scans run from any directory (a scheduler, a worker): store where the file is
+        return str(Path(path).expanduser().resolve()) if path else path
+
     typed: dict[str, Any] = {"customer_id": customer_id, "admin_email": admin_email}
-    typed |= {"key_file": key_file, "root_url": root_url, "ca_bundle": ca_bundle}
+    typed |= {"key_file": absolute(key_file), "root_url": root_url}
+    typed |= {"ca_bundle": absolute(ca_bundle)}
     settings = parse_settings(name, {k: v for k, v in typed.items() if v is not None})
     return add_connection(
         ops, tenant, name, "gws", settings.model_dump(mode="json", exclude_defaults=True)
