@@ -319,6 +319,7 @@ class FakeGoogle:
     granted: set[str] = field(default_factory=lambda: set(ALL_SCOPES))  # the delegation's scopes
     forbidden: set[str] = field(default_factory=set)  # path prefixes answering 403 scope
     throttle_once: set[str] = field(default_factory=set)  # path prefixes answering one 429
+    throttle_always: set[str] = field(default_factory=set)  # path prefixes answering 429
     disabled: set[str] = field(default_factory=set)  # path prefixes answering SERVICE_DISABLED
     retry_after: str = "1"
     public_key: Any = None
@@ -404,7 +405,7 @@ class FakeGoogle:
         for prefix in sorted(self.disabled):
             if path.startswith(prefix):
                 return 403, {}, _disabled()
-        for prefix in sorted(self.throttle_once):
+        for prefix in sorted(self.throttle_once | self.throttle_always):
             if path.startswith(prefix):
                 self.throttle_once.discard(prefix)
                 return (

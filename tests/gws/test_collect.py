@@ -83,6 +83,23 @@ def test_throttling_is_retried_after_the_delay_asked(
     assert (stat.calls, stat.throttles, stat.errors) == (2, 1, 0)
 
 
+def test_throttling_that_never_ends_fails_the_type(
+    google: RunningGoogle, settings: dict[str, Any], gws_specs: list[ResourceSpec]
+) -> None:
+    google.fake.throttle_always.add("/admin/directory/v1/customer/")  # domains, roles, org units
+    waited: list[float] = []
+    parsed = parse_settings("acme-gws", {**settings, "max_attempts": 3})
+    target = open_target("acme-gws", parsed, required_scopes(gws_specs))
+    domains = [s for s in gws_specs if s.type == "gws.directory.domain"]
+    inventory = GwsCollector(target, domains, sleep=waited.append).collect()
+    assert waited == [0.0, 0.0]
+    [failure] = inventory.failures
+    assert failure.code == "rateLimitExceeded"
+    assert "still throttled after every retry" in failure.message
+    stat = inventory.stats["gws.directory.domain"]
+    assert (stat.calls, stat.throttles, stat.errors) == (3, 2, 1)
+
+
 def test_missing_scope_fails_only_its_type_and_names_the_scope(
     google: RunningGoogle, settings: dict[str, Any], gws_specs: list[ResourceSpec]
 ) -> None:

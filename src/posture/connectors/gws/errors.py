@@ -127,6 +127,13 @@ def api_error(
             permission=" ".join(scopes),
         )
     code = found[0] if found else f"HTTP {status}"
+    if is_throttle(exc):
+        return CollectionError(
+            f"{where} was still throttled after every retry (HTTP {status} {code}); scan again "
+            f"later or raise the connection's max_attempts ({message})",
+            code=code,
+            throttled=True,
+        )
     return CollectionError(f"{where} failed with HTTP {status} {code} ({message})", code=code)
 
 
