@@ -38,7 +38,19 @@ DOMAIN_RO = SCOPE + "admin.directory.domain.readonly"
 GROUP_RO = SCOPE + "admin.directory.group.readonly"
 USER_SECURITY = SCOPE + "admin.directory.user.security"
 POLICY_RO = SCOPE + "cloud-identity.policies.readonly"
-ALL_SCOPES = {USER_RO, ROLE_RO, OU_RO, DOMAIN_RO, GROUP_RO, USER_SECURITY, POLICY_RO}
+MOBILE_RO = SCOPE + "admin.directory.device.mobile.readonly"
+GROUP_SETTINGS = SCOPE + "apps.groups.settings"
+ALL_SCOPES = {
+    USER_RO,
+    ROLE_RO,
+    OU_RO,
+    DOMAIN_RO,
+    GROUP_RO,
+    USER_SECURITY,
+    POLICY_RO,
+    MOBILE_RO,
+    GROUP_SETTINGS,
+}
 CUSTOMER = "C03az79cb"
 
 
@@ -298,7 +310,41 @@ def estate() -> dict[str, Any]:
             "adminCreated": True,
         },
     ]
+    devices = [
+        {
+            "kind": "admin#directory#mobiledevice",
+            "resourceId": "AFiQxQ8a",
+            "deviceId": "dev-1",
+            "email": ["carol@example.jp"],
+            "model": "Pixel 9",
+            "os": "Android 15",
+            "type": "ANDROID",
+            "status": "APPROVED",
+            "encryptionStatus": "Encrypted",
+            "devicePasswordStatus": "On",
+            "deviceCompromisedStatus": "No compromise detected",
+            "lastSync": "2026-01-12T10:00:00.000Z",
+        },
+    ]
+    group_settings = {
+        "all@example.jp": {
+            "kind": "groupsSettings#groups",
+            "email": "all@example.jp",
+            "whoCanJoin": "INVITED_CAN_JOIN",
+            "allowExternalMembers": "false",
+            "whoCanViewMembership": "ALL_IN_DOMAIN_CAN_VIEW",
+        },
+        "sales@example.jp": {
+            "kind": "groupsSettings#groups",
+            "email": "sales@example.jp",
+            "whoCanJoin": "ANYONE_CAN_JOIN",
+            "allowExternalMembers": "true",
+            "whoCanViewMembership": "ALL_IN_DOMAIN_CAN_VIEW",
+        },
+    }
     return {
+        "devices": devices,
+        "group_settings": group_settings,
         "users": users,
         "roles": roles,
         "assignments": assignments,
@@ -378,6 +424,11 @@ class FakeGoogle:
                 "domains": ({DOMAIN_RO}, "domains", d["domains"]),
             }
             return table.get(kind)
+        if parts[:4] == ["admin", "directory", "v1", "customer"] and parts[5:] == [
+            "devices",
+            "mobile",
+        ]:
+            return {MOBILE_RO}, "mobiledevices", d["devices"]
         if path == "/v1/policies":
             return {POLICY_RO}, "policies", d["policies"]
         return None
@@ -413,6 +464,23 @@ class FakeGoogle:
                     {"Retry-After": self.retry_after},
                     _error(429, "Quota exceeded", "RESOURCE_EXHAUSTED", "rateLimitExceeded"),
                 )
+        if path.startswith("/groups/v1/groups/"):  # Groups Settings: one object per group
+            if GROUP_SETTINGS not in scopes or any(path.startswith(p) for p in self.forbidden):
+                return 403, {}, _scope_error()
+            if query.get("alt") != "json":
+                return (
+                    400,
+                    {},
+                    _error(400, "only alt=json is served here", "INVALID_ARGUMENT", "invalid"),
+                )
+            found = self.data["group_settings"].get(unquote(path.rsplit("/", 1)[1]))
+            if found is None:
+                return (
+                    404,
+                    {},
+                    _error(404, "Resource Not Found: groupUniqueId", "NOT_FOUND", "notFound"),
+                )
+            return 200, {}, copy.deepcopy(found)
         routed = self.route(path, query)
         if routed is None:
             return 404, {}, _error(404, "Not Found", "NOT_FOUND", "notFound")

@@ -44,6 +44,9 @@ def test_every_spec_is_collected(
     assert (
         tokens["102/5678.apps.googleusercontent.com"]["user"]["primaryEmail"] == "carol@example.jp"
     )
+    groups = {r.name: r.data["settings"] for r in found["gws.groupssettings.group"]}
+    assert groups["sales@example.jp"]["allowExternalMembers"] == "true"
+    assert found["gws.directory.mobile_device"][0].data["email"] == ["carol@example.jp"]
     admins = found["gws.directory.super_admins"][0].data
     assert admins["super_admins"] == ["alice@example.jp", "bob@example.jp"]
     assert {r.account for r in inventory.resources} == {"my_customer"}

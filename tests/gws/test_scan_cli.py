@@ -73,7 +73,7 @@ def test_add_check_and_permissions(
     store.dispose()
     capsys.readouterr()
     assert cli("connection", "check", "--tenant", "acme", db=db) == 0
-    assert "7 OAuth scope(s) granted" in capsys.readouterr().out
+    assert "9 OAuth scope(s) granted" in capsys.readouterr().out
     google.fake.granted.discard(USER_SECURITY)
     assert cli("connection", "check", "--tenant", "acme", db=db) == 1
     err = capsys.readouterr().err
@@ -122,6 +122,8 @@ def test_scan_finds_planted_issues_and_a_denied_scope_keeps_findings(
     assert ("gws.policy.drive_external_sharing_restricted", "id:03ph8a2z3") in failing
     assert ("gws.policy.drive_external_sharing_restricted", "id:03ph8a2z1") not in failing
     assert ("gws.policy.less_secure_apps_disabled", "id:03ph8a2z1") in failing
+    assert ("gws.groupssettings.group_external_members", "01tuee743") in failing
+    assert ("gws.groupssettings.group_external_members", "01tuee742") not in failing
     emea = first[("gws.policy.drive_external_sharing_restricted", "id:03ph8a2z3")]
     assert emea.resource_name == "/Sales/EMEA"
     assert "inherited from /Sales" in emea.statement["en"]
