@@ -1,4 +1,4 @@
-"""posture connection add aws|m365, list, check, permissions"""
+"""posture connection add aws|m365|gws, list, check, permissions"""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from posture.cli.runtime import console, err_console, state
 from posture.operations.connections import (
     ConnectionCheck,
     add_aws_connection,
+    add_gws_connection,
     add_m365_connection,
     check_connections,
     list_connections,
@@ -127,6 +128,54 @@ def add_m365(
     )
 
 
+@add_app.command("gws")
+def add_gws(
+    ctx: typer.Context,
+    tenant: str | None = typer.Option(None, "--tenant", metavar="SLUG", help=TENANT_HELP),
+    name: str = typer.Option(
+        ..., "--name", metavar="NAME", help="Connection name, unique within the tenant."
+    ),
+    customer_id: str = typer.Option(
+        "my_customer",
+        "--customer-id",
+        metavar="ID",
+        help="Workspace customer id (C0...) or my_customer.",
+    ),
+    admin_email: str = typer.Option(
+        ..., "--admin-email", metavar="SUBJECT", help="Administrator the service account acts as."
+    ),
+    key_file: str = typer.Option(
+        ...,
+        "--key-file",
+        metavar="PATH",
+        help="Service account JSON key (referenced, never stored); its token_uri is used.",
+    ),
+    root_url: str | None = typer.Option(
+        None,
+        "--root-url",
+        metavar="URL",
+        help="Replaces https://www.googleapis.com/ and the API roots, e.g. a proxy or test server.",
+    ),
+    ca_bundle: str | None = typer.Option(
+        None, "--ca-bundle", metavar="PATH", help="PEM file trusted for HTTPS to these servers."
+    ),
+) -> None:
+    """Add a Google Workspace customer read through domain-wide delegation."""
+    info = add_gws_connection(
+        state(ctx),
+        tenant,
+        name,
+        customer_id=customer_id,
+        admin_email=admin_email,
+        key_file=key_file,
+        root_url=root_url,
+        ca_bundle=ca_bundle,
+    )
+    console.print(
+        f"connection [bold]{escape(info.name)}[/] (gws) added to tenant {escape(info.tenant)}"
+    )
+
+
 @app.command("list")
 def list_(
     ctx: typer.Context,
@@ -173,10 +222,13 @@ def check(
 def permissions(
     ctx: typer.Context,
     provider: str = typer.Argument(
-        "aws", metavar="PROVIDER", help="Provider whose read permissions to list."
+        "aws", metavar="PROVIDER", help="Provider whose read permissions to list: aws, m365 or gws."
     ),
     as_json: bool = typer.Option(
-        False, "--json", help="Print an IAM policy document (aws) or a JSON object (m365)."
+        False,
+        "--json",
+        help="Print an IAM policy document (aws), or a JSON object (m365: Graph permissions; "
+        "gws: OAuth scopes).",
     ),
 ) -> None:
     """The read-only API permissions a scan needs, derived from the collection specs."""

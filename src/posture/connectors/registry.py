@@ -27,10 +27,12 @@ class Collect(Protocol):
 CONNECTORS = {
     "aws": "posture.connectors.aws.entry:collect",
     "m365": "posture.connectors.m365.entry:collect",
+    "gws": "posture.connectors.gws.entry:collect",
 }
 CHECKS = {
     "aws": "posture.connectors.aws.entry:check",
     "m365": "posture.connectors.m365.entry:check",
+    "gws": "posture.connectors.gws.entry:check",
 }
 
 

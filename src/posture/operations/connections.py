@@ -154,6 +154,34 @@ def _file(connection: str, path: str | None) -> str | None:
     return str(resolved)
 
 
+def add_gws_connection(
+    ops: Operations,
+    tenant: str | None,
+    name: str,
+    *,
+    customer_id: str,
+    admin_email: str,
+    key_file: str,
+    root_url: str | None = None,
+    ca_bundle: str | None = None,
+) -> ConnectionInfo:
+    """A Google Workspace customer, read by a service account with domain-wide delegation
+    acting as ``admin_email``; the key file is referenced by path, never stored."""
+    from posture.connectors.gws.entry import parse_settings
+
+    def absolute(path: str | None) -> str | None:
+        # scans run from any directory (a scheduler, a worker): store where the file is
+        return str(Path(path).expanduser().resolve()) if path else path
+
+    typed: dict[str, Any] = {"customer_id": customer_id, "admin_email": admin_email}
+    typed |= {"key_file": absolute(key_file), "root_url": root_url}
+    typed |= {"ca_bundle": absolute(ca_bundle)}
+    settings = parse_settings(name, {k: v for k, v in typed.items() if v is not None})
+    return add_connection(
+        ops, tenant, name, "gws", settings.model_dump(mode="json", exclude_defaults=True)
+    )
+
+
 def list_connections(ops: Operations, tenant: str | None = None) -> list[ConnectionInfo]:
     """Connections of one tenant, or of every tenant when none is named."""
     with ops.session() as session:
@@ -219,8 +247,11 @@ def _check(tenant: str, conn: Connection) -> ConnectionCheck:
         return ConnectionCheck(tenant, conn.name, "failed", exc.message, reason=reason)
     regions = len(info.get("regions", []))
     account = str(info.get("account", ""))
-    summary = str(info.get("summary") or f"account {account or '?'}, {regions} region(s)")
-    return ConnectionCheck(tenant, conn.name, "ok", summary, account)
+    summary = info.get("summary")
+    if not summary and "scopes" in info:
+        summary = f"customer {account or '?'}, {len(info['scopes'])} OAuth scope(s) granted"
+    message = str(summary or f"account {account or '?'}, {regions} region(s)")
+    return ConnectionCheck(tenant, conn.name, "ok", message, account)
 
 
 def required_permissions(ops: Operations, provider: str = "aws") -> list[str]:
@@ -229,18 +260,26 @@ def required_permissions(ops: Operations, provider: str = "aws") -> list[str]:
         from posture.connectors.m365.permissions import required_permissions as graph_permissions
 
         return graph_permissions(ops.catalog().specs.values())
+    if provider == "gws":
+        from posture.connectors.gws.entry import required_scopes
+
+        return required_scopes(ops.catalog().specs.values())
     if provider != "aws":
-        raise UsageError(f"no permission list for provider '{provider}'; available: aws, m365")
+        raise UsageError(f"no permission list for provider '{provider}'; available: aws, m365, gws")
     from posture.connectors.aws.validate import required_permissions as aws_permissions
 
     return aws_permissions(ops.catalog().specs.values())
 
 
 def permission_policy(ops: Operations, provider: str = "aws") -> dict[str, Any]:
-    """The permissions as a policy document to attach to the scanning role (AWS), or the
-    Graph application permissions to grant the scanning application (M365)."""
+    """The permissions as a policy document to attach to the scanning role (AWS), the
+    Graph application permissions to grant the scanning application (M365), or the scopes
+    as the Admin console's domain-wide delegation form takes them (Google Workspace)."""
     if provider == "m365":
         return {"graph_application_permissions": required_permissions(ops, provider)}
+    if provider == "gws":
+        scopes = required_permissions(ops, provider)
+        return {"oauth_scopes": scopes, "domain_wide_delegation": ",".join(scopes)}
     from posture.connectors.aws.permissions import policy_document
 
     return policy_document(required_permissions(ops, provider))

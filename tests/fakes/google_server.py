@@ -1,0 +1,659 @@
+"""A local Google server for the Workspace connector: OAuth token endpoint, Admin SDK
+Directory and the Cloud Identity Policy API, over HTTPS with a certificate made at start.
+
+It answers in the documented shapes: ``pageToken`` / ``nextPageToken`` paging, empty lists
+and fields omitted, the JWT-bearer grant verified against the service account's public key,
+``unauthorized_client`` for a scope outside the delegation, 403
+``ACCESS_TOKEN_SCOPE_INSUFFICIENT`` for a token without the method's scope, and 429 with
+``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+import ipaddress
+import json
+import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+
+SCOPE = "https://www.googleapis.com/auth/"
+USER_RO = SCOPE + "admin.directory.user.readonly"
+ROLE_RO = SCOPE + "admin.directory.rolemanagement.readonly"
+OU_RO = SCOPE + "admin.directory.orgunit.readonly"
+DOMAIN_RO = SCOPE + "admin.directory.domain.readonly"
+GROUP_RO = SCOPE + "admin.directory.group.readonly"
+USER_SECURITY = SCOPE + "admin.directory.user.security"
+POLICY_RO = SCOPE + "cloud-identity.policies.readonly"
+MOBILE_RO = SCOPE + "admin.directory.device.mobile.readonly"
+GROUP_SETTINGS = SCOPE + "apps.groups.settings"
+ALL_SCOPES = {
+    USER_RO,
+    ROLE_RO,
+    OU_RO,
+    DOMAIN_RO,
+    GROUP_RO,
+    USER_SECURITY,
+    POLICY_RO,
+    MOBILE_RO,
+    GROUP_SETTINGS,
+}
+CUSTOMER = "C03az79cb"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def estate() -> dict[str, Any]:
+    """A small customer: admins with and without 2SV, org units overriding their parents."""
+    users = [
+        {
+            "id": "100",
+            "primaryEmail": "alice@example.jp",
+            "isAdmin": True,
+            "isDelegatedAdmin": False,
+            "isEnrolledIn2Sv": True,
+            "isEnforcedIn2Sv": True,
+            "suspended": False,
+            "lastLoginTime": "2026-01-10T09:00:00.000Z",
+            "orgUnitPath": "/",
+        },
+        {
+            "id": "101",
+            "primaryEmail": "bob@example.jp",
+            "isAdmin": True,
+            "isDelegatedAdmin": False,
+            "isEnrolledIn2Sv": False,
+            "isEnforcedIn2Sv": False,
+            "suspended": False,
+            "lastLoginTime": "2026-01-11T09:00:00.000Z",
+            "orgUnitPath": "/Engineering",
+        },
+        {
+            "id": "102",
+            "primaryEmail": "carol@example.jp",
+            "isAdmin": False,
+            "isDelegatedAdmin": False,
+            "isEnrolledIn2Sv": False,
+            "isEnforcedIn2Sv": False,
+            "suspended": False,
+            "lastLoginTime": "2026-01-12T09:00:00.000Z",
+            "orgUnitPath": "/Sales",
+        },
+        {
+            "id": "103",
+            "primaryEmail": "dave@example.jp",
+            "isAdmin": False,
+            "isDelegatedAdmin": False,
+            "isEnrolledIn2Sv": False,
+            "isEnforcedIn2Sv": False,
+            "suspended": True,
+            "lastLoginTime": "1970-01-01T00:00:00.000Z",
+            "orgUnitPath": "/Sales/EMEA",
+        },
+        {
+            "id": "104",
+            "primaryEmail": "erin@example.jp",
+            "isAdmin": False,
+            "isDelegatedAdmin": True,
+            "isEnrolledIn2Sv": True,
+            "isEnforcedIn2Sv": True,
+            "suspended": False,
+            "lastLoginTime": "2026-01-13T09:00:00.000Z",
+            "orgUnitPath": "/Sales/EMEA",
+        },
+    ]
+    for user in users:
+        user["kind"] = "admin#directory#user"
+        user["customerId"] = CUSTOMER
+    roles = [
+        {
+            "kind": "admin#directory#role",
+            "roleId": "9170516996784129",
+            "roleName": "_SEED_ADMIN_ROLE",
+            "roleDescription": "Super Admin",
+            "isSystemRole": True,
+            "isSuperAdminRole": True,
+        },
+        {
+            "kind": "admin#directory#role",
+            "roleId": "9170516996784130",
+            "roleName": "_HELP_DESK_ADMIN_ROLE",
+            "roleDescription": "Help Desk Admin",
+            "isSystemRole": True,
+        },
+    ]
+    assignments = [
+        {
+            "kind": "admin#directory#roleAssignment",
+            "roleAssignmentId": "91705169967841",
+            "roleId": "9170516996784129",
+            "assignedTo": "100",
+            "assigneeType": "user",
+            "scopeType": "CUSTOMER",
+        },
+        {
+            "kind": "admin#directory#roleAssignment",
+            "roleAssignmentId": "91705169967842",
+            "roleId": "9170516996784129",
+            "assignedTo": "101",
+            "assigneeType": "user",
+            "scopeType": "CUSTOMER",
+        },
+        {
+            "kind": "admin#directory#roleAssignment",
+            "roleAssignmentId": "91705169967843",
+            "roleId": "9170516996784130",
+            "assignedTo": "104",
+            "assigneeType": "user",
+            "scopeType": "ORG_UNIT",
+            "orgUnitId": "03ph8a2z2",
+        },
+    ]
+    org_units = [
+        {
+            "name": "example.jp",
+            "orgUnitPath": "/",
+            "orgUnitId": "id:03ph8a2z0",
+            "description": "The root",
+        },
+        {
+            "name": "Engineering",
+            "orgUnitPath": "/Engineering",
+            "orgUnitId": "id:03ph8a2z1",
+            "parentOrgUnitPath": "/",
+            "parentOrgUnitId": "id:03ph8a2z0",
+        },
+        {
+            "name": "Sales",
+            "orgUnitPath": "/Sales",
+            "orgUnitId": "id:03ph8a2z2",
+            "parentOrgUnitPath": "/",
+            "parentOrgUnitId": "id:03ph8a2z0",
+        },
+        {
+            "name": "EMEA",
+            "orgUnitPath": "/Sales/EMEA",
+            "orgUnitId": "id:03ph8a2z3",
+            "parentOrgUnitPath": "/Sales",
+            "parentOrgUnitId": "id:03ph8a2z2",
+        },
+    ]
+    for unit in org_units:
+        unit["kind"] = "admin#directory#orgUnit"
+
+    def policy(
+        n: int, ou: str, setting: str, value: dict[str, Any], kind: str = "ADMIN"
+    ) -> dict[str, Any]:
+        return {
+            "name": f"policies/akbr{n:04d}",
+            "customer": f"customers/{CUSTOMER}",
+            "policyQuery": {
+                "orgUnit": f"orgUnits/{ou}",
+                "query": "entity.org_units.exists(org_unit, org_unit.org_unit_id == orgUnitId('"
+                + ou
+                + "'))",
+                "sortOrder": 1,
+            },
+            "setting": {"type": f"settings/{setting}", "value": value},
+            "type": kind,
+        }
+
+    policies = [
+        policy(
+            1, "03ph8a2z0", "security.two_step_verification_enrollment", {"allowEnrollment": True}
+        ),
+        policy(
+            2,
+            "03ph8a2z0",
+            "security.two_step_verification_enforcement",
+            {"enforcedFrom": "2025-06-01T00:00:00Z"},
+        ),
+        policy(3, "03ph8a2z0", "security.less_secure_apps", {"allowLessSecureApps": False}),
+        policy(
+            4,
+            "03ph8a2z0",
+            "drive_and_docs.external_sharing",
+            {"externalSharingMode": "ALLOWLISTED_DOMAINS", "warnForExternalSharing": True},
+        ),
+        policy(
+            5,
+            "03ph8a2z2",
+            "drive_and_docs.external_sharing",
+            {"externalSharingMode": "ALLOWED", "warnForExternalSharing": False},
+        ),
+        policy(6, "03ph8a2z1", "security.less_secure_apps", {"allowLessSecureApps": True}),
+        {
+            "name": "policies/akbr0007",
+            "customer": f"customers/{CUSTOMER}",
+            "policyQuery": {"group": "groups/01tuee742", "query": "...", "sortOrder": 2},
+            "setting": {
+                "type": "settings/drive_and_docs.external_sharing",
+                "value": {"externalSharingMode": "DISALLOWED"},
+            },
+            "type": "ADMIN",
+        },
+    ]
+    tokens = {
+        "alice@example.jp": [
+            {
+                "kind": "admin#directory#token",
+                "clientId": "1234.apps.googleusercontent.com",
+                "displayText": "Calendar Sync",
+                "scopes": [SCOPE + "calendar.readonly"],
+                "userKey": "100",
+                "anonymous": False,
+                "nativeApp": False,
+            },
+        ],
+        "carol@example.jp": [
+            {
+                "kind": "admin#directory#token",
+                "clientId": "5678.apps.googleusercontent.com",
+                "displayText": "Mail Mover",
+                "scopes": ["https://mail.google.com/", SCOPE + "drive"],
+                "userKey": "102",
+                "anonymous": False,
+                "nativeApp": False,
+            },
+        ],
+    }
+    domains = [
+        {
+            "kind": "admin#directory#domain",
+            "domainName": "example.jp",
+            "isPrimary": True,
+            "verified": True,
+            "creationTime": "1700000000000",
+        },
+        {
+            "kind": "admin#directory#domain",
+            "domainName": "example.co.jp",
+            "isPrimary": False,
+            "verified": False,
+            "creationTime": "1700000000001",
+        },
+    ]
+    groups = [
+        {
+            "kind": "admin#directory#group",
+            "id": "01tuee742",
+            "email": "all@example.jp",
+            "name": "All",
+            "directMembersCount": "5",
+            "adminCreated": True,
+        },
+        {
+            "kind": "admin#directory#group",
+            "id": "01tuee743",
+            "email": "sales@example.jp",
+            "name": "Sales",
+            "directMembersCount": "2",
+            "adminCreated": True,
+        },
+    ]
+    devices = [
+        {
+            "kind": "admin#directory#mobiledevice",
+            "resourceId": "AFiQxQ8a",
+            "deviceId": "dev-1",
+            "email": ["carol@example.jp"],
+            "model": "Pixel 9",
+            "os": "Android 15",
+            "type": "ANDROID",
+            "status": "APPROVED",
+            "encryptionStatus": "Encrypted",
+            "devicePasswordStatus": "On",
+            "deviceCompromisedStatus": "No compromise detected",
+            "lastSync": "2026-01-12T10:00:00.000Z",
+        },
+    ]
+    group_settings = {
+        "all@example.jp": {
+            "kind": "groupsSettings#groups",
+            "email": "all@example.jp",
+            "whoCanJoin": "INVITED_CAN_JOIN",
+            "allowExternalMembers": "false",
+            "whoCanViewMembership": "ALL_IN_DOMAIN_CAN_VIEW",
+        },
+        "sales@example.jp": {
+            "kind": "groupsSettings#groups",
+            "email": "sales@example.jp",
+            "whoCanJoin": "ANYONE_CAN_JOIN",
+            "allowExternalMembers": "true",
+            "whoCanViewMembership": "ALL_IN_DOMAIN_CAN_VIEW",
+        },
+    }
+    return {
+        "devices": devices,
+        "group_settings": group_settings,
+        "users": users,
+        "roles": roles,
+        "assignments": assignments,
+        "org_units": org_units,
+        "policies": policies,
+        "tokens": tokens,
+        "domains": domains,
+        "groups": groups,
+    }
+
+
+@dataclass
+class FakeGoogle:
+    """State and switches of the fake; tests change them between scans."""
+
+    data: dict[str, Any] = field(default_factory=estate)
+    page_size: int = 2  # small pages, so every listing pages
+    granted: set[str] = field(default_factory=lambda: set(ALL_SCOPES))  # the delegation's scopes
+    forbidden: set[str] = field(default_factory=set)  # path prefixes answering 403 scope
+    throttle_once: set[str] = field(default_factory=set)  # path prefixes answering one 429
+    throttle_always: set[str] = field(default_factory=set)  # path prefixes answering 429
+    disabled: set[str] = field(default_factory=set)  # path prefixes answering SERVICE_DISABLED
+    retry_after: str = "1"
+    public_key: Any = None
+    base_url: str = ""
+    requests: list[str] = field(default_factory=list)
+    tokens: dict[str, set[str]] = field(default_factory=dict)
+    subjects: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- the OAuth token endpoint -----------------------------------------------------
+    def token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return 400, {
+                "error": "unsupported_grant_type",
+                "error_description": "Invalid grant_type",
+            }
+        try:
+            head, body, signature = form["assertion"].split(".")
+            self.public_key.verify(
+                _unb64(signature), f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256()
+            )
+            claims = json.loads(_unb64(body))
+        except Exception:
+            return 400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+        scopes = set(str(claims.get("scope", "")).split())
+        if not scopes or not scopes <= self.granted:
+            return 401, {
+                "error": "unauthorized_client",
+                "error_description": "Client is unauthorized to retrieve access tokens using this method, or "
+                "client not authorized for any of the scopes requested.",
+            }
+        with self.lock:
+            value = f"ya29.fake-{len(self.tokens)}"
+            self.tokens[value] = scopes
+            self.subjects.append(str(claims.get("sub")))
+        return 200, {"access_token": value, "expires_in": 3599, "token_type": "Bearer"}
+
+    # -- the APIs ---------------------------------------------------------------------
+    def route(self, path: str, query: dict[str, str]) -> tuple[set[str], str, list[Any]] | None:
+        """(scopes accepted, list key, items) of a listing, or None for an unknown path."""
+        d = self.data
+        parts = path.strip("/").split("/")
+        if path == "/admin/directory/v1/users":
+            return {USER_RO}, "users", d["users"]
+        if path == "/admin/directory/v1/groups":
+            return {GROUP_RO}, "groups", d["groups"]
+        if parts[:4] == ["admin", "directory", "v1", "users"] and parts[-1] == "tokens":
+            key = unquote(parts[4])
+            return {USER_SECURITY}, "items", d["tokens"].get(key, [])
+        if parts[:4] == ["admin", "directory", "v1", "customer"] and len(parts) == 6:
+            kind = parts[5]
+            table = {
+                "roleassignments": ({ROLE_RO}, "items", d["assignments"]),
+                "roles": ({ROLE_RO}, "items", d["roles"]),
+                "orgunits": ({OU_RO}, "organizationUnits", d["org_units"]),
+                "domains": ({DOMAIN_RO}, "domains", d["domains"]),
+            }
+            return table.get(kind)
+        if parts[:4] == ["admin", "directory", "v1", "customer"] and parts[5:] == [
+            "devices",
+            "mobile",
+        ]:
+            return {MOBILE_RO}, "mobiledevices", d["devices"]
+        if path == "/v1/policies":
+            return {POLICY_RO}, "policies", d["policies"]
+        return None
+
+    def answer(
+        self, method: str, url: str, auth: str
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        parts = urlsplit(url)
+        path = parts.path
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        with self.lock:
+            self.requests.append(f"{method} {path}?{parts.query}")
+        scopes = self.tokens.get(auth.removeprefix("Bearer "))
+        if scopes is None:
+            return (
+                401,
+                {},
+                _error(
+                    401,
+                    "Request had invalid authentication credentials.",
+                    "UNAUTHENTICATED",
+                    "authError",
+                ),
+            )
+        for prefix in sorted(self.disabled):
+            if path.startswith(prefix):
+                return 403, {}, _disabled()
+        for prefix in sorted(self.throttle_once | self.throttle_always):
+            if path.startswith(prefix):
+                self.throttle_once.discard(prefix)
+                return (
+                    429,
+                    {"Retry-After": self.retry_after},
+                    _error(429, "Quota exceeded", "RESOURCE_EXHAUSTED", "rateLimitExceeded"),
+                )
+        if path.startswith("/groups/v1/groups/"):  # Groups Settings: one object per group
+            if GROUP_SETTINGS not in scopes or any(path.startswith(p) for p in self.forbidden):
+                return 403, {}, _scope_error()
+            if query.get("alt") != "json":
+                return (
+                    400,
+                    {},
+                    _error(400, "only alt=json is served here", "INVALID_ARGUMENT", "invalid"),
+                )
+            found = self.data["group_settings"].get(unquote(path.rsplit("/", 1)[1]))
+            if found is None:
+                return (
+                    404,
+                    {},
+                    _error(404, "Resource Not Found: groupUniqueId", "NOT_FOUND", "notFound"),
+                )
+            return 200, {}, copy.deepcopy(found)
+        routed = self.route(path, query)
+        if routed is None:
+            return 404, {}, _error(404, "Not Found", "NOT_FOUND", "notFound")
+        accepted, key, items = routed
+        # orgunits, domains and tokens do not page in the Directory API: all in one answer
+        paged = not any(path.endswith(x) for x in ("/orgunits", "/domains", "/tokens"))
+        if any(path.startswith(p) for p in self.forbidden) or not accepted & scopes:
+            return 403, {}, _scope_error()
+        size = int(query.get("maxResults") or query.get("pageSize") or 100)
+        size = min(size, self.page_size) if paged else len(items) or 1
+        start = int(query.get("pageToken") or 0)
+        page = copy.deepcopy(items[start : start + size])
+        body: dict[str, Any] = {"kind": "admin#directory#list", "etag": '"fake"'}
+        if page:
+            body[key] = page  # Google omits an empty list
+        if start + size < len(items):
+            body["nextPageToken"] = str(start + size)
+        return 200, {}, body
+
+
+def _error(code: int, message: str, status: str, reason: str) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "status": status,
+            "errors": [{"message": message, "domain": "global", "reason": reason}],
+        }
+    }
+
+
+def _scope_error() -> dict[str, Any]:
+    body = _error(
+        403,
+        "Request had insufficient authentication scopes.",
+        "PERMISSION_DENIED",
+        "insufficientPermissions",
+    )
+    body["error"]["details"] = [
+        {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+            "domain": "googleapis.com",
+        }
+    ]
+    return body
+
+
+def _disabled() -> dict[str, Any]:
+    message = "Cloud Identity API has not been used in project 1234 before or it is disabled."
+    body = _error(403, message, "PERMISSION_DENIED", "accessNotConfigured")
+    body["error"]["details"] = [
+        {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "SERVICE_DISABLED",
+            "domain": "googleapis.com",
+            "metadata": {"service": "cloudidentity.googleapis.com"},
+        }
+    ]
+    return body
+
+
+def _handler(fake: FakeGoogle) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            return
+
+        def _send(self, status: int, headers: dict[str, str], body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode()
+            if self.path.startswith("/token"):
+                form = {k: v[0] for k, v in parse_qs(raw).items()}
+                status, body = fake.token(form)
+                self._send(status, {}, body)
+                return
+            self._send(404, {}, _error(404, "Not Found", "NOT_FOUND", "notFound"))
+
+        def do_GET(self) -> None:
+            status, headers, body = fake.answer(
+                "GET", self.path, self.headers.get("Authorization", "")
+            )
+            self._send(status, headers, body)
+
+    return Handler
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (the CA bundle the client is given)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "server.pem", folder / "server.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def write_key_file(folder: Path, token_uri: str, *, name: str = "key.json") -> tuple[Path, Any]:
+    """A service-account key file naming ``token_uri``; returns (path, public key)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    info = {
+        "type": "service_account",
+        "project_id": "posture-test",
+        "private_key_id": "k1",
+        "private_key": pem.decode(),
+        "client_email": "scanner@posture-test.iam.gserviceaccount.com",
+        "client_id": "111111111111111111111",
+        "token_uri": token_uri,
+    }
+    path = folder / name
+    path.write_text(json.dumps(info))
+    return path, key.public_key()
+
+
+@dataclass
+class RunningGoogle:
+    fake: FakeGoogle
+    url: str  # https://127.0.0.1:PORT/
+    ca_bundle: Path
+    key_file: Path
+
+
+@contextmanager
+def google_server(folder: Path) -> Iterator[RunningGoogle]:
+    """Start the fake on 127.0.0.1 over HTTPS; a key file for it is written into ``folder``."""
+    cert, key = _certificate(folder)
+    fake = FakeGoogle()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    port = server.server_address[1]
+    url = f"https://127.0.0.1:{port}/"
+    key_file, public = write_key_file(folder, url + "token")
+    fake.public_key, fake.base_url = public, url
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield RunningGoogle(fake, url, cert, key_file)
+    finally:
+        server.shutdown()
+        server.server_close()
