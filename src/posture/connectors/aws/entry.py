@@ -5,24 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pydantic import ValidationError
-
 from posture.catalog.spec import ResourceSpec
 from posture.connectors.aws.collector import AwsCollector
 from posture.connectors.aws.session import AwsSettings, open_target
 from posture.connectors.inventory import Inventory
-from posture.errors import ConfigurationError
+from posture.connectors.settings import parse_settings as validate_settings
 
 
 def parse_settings(connection: str, settings: dict[str, Any]) -> AwsSettings:
-    try:
-        return AwsSettings.model_validate(settings)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise ConfigurationError(
-            f"connection '{connection}': setting '{field}': {first['msg']}"
-        ) from exc
+    return validate_settings(AwsSettings, connection, settings)
 
 
 def collect(

@@ -9,7 +9,6 @@ from typing import Any
 import httplib2
 from google.auth import exceptions as auth_exceptions
 from google.auth.transport import Request
-from pydantic import ValidationError
 
 from posture.catalog.spec import ResourceSpec
 from posture.connectors.gws.client import GwsTarget, load_credentials, open_target
@@ -17,7 +16,8 @@ from posture.connectors.gws.collector import GwsCollector
 from posture.connectors.gws.errors import refresh_detail
 from posture.connectors.gws.settings import GwsSettings
 from posture.connectors.inventory import Inventory
-from posture.errors import ConfigurationError, ConnectionFailure, ConnectionReason, CredentialError
+from posture.connectors.settings import parse_settings as validate_settings
+from posture.errors import ConnectionFailure, ConnectionReason, CredentialError
 
 R = ConnectionReason
 # what a connection check asks a token for when no spec is at hand: reading users
@@ -25,14 +25,7 @@ CHECK_SCOPE = "https://www.googleapis.com/auth/admin.directory.user.readonly"
 
 
 def parse_settings(connection: str, settings: dict[str, Any]) -> GwsSettings:
-    try:
-        return GwsSettings.model_validate(settings)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise ConfigurationError(
-            f"connection '{connection}': setting '{field}': {first['msg']}"
-        ) from exc
+    return validate_settings(GwsSettings, connection, settings)
 
 
 def required_scopes(specs: Iterable[ResourceSpec]) -> list[str]:

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from posture.connectors.aws.endpoint import endpoint_problem
+from posture.connectors.settings import parse_settings as validate_settings
 from posture.errors import ConfigurationError, ConnectionReason, CredentialError
 
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
@@ -84,15 +85,7 @@ class M365Settings(BaseModel):
 
 
 def parse_settings(connection: str, settings: dict[str, Any]) -> M365Settings:
-    try:
-        return M365Settings.model_validate(settings)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "settings"
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigurationError(
-            f"connection '{connection}': setting '{field}': {message}"
-        ) from exc
+    return validate_settings(M365Settings, connection, settings)
 
 
 def make_credential(connection: str, settings: M365Settings) -> Any:
