@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import datetime as dt
-import ipaddress
 import json
 import ssl
 import threading
@@ -25,10 +23,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
+
+from tests.fakes.tls import server_certificate
 
 SCOPE = "https://www.googleapis.com/auth/"
 USER_RO = SCOPE + "admin.directory.user.readonly"
@@ -577,38 +575,6 @@ def _handler(fake: FakeGoogle) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 (the CA bundle the client is given)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "server.pem", folder / "server.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 def write_key_file(folder: Path, token_uri: str, *, name: str = "key.json") -> tuple[Path, Any]:
     """A service-account key file naming ``token_uri``; returns (path, public key)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -640,7 +606,7 @@ class RunningGoogle:
 @contextmanager
 def google_server(folder: Path) -> Iterator[RunningGoogle]:
     """Start the fake on 127.0.0.1 over HTTPS; a key file for it is written into ``folder``."""
-    cert, key = _certificate(folder)
+    cert, key = server_certificate(folder, "google")
     fake = FakeGoogle()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

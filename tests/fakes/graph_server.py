@@ -10,8 +10,6 @@ so the real azure-identity and msgraph-sdk can be pointed at it with ``--authori
 from __future__ import annotations
 
 import copy
-import datetime as dt
-import ipaddress
 import json
 import ssl
 import threading
@@ -22,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.fakes.tls import server_certificate
 
 TENANT_ID = "7c1f2b9e-3f4a-4d2e-9b8a-1a2b3c4d5e6f"
 CLIENT_ID = "0a9b8c7d-6e5f-4a3b-2c1d-0e9f8a7b6c5d"
@@ -293,45 +293,6 @@ class GraphServer:
         return direct + self.state.batched
 
 
-def _certificate(folder: Path) -> tuple[str, str]:
-    """A self-signed certificate for 127.0.0.1, generated now; (cert.pem, key.pem)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "graph-ca.pem", folder / "graph-key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return str(cert_path), str(key_path)
-
-
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
@@ -501,7 +462,8 @@ class _Server(ThreadingHTTPServer):
 @contextmanager
 def graph_server(folder: Path, state: GraphState | None = None) -> Iterator[GraphServer]:
     """Serve the token endpoint and Graph on https://127.0.0.1:<free port>."""
-    cert, key = _certificate(folder)
+    cert_path, key_path = server_certificate(folder, "graph")
+    cert, key = str(cert_path), str(key_path)
     server = _Server(("127.0.0.1", 0), _Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)

@@ -10,6 +10,7 @@ from posture.catalog.spec import ResourceSpec
 from posture.connectors.inventory import GLOBAL
 from posture.connectors.m365.entry import collect
 from tests.fakes.graph_server import NO_P1, NO_P1_CA, TENANT_ID, GraphServer
+from tests.fakes.tls import self_signed
 
 
 def by_type(inventory_resources: list) -> Counter[str]:  # type: ignore[type-arg]
@@ -158,29 +159,5 @@ def test_certificate_credential_signs_in(
 
 def _app_certificate() -> bytes:
     """A PEM holding a private key and its self-signed certificate, as an app registration uses."""
-    import datetime as dt
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "posture-scanner")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return private + cert.public_bytes(serialization.Encoding.PEM)
+    cert, key = self_signed("posture-scanner")
+    return key + cert
