@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from posture.errors import CollectionError
 from posture.models import Resource
+
+log = logging.getLogger(__name__)
 
 GLOBAL = "global"
 
@@ -95,3 +101,38 @@ class Inventory:
     @property
     def api_calls(self) -> int:
         return sum(s.calls for s in self.stats.values())
+
+    def collect_scope(
+        self,
+        rtype: str,
+        region: str,
+        fetch: Callable[[], list[Resource]],
+        *,
+        spec_errors: tuple[type[Exception], ...] = (),
+        progress: Callable[[str, str, int], None] | None = None,
+    ) -> None:
+        """Run ``fetch`` for one (type, region) scope and record what it gave.
+
+        Every connector collects a scope the same way: a failed call becomes that scope's
+        failure (naming the code and the permission), a malformed spec a ``SpecError``, and
+        any other exception an ``InternalError``, so one broken type never stops the others.
+        """
+        started = time.monotonic()
+        resources: list[Resource] = []
+        try:
+            resources = fetch()
+        except CollectionError as exc:
+            self.fail(ScopeFailure(rtype, region, str(exc), exc.code or "", exc.permission or ""))
+        except spec_errors as exc:
+            self.fail(ScopeFailure(rtype, region, f"{rtype}: {exc}", "SpecError"))
+        except Exception as exc:  # a bug in one spec or transform must not stop the others
+            log.exception("collecting %s in %s failed", rtype, region)
+            message = f"internal error while collecting {rtype}: {type(exc).__name__}: {exc}"
+            self.fail(ScopeFailure(rtype, region, message, "InternalError"))
+        else:
+            self.add(resources)
+        stat = self.stat(rtype)
+        stat.resources += len(resources)
+        stat.seconds += time.monotonic() - started
+        if progress:
+            progress(rtype, region, len(resources))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -21,7 +20,6 @@ from posture.connectors.aws.calls import Absent, CallRunner
 from posture.connectors.aws.session import AwsTarget
 from posture.connectors.aws.transforms import ENRICHERS, TEMPLATE_FILTERS, TRANSFORMS
 from posture.connectors.inventory import GLOBAL, Inventory, ScopeFailure
-from posture.errors import CollectionError
 from posture.models import Resource
 
 Progress = Callable[[str, str, int], None]
@@ -143,31 +141,14 @@ class AwsCollector:
         return self.inventory
 
     def _collect_scope(self, spec: ResourceSpec, region: str, pool: ThreadPoolExecutor) -> None:
-        started = time.monotonic()
-        try:
+        def fetch() -> list[Resource]:
             items = self._list(spec, region)
             futures = [pool.submit(self._build, spec, region, item) for item in items]
-            resources = [f.result() for f in futures]
-        except CollectionError as exc:
-            self.inventory.fail(
-                ScopeFailure(spec.type, region, str(exc), exc.code or "", exc.permission or "")
-            )
-            resources = []
-        except _TemplateError as exc:
-            self.inventory.fail(ScopeFailure(spec.type, region, f"{spec.type}: {exc}", "SpecError"))
-            resources = []
-        except Exception as exc:  # a bug in one spec or transform must not stop the others
-            log.exception("collecting %s in %s failed", spec.type, region)
-            message = f"internal error while collecting {spec.type}: {type(exc).__name__}: {exc}"
-            self.inventory.fail(ScopeFailure(spec.type, region, message, "InternalError"))
-            resources = []
-        else:
-            self.inventory.add(resources)
-        stat = self.inventory.stat(spec.type)
-        stat.resources += len(resources)
-        stat.seconds += time.monotonic() - started
-        if self.progress:
-            self.progress(spec.type, region, len(resources))
+            return [f.result() for f in futures]
+
+        self.inventory.collect_scope(
+            spec.type, region, fetch, spec_errors=(_TemplateError,), progress=self.progress
+        )
 
     def _list(self, spec: ResourceSpec, region: str) -> list[dict[str, Any]]:
         listing = spec.listing

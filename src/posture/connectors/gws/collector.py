@@ -21,7 +21,7 @@ from posture.catalog.spec import DetailSpec, ResourceSpec
 from posture.connectors.gws.calls import CallRunner
 from posture.connectors.gws.client import GwsTarget
 from posture.connectors.gws.inheritance import resolve, with_root
-from posture.connectors.inventory import GLOBAL, Inventory, ScopeFailure
+from posture.connectors.inventory import GLOBAL, Inventory
 from posture.errors import CollectionError
 from posture.models import Resource
 
@@ -126,29 +126,13 @@ class GwsCollector:
         }
 
     def _collect_type(self, spec: ResourceSpec) -> None:
-        started = time.monotonic()
-        try:
-            resources = self._resources(spec)
-        except CollectionError as exc:
-            self.inventory.fail(
-                ScopeFailure(spec.type, GLOBAL, str(exc), exc.code or "", exc.permission or "")
-            )
-            resources = []
-        except SpecError as exc:
-            self.inventory.fail(ScopeFailure(spec.type, GLOBAL, f"{spec.type}: {exc}", "SpecError"))
-            resources = []
-        except Exception as exc:  # a bug in one spec must not stop the other types
-            log.exception("collecting %s failed", spec.type)
-            message = f"internal error while collecting {spec.type}: {type(exc).__name__}: {exc}"
-            self.inventory.fail(ScopeFailure(spec.type, GLOBAL, message, "InternalError"))
-            resources = []
-        else:
-            self.inventory.add(resources)
-        stat = self.inventory.stat(spec.type)
-        stat.resources += len(resources)
-        stat.seconds += time.monotonic() - started
-        if self.progress:
-            self.progress(spec.type, GLOBAL, len(resources))
+        self.inventory.collect_scope(
+            spec.type,
+            GLOBAL,
+            lambda: self._resources(spec),
+            spec_errors=(SpecError,),
+            progress=self.progress,
+        )
 
     def _scopes(self, spec: ResourceSpec) -> tuple[str, ...]:
         if not spec.permissions:
