@@ -10,7 +10,7 @@ import pytest
 
 from posture.catalog import Catalog
 from posture.catalog.spec import ResourceSpec
-from tests.fakes.google_server import RunningGoogle, google_server
+from posture.localapi.google import RunningGoogle, google_server
 
 
 @pytest.fixture

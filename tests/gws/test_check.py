@@ -11,7 +11,7 @@ import pytest
 
 from posture.connectors.gws.entry import check
 from posture.errors import ConnectionFailure, ConnectionReason, CredentialError
-from tests.fakes.google_server import ALL_SCOPES, USER_SECURITY, RunningGoogle, write_key_file
+from posture.localapi.google import ALL_SCOPES, USER_SECURITY, RunningGoogle, write_key_file
 
 
 def test_check_passes_with_every_scope_delegated(settings: dict[str, Any]) -> None:

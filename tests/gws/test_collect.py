@@ -11,7 +11,7 @@ from posture.connectors.gws.client import open_target
 from posture.connectors.gws.collector import GwsCollector
 from posture.connectors.gws.entry import collect, parse_settings, required_scopes
 from posture.connectors.inventory import Inventory
-from tests.fakes.google_server import POLICY_RO, USER_SECURITY, RunningGoogle
+from posture.localapi.google import POLICY_RO, USER_SECURITY, RunningGoogle
 
 
 def by_type(inventory: Inventory) -> dict[str, list[Any]]:

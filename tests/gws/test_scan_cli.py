@@ -11,8 +11,8 @@ from sqlmodel import select
 
 from posture.cli import app
 from posture.cli.runtime import run_app
+from posture.localapi.google import ALL_SCOPES, USER_SECURITY, RunningGoogle
 from posture.store import Connection, Finding, ResultRecord, Store
-from tests.fakes.google_server import ALL_SCOPES, USER_SECURITY, RunningGoogle
 
 TOKEN_POLICY = "gws.directory.token_high_risk_scopes"
 

@@ -9,7 +9,7 @@ import pytest
 
 from posture.catalog import Catalog
 from posture.catalog.spec import ResourceSpec
-from tests.fakes.graph_server import CLIENT_SECRET, GraphServer, graph_server
+from posture.localapi.graph import CLIENT_SECRET, GraphServer, graph_server
 
 SECRET_ENV = "POSTURE_TEST_M365_SECRET"
 

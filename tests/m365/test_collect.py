@@ -9,8 +9,8 @@ from pathlib import Path
 from posture.catalog.spec import ResourceSpec
 from posture.connectors.inventory import GLOBAL
 from posture.connectors.m365.entry import collect
-from tests.fakes.graph_server import NO_P1, NO_P1_CA, TENANT_ID, GraphServer
-from tests.fakes.tls import self_signed
+from posture.localapi.graph import NO_P1, NO_P1_CA, TENANT_ID, GraphServer
+from posture.localapi.tls import self_signed
 
 
 def by_type(inventory_resources: list) -> Counter[str]:  # type: ignore[type-arg]

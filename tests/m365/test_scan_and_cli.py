@@ -10,10 +10,10 @@ import pytest
 
 from posture.cli import app
 from posture.cli.runtime import run_app
+from posture.localapi.graph import CLIENT_ID, NO_P1_CA, TENANT_ID, GraphServer
 from posture.operations import Operations
 from posture.operations.findings import FindingQuery, query_findings
 from posture.operations.results import ResultQuery, query_results
-from tests.fakes.graph_server import CLIENT_ID, NO_P1_CA, TENANT_ID, GraphServer
 
 from .conftest import SECRET_ENV
 

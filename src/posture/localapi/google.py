@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.fakes.tls import server_certificate
+from posture.localapi.tls import server_certificate
 
 SCOPE = "https://www.googleapis.com/auth/"
 USER_RO = SCOPE + "admin.directory.user.readonly"

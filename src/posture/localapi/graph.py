@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from tests.fakes.tls import server_certificate
+from posture.localapi.tls import server_certificate
 
 TENANT_ID = "7c1f2b9e-3f4a-4d2e-9b8a-1a2b3c4d5e6f"
 CLIENT_ID = "0a9b8c7d-6e5f-4a3b-2c1d-0e9f8a7b6c5d"
