@@ -129,3 +129,46 @@ def test_demo_ends_with_three_commands_against_its_store(demo: dict[str, Any]) -
     assert "Traceback" not in demo["stdout"] + demo["stderr"]
     commands = [line for line in demo["stdout"].splitlines() if "posture --db" in line]
     assert len(commands) >= 3
+
+
+# -- the SaaS tenants ---------------------------------------------------------------------
+#: Objects of the misconfigured tenants that are configured as recommended: the twins.
+M365_TWINS = {"yuki@acme.example", "Meeting Notes Assistant", "Intranet portal", "Sales"}
+GWS_TWINS = {"/Hardened", "secure.saito@acme-jp.example", "all@acme-jp.example"}
+
+
+def _saas(demo: dict[str, Any], provider: str) -> list[dict[str, Any]]:
+    return [f for f in demo["findings"] if f["policy_id"].startswith(provider + ".")]
+
+
+def test_saas_tenants_show_thirty_distinct_failing_policies_each(demo: dict[str, Any]) -> None:
+    for provider in ("m365", "gws"):
+        failing = {f["policy_id"] for f in _saas(demo, provider)}
+        assert len(failing) >= 30, (provider, sorted(failing))
+
+
+def test_no_saas_finding_on_a_twin(demo: dict[str, Any]) -> None:
+    hardened = [f for f in demo["findings"] if f["connection"] == "demo-m365-hardened"]
+    assert not hardened, [(f["policy_id"], f["resource_name"]) for f in hardened]
+    m365 = [f for f in _saas(demo, "m365") if f["resource_name"] in M365_TWINS]
+    assert not m365, [(f["policy_id"], f["resource_name"]) for f in m365]
+    gws = [f for f in _saas(demo, "gws") if f["resource_name"] in GWS_TWINS]
+    assert not gws, [(f["policy_id"], f["resource_name"]) for f in gws]
+    # the twin tenant was judged, not skipped: it has passing results
+    passed = [
+        r
+        for r in demo["results"]
+        if r["connection"] == "demo-m365-hardened" and r["status"] == "pass"
+    ]
+    assert len({r["policy_id"] for r in passed}) >= 30
+
+
+def test_saas_findings_appear_in_the_same_reports_as_aws(demo: dict[str, Any]) -> None:
+    m365 = next(f for f in _saas(demo, "m365") if f["severity"] == "critical")
+    gws = next(f for f in _saas(demo, "gws") if f["severity"] == "critical")
+    for name, text in demo["pdf"].items():
+        flat = " ".join(text.split())
+        lang = "ja" if name.endswith("ja.pdf") else "en"
+        assert "demo-aws" in flat and "demo-m365" in flat and "demo-gws" in flat, name
+        for finding in (m365, gws):
+            assert " ".join(finding["title"][lang].split()) in flat, (name, finding["policy_id"])

@@ -1,7 +1,8 @@
-"""The demo: a local AWS API with a planted estate, scanned and reported end to end.
+"""The demo: local AWS, Microsoft 365 and Google Workspace APIs holding planted tenants,
+scanned and reported end to end.
 
-Same code path as a real scan: the connection points at the local endpoint, everything
-else (collector, engine, lifecycle, store, reports) is what production runs.
+Same code path as a real scan: the connections point at the local endpoints, everything
+else (collectors, engine, lifecycle, store, reports) is what production runs.
 
 A run is repeatable: moto is reset and seeded, so every run plants the same ids in the same
 account, and a second run into the same store finds nothing new and resolves nothing.
@@ -24,6 +25,7 @@ from posture.catalog import Catalog
 from posture.demo.clients import moto_control
 from posture.demo.estate import backdate_iam, plant_estate, settle_config_recorders
 from posture.demo.manifest import EstateManifest
+from posture.demo.saas import LocalSaas, local_saas
 from posture.scan import ScanOutcome, run_scan
 from posture.store import Connection, Store, Tenant
 
@@ -104,9 +106,11 @@ def local_aws() -> Iterator[str]:
                 os.environ[key] = value
 
 
-def register_demo(store: Store, endpoint: str) -> None:
-    """Create (or re-point) the demo tenant and its AWS connection."""
-    settings = {"endpoint_url": endpoint, "regions": list(DEMO_REGIONS)}
+def register_demo(store: Store, endpoint: str, saas: LocalSaas | None = None) -> None:
+    """Create (or re-point) the demo tenant, its AWS connection and its SaaS connections."""
+    wanted = [(DEMO_CONNECTION, "aws", {"endpoint_url": endpoint, "regions": list(DEMO_REGIONS)})]
+    for saas_connection in saas.connections if saas else []:
+        wanted.append((saas_connection.name, saas_connection.provider, saas_connection.settings))
     with store.session() as session:
         tenant = session.exec(select(Tenant).where(Tenant.slug == DEMO_TENANT)).first()
         if tenant is None:
@@ -118,15 +122,14 @@ def register_demo(store: Store, endpoint: str) -> None:
             )
             session.add(tenant)
             session.flush()
-        conn = session.exec(
-            select(Connection).where(
-                Connection.tenant_id == tenant.id, Connection.name == DEMO_CONNECTION
-            )
-        ).first()
-        if conn is None:
-            conn = Connection(tenant_id=tenant.id, name=DEMO_CONNECTION, provider="aws")
-        conn.settings = settings
-        session.add(conn)
+        for name, provider, settings in wanted:
+            conn = session.exec(
+                select(Connection).where(Connection.tenant_id == tenant.id, Connection.name == name)
+            ).first()
+            if conn is None:
+                conn = Connection(tenant_id=tenant.id, name=name, provider=provider)
+            conn.settings = settings
+            session.add(conn)
 
 
 def run_demo(
@@ -149,11 +152,11 @@ def run_demo(
     from posture.report.build import build_report_data
     from posture.report.period import month
 
-    with local_aws() as endpoint:
+    with local_aws() as endpoint, local_saas(out / "local-apis") as saas:
         manifest = plant_estate(endpoint, regions=list(DEMO_REGIONS), scale=scale, seed=DEMO_SEED)
         backdate_iam(manifest.account_id)
         settle_config_recorders(manifest.account_id, DEMO_REGIONS)
-        register_demo(store, endpoint)
+        register_demo(store, endpoint, saas)
         outcome = run_scan(store, catalog, DEMO_TENANT, progress=progress)
     result = DemoResult(manifest, outcome)
     now = datetime.now(UTC)

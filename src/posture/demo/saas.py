@@ -1,0 +1,89 @@
+"""The demo's SaaS tenants: local Graph and Google servers in this process, like moto for AWS.
+
+Three connections of the demo customer point the real msgraph-sdk, azure-identity and
+google-api-python-client at them over HTTPS (a certificate made at start, trusted through
+``ca_bundle``), exactly as a user points them at a sovereign cloud or a proxy:
+
+* ``demo-m365``: Acme's Microsoft 365 tenant, misconfigured, with correct twins of its
+  per-object mistakes;
+* ``demo-m365-hardened``: the subsidiary's tenant, configured as recommended;
+* ``demo-gws``: Acme's Google Workspace, whose ``/Hardened`` org unit is the twin.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from posture.demo import saas_gws, saas_m365
+from posture.localapi import graph
+from posture.localapi.google import google_server
+
+M365_CONNECTION = "demo-m365"
+M365_HARDENED_CONNECTION = "demo-m365-hardened"
+GWS_CONNECTION = "demo-gws"
+#: The demo app registration's secret is handed over in this variable, never stored.
+SECRET_ENV = "POSTURE_DEMO_M365_SECRET"
+GWS_ADMIN = f"admin.yamada@{saas_gws.DOMAIN}"
+
+
+@dataclass
+class SaasConnection:
+    name: str
+    provider: str
+    settings: dict[str, Any]
+    twin: bool = False  # every setting as recommended: no finding may appear on it
+
+
+@dataclass
+class LocalSaas:
+    connections: list[SaasConnection] = field(default_factory=list)
+
+
+@contextmanager
+def local_saas(folder: Path) -> Iterator[LocalSaas]:
+    """Start the local Graph (two tenants) and Google servers; stop them on exit."""
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = os.environ.get(SECRET_ENV)
+    os.environ[SECRET_ENV] = graph.CLIENT_SECRET
+    try:
+        with ExitStack() as stack:
+            local = LocalSaas()
+            for name, tenant_id, hardened in (
+                (M365_CONNECTION, saas_m365.MAIN_TENANT_ID, False),
+                (M365_HARDENED_CONNECTION, saas_m365.HARDENED_TENANT_ID, True),
+            ):
+                state = graph.GraphState(tenant=saas_m365.tenant(hardened=hardened))
+                (folder / name).mkdir(exist_ok=True)
+                server = stack.enter_context(graph.graph_server(folder / name, state))
+                settings = server.settings(
+                    tenant_id=tenant_id, client_secret_env=SECRET_ENV, max_attempts=3
+                )
+                local.connections.append(SaasConnection(name, "m365", settings, twin=hardened))
+            (folder / GWS_CONNECTION).mkdir(exist_ok=True)
+            google = stack.enter_context(google_server(folder / GWS_CONNECTION))
+            google.fake.data = saas_gws.estate()
+            google.fake.retry_after = "0"
+            local.connections.append(
+                SaasConnection(
+                    GWS_CONNECTION,
+                    "gws",
+                    {
+                        "customer_id": "my_customer",
+                        "admin_email": GWS_ADMIN,
+                        "key_file": str(google.key_file),
+                        "root_url": google.url,
+                        "ca_bundle": str(google.ca_bundle),
+                    },
+                )
+            )
+            yield local
+    finally:
+        if saved is None:
+            os.environ.pop(SECRET_ENV, None)
+        else:
+            os.environ[SECRET_ENV] = saved
