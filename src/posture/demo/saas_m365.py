@@ -163,29 +163,88 @@ class _Tenant:
     def people(self) -> None:
         phishing_resistant = ("fido2", "microsoftAuthenticatorPush")
         if self.hardened:
-            self.user("h-bg1", "breakglass1", "Emergency Access 1", roles=(GLOBAL_ADMIN,),
-                      licence=None, methods=("fido2",), last_sign_in=20)  # fmt: skip
-            self.user("h-bg2", "breakglass2", "Emergency Access 2", roles=(GLOBAL_ADMIN,),
-                      licence=None, methods=("fido2",), last_sign_in=25)  # fmt: skip
-            self.user("h-adm", "adm-sato", "Sato (admin)", roles=(SECURITY_ADMIN,),
-                      licence=SKU_P2, methods=phishing_resistant)  # fmt: skip
+            self.user(
+                "h-bg1",
+                "breakglass1",
+                "Emergency Access 1",
+                roles=(GLOBAL_ADMIN,),
+                licence=None,
+                methods=("fido2",),
+                last_sign_in=20,
+            )
+            self.user(
+                "h-bg2",
+                "breakglass2",
+                "Emergency Access 2",
+                roles=(GLOBAL_ADMIN,),
+                licence=None,
+                methods=("fido2",),
+                last_sign_in=25,
+            )
+            self.user(
+                "h-adm",
+                "adm-sato",
+                "Sato (admin)",
+                roles=(SECURITY_ADMIN,),
+                licence=SKU_P2,
+                methods=phishing_resistant,
+            )
             self.user("h-u1", "sato", "Sato Haruka", methods=("microsoftAuthenticatorPush",))
             self.user("h-u2", "kato", "Kato Ren", methods=("fido2",))
             return
         # misconfigured: five Global Administrators, one synced from on-premises with a
         # mailbox licence, a dormant one, one without phishing-resistant MFA; a guest admin
-        self.user("m-bg1", "breakglass1", "Emergency Access 1", roles=(GLOBAL_ADMIN,),
-                  licence=None, methods=("fido2",), last_sign_in=30)  # fmt: skip
-        self.user("m-ga1", "it-admin", "IT Admin (synced)", roles=(GLOBAL_ADMIN,), synced=True,
-                  methods=("mobilePhone",), per_user_mfa="enforced")  # fmt: skip
-        self.user("m-ga2", "tanaka.admin", "Tanaka (former admin)", roles=(GLOBAL_ADMIN,),
-                  last_sign_in=200, methods=("microsoftAuthenticatorPush",))  # fmt: skip
-        self.user("m-ga3", "suzuki.admin", "Suzuki (admin)", roles=(GLOBAL_ADMIN, USER_ADMIN),
-                  licence=SKU_P2, methods=phishing_resistant)  # fmt: skip
-        self.user("m-ga4", "ops-admin", "Operations admin", roles=(GLOBAL_ADMIN,),
-                  licence=SKU_P2, methods=phishing_resistant)  # fmt: skip
-        self.user("m-guest", "consultant@partner.example", "Partner consultant", guest=True,
-                  roles=(USER_ADMIN,), licence=None, methods=("email",))  # fmt: skip
+        self.user(
+            "m-bg1",
+            "breakglass1",
+            "Emergency Access 1",
+            roles=(GLOBAL_ADMIN,),
+            licence=None,
+            methods=("fido2",),
+            last_sign_in=30,
+        )
+        self.user(
+            "m-ga1",
+            "it-admin",
+            "IT Admin (synced)",
+            roles=(GLOBAL_ADMIN,),
+            synced=True,
+            methods=("mobilePhone",),
+            per_user_mfa="enforced",
+        )
+        self.user(
+            "m-ga2",
+            "tanaka.admin",
+            "Tanaka (former admin)",
+            roles=(GLOBAL_ADMIN,),
+            last_sign_in=200,
+            methods=("microsoftAuthenticatorPush",),
+        )
+        self.user(
+            "m-ga3",
+            "suzuki.admin",
+            "Suzuki (admin)",
+            roles=(GLOBAL_ADMIN, USER_ADMIN),
+            licence=SKU_P2,
+            methods=phishing_resistant,
+        )
+        self.user(
+            "m-ga4",
+            "ops-admin",
+            "Operations admin",
+            roles=(GLOBAL_ADMIN,),
+            licence=SKU_P2,
+            methods=phishing_resistant,
+        )
+        self.user(
+            "m-guest",
+            "consultant@partner.example",
+            "Partner consultant",
+            guest=True,
+            roles=(USER_ADMIN,),
+            licence=None,
+            methods=("email",),
+        )
         forward = {
             "id": "AQAAAJ5dZp8=",
             "displayName": "Copy to my private mail",
@@ -212,10 +271,17 @@ class _Tenant:
                 "stopProcessingRules": False,
             },
         }
-        self.user("m-u1", "kenji", "Sato Kenji", methods=("email",), per_user_mfa="enabled",
-                  rules=[forward])  # fmt: skip
-        self.user("m-u2", "mika", "Ito Mika", methods=("microsoftAuthenticatorPush",),
-                  rules=[internal])  # fmt: skip
+        self.user(
+            "m-u1",
+            "kenji",
+            "Sato Kenji",
+            methods=("email",),
+            per_user_mfa="enabled",
+            rules=[forward],
+        )
+        self.user(
+            "m-u2", "mika", "Ito Mika", methods=("microsoftAuthenticatorPush",), rules=[internal]
+        )
         self.user("m-u3", "yuki", "Mori Yuki", methods=("fido2",))
 
     # -- documents ---------------------------------------------------------------------
@@ -438,8 +504,9 @@ class _Tenant:
         data["/roleManagement/directory/roleAssignmentScheduleInstances"] = instances
         data["/roleManagement/directory/roleEligibilitySchedules"] = eligible
         data["/policies/roleManagementPolicyAssignments"] = [
-            self.pim_policy(GLOBAL_ADMIN), self.pim_policy(PRIVILEGED_ROLE_ADMIN)
-        ]  # fmt: skip
+            self.pim_policy(GLOBAL_ADMIN),
+            self.pim_policy(PRIVILEGED_ROLE_ADMIN),
+        ]
         reviews = []
         if self.hardened:
             monthly = {
@@ -570,7 +637,11 @@ class _Tenant:
                     {
                         "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyApprovalRule",
                         "id": "Approval_EndUser_Assignment",
-                        "target": {"caller": "EndUser", "operations": ["all"], "level": "Assignment"},
+                        "target": {
+                            "caller": "EndUser",
+                            "operations": ["all"],
+                            "level": "Assignment",
+                        },
                         "setting": {
                             "isApprovalRequired": h,
                             "isApprovalRequiredForExtension": False,
@@ -600,7 +671,11 @@ class _Tenant:
                         "id": "Expiration_Admin_Eligibility",
                         "isExpirationRequired": h,
                         "maximumDuration": "P180D" if h else "P365D",
-                        "target": {"caller": "Admin", "operations": ["all"], "level": "Eligibility"},
+                        "target": {
+                            "caller": "Admin",
+                            "operations": ["all"],
+                            "level": "Eligibility",
+                        },
                     },
                     {
                         "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyExpirationRule",
@@ -649,52 +724,160 @@ class _Tenant:
             "authenticationStrength": {
                 "id": PHISHING_RESISTANT,
                 "displayName": "Phishing-resistant MFA",
-                "allowedCombinations": ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"],
+                "allowedCombinations": [
+                    "windowsHelloForBusiness",
+                    "fido2",
+                    "x509CertificateMultiFactor",
+                ],
             },
-        }  # fmt: skip
+        }
         admins = {"includeRoles": ADMIN_ROLES, "excludeUsers": ["h-bg1", "h-bg2"]}
-        every_time = {"isEnabled": True, "frequencyInterval": "everyTime", "authenticationType": "primaryAndSecondaryAuthentication"}  # fmt: skip
+        every_time = {
+            "isEnabled": True,
+            "frequencyInterval": "everyTime",
+            "authenticationType": "primaryAndSecondaryAuthentication",
+        }
         if not self.hardened:
             policies = [
-                ca("ca-m1", "Require MFA for admins (pilot)", {"users": {"includeRoles": [GLOBAL_ADMIN]}}, mfa,
-                   state="enabledForReportingButNotEnforced"),  # fmt: skip
+                ca(
+                    "ca-m1",
+                    "Require MFA for admins (pilot)",
+                    {"users": {"includeRoles": [GLOBAL_ADMIN]}},
+                    mfa,
+                    state="enabledForReportingButNotEnforced",
+                ),
                 ca("ca-m2", "MFA for Sales", {"users": {"includeGroups": ["g-sales"]}}, mfa),
-                ca("ca-m3", "Block legacy authentication (draft)",
-                   {"clientAppTypes": ["exchangeActiveSync", "other"]}, block, state="disabled"),  # fmt: skip
+                ca(
+                    "ca-m3",
+                    "Block legacy authentication (draft)",
+                    {"clientAppTypes": ["exchangeActiveSync", "other"]},
+                    block,
+                    state="disabled",
+                ),
             ]
         else:
             policies = [
-                ca("ca-h1", "Phishing-resistant MFA for admins", {"users": admins}, strong,
-                   {"signInFrequency": {"isEnabled": True, "type": "hours", "value": 4, "frequencyInterval": "timeBased", "authenticationType": "primaryAndSecondaryAuthentication"},
-                    "persistentBrowser": {"isEnabled": True, "mode": "never"}}),  # fmt: skip
-                ca("ca-h2", "Phishing-resistant MFA for everyone", {}, strong,
-                   {"signInFrequency": {"isEnabled": True, "type": "days", "value": 7, "frequencyInterval": "timeBased", "authenticationType": "primaryAndSecondaryAuthentication"}}),  # fmt: skip
+                ca(
+                    "ca-h1",
+                    "Phishing-resistant MFA for admins",
+                    {"users": admins},
+                    strong,
+                    {
+                        "signInFrequency": {
+                            "isEnabled": True,
+                            "type": "hours",
+                            "value": 4,
+                            "frequencyInterval": "timeBased",
+                            "authenticationType": "primaryAndSecondaryAuthentication",
+                        },
+                        "persistentBrowser": {"isEnabled": True, "mode": "never"},
+                    },
+                ),
+                ca(
+                    "ca-h2",
+                    "Phishing-resistant MFA for everyone",
+                    {},
+                    strong,
+                    {
+                        "signInFrequency": {
+                            "isEnabled": True,
+                            "type": "days",
+                            "value": 7,
+                            "frequencyInterval": "timeBased",
+                            "authenticationType": "primaryAndSecondaryAuthentication",
+                        }
+                    },
+                ),
                 ca("ca-h2b", "MFA for everyone", {}, mfa),
-                ca("ca-h3", "Block legacy authentication",
-                   {"clientAppTypes": ["exchangeActiveSync", "other"]}, block),  # fmt: skip
-                ca("ca-h4", "Block device code flow and authentication transfer",
-                   {"authenticationFlows": {"transferMethods": "deviceCodeFlow,authenticationTransfer"}}, block),  # fmt: skip
+                ca(
+                    "ca-h3",
+                    "Block legacy authentication",
+                    {"clientAppTypes": ["exchangeActiveSync", "other"]},
+                    block,
+                ),
+                ca(
+                    "ca-h4",
+                    "Block device code flow and authentication transfer",
+                    {
+                        "authenticationFlows": {
+                            "transferMethods": "deviceCodeFlow,authenticationTransfer"
+                        }
+                    },
+                    block,
+                ),
                 ca("ca-h5", "High user risk: block", {"userRiskLevels": ["high"]}, block),
-                ca("ca-h5b", "User risk: secure password change",
-                   {"userRiskLevels": ["high"]}, {"operator": "AND", "builtInControls": ["mfa", "passwordChange"]},
-                   {"signInFrequency": every_time}),  # fmt: skip
-                ca("ca-h6", "Risky sign-ins: block", {"signInRiskLevels": ["high", "medium"]}, block),
-                ca("ca-h6b", "Risky sign-ins: MFA every time", {"signInRiskLevels": ["high", "medium"]}, mfa,
-                   {"signInFrequency": every_time}),  # fmt: skip
-                ca("ca-h7", "Managed devices only",
-                   {}, {"operator": "OR", "builtInControls": ["compliantDevice", "domainJoinedDevice"]}),  # fmt: skip
-                ca("ca-h8", "Register security information from managed devices",
-                   {"applications": {"includeUserActions": ["urn:user:registersecurityinfo"]}},
-                   {"operator": "OR", "builtInControls": ["compliantDevice", "domainJoinedDevice"]}),  # fmt: skip
-                ca("ca-h9", "Intune enrollment: sign in every time",
-                   {"applications": {"includeApplications": [INTUNE_ENROLLMENT_APP]}}, mfa,
-                   {"signInFrequency": every_time}),  # fmt: skip
-                ca("ca-h10", "Block untrusted locations",
-                   {"locations": {"includeLocations": ["All"], "excludeLocations": ["AllTrusted"]}}, block),  # fmt: skip
-                ca("ca-h11", "Token protection for Windows sign-ins",
-                   {"applications": {"includeApplications": ["00000002-0000-0ff1-ce00-000000000000", "00000003-0000-0ff1-ce00-000000000000"]},
-                    "clientAppTypes": ["mobileAppsAndDesktopClients"], "platforms": {"includePlatforms": ["windows"]}},
-                   None, {"secureSignInSession": {"isEnabled": True}}),  # fmt: skip
+                ca(
+                    "ca-h5b",
+                    "User risk: secure password change",
+                    {"userRiskLevels": ["high"]},
+                    {"operator": "AND", "builtInControls": ["mfa", "passwordChange"]},
+                    {"signInFrequency": every_time},
+                ),
+                ca(
+                    "ca-h6",
+                    "Risky sign-ins: block",
+                    {"signInRiskLevels": ["high", "medium"]},
+                    block,
+                ),
+                ca(
+                    "ca-h6b",
+                    "Risky sign-ins: MFA every time",
+                    {"signInRiskLevels": ["high", "medium"]},
+                    mfa,
+                    {"signInFrequency": every_time},
+                ),
+                ca(
+                    "ca-h7",
+                    "Managed devices only",
+                    {},
+                    {
+                        "operator": "OR",
+                        "builtInControls": ["compliantDevice", "domainJoinedDevice"],
+                    },
+                ),
+                ca(
+                    "ca-h8",
+                    "Register security information from managed devices",
+                    {"applications": {"includeUserActions": ["urn:user:registersecurityinfo"]}},
+                    {
+                        "operator": "OR",
+                        "builtInControls": ["compliantDevice", "domainJoinedDevice"],
+                    },
+                ),
+                ca(
+                    "ca-h9",
+                    "Intune enrollment: sign in every time",
+                    {"applications": {"includeApplications": [INTUNE_ENROLLMENT_APP]}},
+                    mfa,
+                    {"signInFrequency": every_time},
+                ),
+                ca(
+                    "ca-h10",
+                    "Block untrusted locations",
+                    {
+                        "locations": {
+                            "includeLocations": ["All"],
+                            "excludeLocations": ["AllTrusted"],
+                        }
+                    },
+                    block,
+                ),
+                ca(
+                    "ca-h11",
+                    "Token protection for Windows sign-ins",
+                    {
+                        "applications": {
+                            "includeApplications": [
+                                "00000002-0000-0ff1-ce00-000000000000",
+                                "00000003-0000-0ff1-ce00-000000000000",
+                            ]
+                        },
+                        "clientAppTypes": ["mobileAppsAndDesktopClients"],
+                        "platforms": {"includePlatforms": ["windows"]},
+                    },
+                    None,
+                    {"secureSignInSession": {"isEnabled": True}},
+                ),
             ]
         locations = [
             {
@@ -703,7 +886,10 @@ class _Tenant:
                 "displayName": "Tokyo head office",
                 "isTrusted": self.hardened,
                 "ipRanges": [
-                    {"@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "203.0.113.0/24"}
+                    {
+                        "@odata.type": "#microsoft.graph.iPv4CidrRange",
+                        "cidrAddress": "203.0.113.0/24",
+                    }
                 ],
             }
         ]
@@ -716,29 +902,49 @@ class _Tenant:
         h = self.hardened
 
         def method(kind: str, mid: str, state: str, **extra: Any) -> dict[str, Any]:
-            return {"@odata.type": f"#microsoft.graph.{kind}AuthenticationMethodConfiguration",
-                    "id": mid, "state": state, **extra}  # fmt: skip
+            return {
+                "@odata.type": f"#microsoft.graph.{kind}AuthenticationMethodConfiguration",
+                "id": mid,
+                "state": state,
+                **extra,
+            }
 
         targets = [{"targetType": "group", "id": "all_users", "isRegistrationRequired": False}]
         feature = {
-            "displayAppInformationRequiredState": {"state": "enabled" if h else "default",
-                "includeTarget": {"targetType": "group", "id": "all_users"}},
-            "displayLocationInformationRequiredState": {"state": "enabled" if h else "disabled",
-                "includeTarget": {"targetType": "group", "id": "all_users"}},
-            "companionAppAllowedState": {"state": "disabled" if h else "default",
-                "includeTarget": {"targetType": "group", "id": "all_users"}},
-        }  # fmt: skip
-        authenticator = method("microsoftAuthenticator", "MicrosoftAuthenticator", "enabled",
-                               isSoftwareOathEnabled=False, featureSettings=feature,
-                               includeTargets=targets)  # fmt: skip
+            "displayAppInformationRequiredState": {
+                "state": "enabled" if h else "default",
+                "includeTarget": {"targetType": "group", "id": "all_users"},
+            },
+            "displayLocationInformationRequiredState": {
+                "state": "enabled" if h else "disabled",
+                "includeTarget": {"targetType": "group", "id": "all_users"},
+            },
+            "companionAppAllowedState": {
+                "state": "disabled" if h else "default",
+                "includeTarget": {"targetType": "group", "id": "all_users"},
+            },
+        }
+        authenticator = method(
+            "microsoftAuthenticator",
+            "MicrosoftAuthenticator",
+            "enabled",
+            isSoftwareOathEnabled=False,
+            featureSettings=feature,
+            includeTargets=targets,
+        )
         configurations = [
             method("fido2", "Fido2", "enabled", isAttestationEnforced=True, includeTargets=targets),
             authenticator,
             method("sms", "Sms", "disabled" if h else "enabled", includeTargets=targets),
             method("voice", "Voice", "disabled" if h else "enabled", includeTargets=targets),
-            method("email", "Email", "disabled" if h else "enabled", allowExternalIdToUseEmailOtp="default"),
+            method(
+                "email",
+                "Email",
+                "disabled" if h else "enabled",
+                allowExternalIdToUseEmailOtp="default",
+            ),
             method("temporaryAccessPass", "TemporaryAccessPass", "enabled", isUsableOnce=True),
-        ]  # fmt: skip
+        ]
         password_rules = {
             "id": "gs-pw",
             "displayName": "Password Rule Settings",
@@ -774,17 +980,33 @@ class _Tenant:
             }
         )
         credential = [
-            {"restrictionType": "passwordAddition", "state": "enabled", "maxLifetime": None,
-             "restrictForAppsCreatedAfterDateTime": "2025-01-01T00:00:00Z"},
-            {"restrictionType": "passwordLifetime", "state": "enabled", "maxLifetime": "P90D",
-             "restrictForAppsCreatedAfterDateTime": "2025-01-01T00:00:00Z"},
-            {"restrictionType": "customPasswordAddition", "state": "enabled", "maxLifetime": None,
-             "restrictForAppsCreatedAfterDateTime": "2025-01-01T00:00:00Z"},
-        ]  # fmt: skip
+            {
+                "restrictionType": "passwordAddition",
+                "state": "enabled",
+                "maxLifetime": None,
+                "restrictForAppsCreatedAfterDateTime": "2025-01-01T00:00:00Z",
+            },
+            {
+                "restrictionType": "passwordLifetime",
+                "state": "enabled",
+                "maxLifetime": "P90D",
+                "restrictForAppsCreatedAfterDateTime": "2025-01-01T00:00:00Z",
+            },
+            {
+                "restrictionType": "customPasswordAddition",
+                "state": "enabled",
+                "maxLifetime": None,
+                "restrictForAppsCreatedAfterDateTime": "2025-01-01T00:00:00Z",
+            },
+        ]
         keys = [
-            {"restrictionType": "asymmetricKeyLifetime", "state": "enabled", "maxLifetime": "P180D",
-             "restrictForAppsCreatedAfterDateTime": "2025-01-01T00:00:00Z"},
-        ]  # fmt: skip
+            {
+                "restrictionType": "asymmetricKeyLifetime",
+                "state": "enabled",
+                "maxLifetime": "P180D",
+                "restrictForAppsCreatedAfterDateTime": "2025-01-01T00:00:00Z",
+            },
+        ]
         return {
             "/policies/identitySecurityDefaultsEnforcementPolicy": {
                 "id": "00000000-0000-0000-0000-000000000005",
@@ -844,7 +1066,9 @@ class _Tenant:
                 "notifyReviewers": h,
                 "remindersEnabled": h,
                 "requestDurationInDays": 30 if h else 0,
-                "reviewers": [{"query": "/users/h-adm", "queryType": "MicrosoftGraph"}] if h else [],
+                "reviewers": [{"query": "/users/h-adm", "queryType": "MicrosoftGraph"}]
+                if h
+                else [],
                 "version": 1,
             },
             "/groupSettings": [password_rules, unified] if h else [password_rules],
@@ -931,10 +1155,22 @@ class _Tenant:
         }
 
     def cross_tenant(self) -> dict[str, Any]:
-        allowed = {"accessType": "allowed", "targets": [{"target": "AllUsers", "targetType": "user"}]}
-        blocked = {"accessType": "blocked", "targets": [{"target": "AllUsers", "targetType": "user"}]}
-        apps_allowed = {"accessType": "allowed", "targets": [{"target": "AllApplications", "targetType": "application"}]}
-        apps_blocked = {"accessType": "blocked", "targets": [{"target": "AllApplications", "targetType": "application"}]}  # fmt: skip
+        allowed = {
+            "accessType": "allowed",
+            "targets": [{"target": "AllUsers", "targetType": "user"}],
+        }
+        blocked = {
+            "accessType": "blocked",
+            "targets": [{"target": "AllUsers", "targetType": "user"}],
+        }
+        apps_allowed = {
+            "accessType": "allowed",
+            "targets": [{"target": "AllApplications", "targetType": "application"}],
+        }
+        apps_blocked = {
+            "accessType": "blocked",
+            "targets": [{"target": "AllApplications", "targetType": "application"}],
+        }
         return {
             "isServiceDefault": not self.hardened,
             "inboundTrust": {
@@ -952,13 +1188,31 @@ class _Tenant:
     def apps(self) -> dict[str, Any]:
         h = self.hardened
         graph_roles = [
-            {"id": "810c84a8-4a9e-49e6-bf7d-12d183f40d01", "value": "Mail.Read", "allowedMemberTypes": ["Application"],
-             "displayName": "Read mail in all mailboxes", "isEnabled": True, "description": "Read mail."},
-            {"id": "75359482-378d-4052-8f01-80520e7db3cd", "value": "Files.ReadWrite.All", "allowedMemberTypes": ["Application"],
-             "displayName": "Read and write files in all site collections", "isEnabled": True, "description": "Files."},
-            {"id": "df021288-bdef-4463-88db-98f22de89214", "value": "User.Read.All", "allowedMemberTypes": ["Application"],
-             "displayName": "Read all users' full profiles", "isEnabled": True, "description": "Users."},
-        ]  # fmt: skip
+            {
+                "id": "810c84a8-4a9e-49e6-bf7d-12d183f40d01",
+                "value": "Mail.Read",
+                "allowedMemberTypes": ["Application"],
+                "displayName": "Read mail in all mailboxes",
+                "isEnabled": True,
+                "description": "Read mail.",
+            },
+            {
+                "id": "75359482-378d-4052-8f01-80520e7db3cd",
+                "value": "Files.ReadWrite.All",
+                "allowedMemberTypes": ["Application"],
+                "displayName": "Read and write files in all site collections",
+                "isEnabled": True,
+                "description": "Files.",
+            },
+            {
+                "id": "df021288-bdef-4463-88db-98f22de89214",
+                "value": "User.Read.All",
+                "allowedMemberTypes": ["Application"],
+                "displayName": "Read all users' full profiles",
+                "isEnabled": True,
+                "description": "Users.",
+            },
+        ]
         sps: list[dict[str, Any]] = [
             {
                 "id": "sp-graph",
@@ -1195,8 +1449,12 @@ class _Tenant:
 
     def workloads(self) -> dict[str, Any]:
         h = self.hardened
-        platform = {"platformBlocked": False, "personalDeviceEnrollmentBlocked": h,
-                    "osMinimumVersion": None, "osMaximumVersion": None}  # fmt: skip
+        platform = {
+            "platformBlocked": False,
+            "personalDeviceEnrollmentBlocked": h,
+            "osMinimumVersion": None,
+            "osMaximumVersion": None,
+        }
         return {
             "/admin/appsAndServices": {
                 "settings": {"isAppAndServicesTrialEnabled": not h, "isOfficeStoreEnabled": not h}
@@ -1288,8 +1546,13 @@ class _Tenant:
                     "enabledServices": ["HasExchange", "HasSharePoint", "HasOD4B"],
                     "averageComparativeScores": [
                         {"basis": "AllTenants", "averageScore": 38.5},
-                        {"basis": "TotalSeats", "averageScore": 41.2, "seatSizeRangeLowerValue": 6, "seatSizeRangeUpperValue": 25},
-                    ],  # fmt: skip
+                        {
+                            "basis": "TotalSeats",
+                            "averageScore": 41.2,
+                            "seatSizeRangeLowerValue": 6,
+                            "seatSizeRangeUpperValue": 25,
+                        },
+                    ],
                     "controlScores": [
                         {
                             "controlCategory": "Identity",
