@@ -20,7 +20,17 @@ Operators (``OPERATORS`` is the closed list):
   to the evaluation clock, so tests can inject ``now``
 * size: ``length: {OP: n}`` with a comparison operator on the length of a list, text or map
 * lists: ``any_item`` / ``all_items`` / ``no_item``: a clause evaluated on every item,
-  with paths relative to the item
+  with paths relative to the item; ``count: {where: clause, OP: n}`` compares how many
+  items satisfy the clause
+* e-mail domains: ``domain_in`` / ``domain_not_in``: the domain of an address (the text
+  after the last ``@``, or the text itself) is / is not one of the listed domains or a
+  subdomain of one, ignoring case
+* ISO 8601 durations: ``duration_days: {OP: n}`` (``P90D``, ``PT8H``, ``P1Y`` = 365 days)
+
+Where an operator compares with a value, the value may be ``{field: PATH}``: the value at
+``PATH`` of the whole resource document (not of the current list item), e.g.
+``{path: emailAddress.address, domain_not_in: {field: tenant_domains}}``. Path segments
+holding dots are quoted: ``principal["@odata.type"]``.
 
 Compiled clauses return ``(holds, evidence)``: every leaf reports the field, the actual
 value and the expectation, so a failure can say why in one line.
@@ -43,6 +53,7 @@ Outcome = tuple[bool, list[Evidence]]
 @dataclass(frozen=True)
 class EvalContext:
     now: datetime
+    root: Any = None  # the resource document being judged, for ``{field: PATH}`` values
 
 
 Check = Callable[[Any, EvalContext, str], Outcome]
@@ -69,6 +80,21 @@ OPERATORS = (
     "any_item",
     "all_items",
     "no_item",
+    "count",
+    "domain_in",
+    "domain_not_in",
+    "duration_days",
+)
+#: Operators whose value may be a ``{field: PATH}`` reference into the resource document.
+REFERENCE_OPERATORS = (
+    "eq",
+    "ne",
+    "in",
+    "not_in",
+    "contains",
+    "not_contains",
+    "domain_in",
+    "domain_not_in",
 )
 COMBINATORS = ("all", "any", "not")
 MAX_ITEM_EVIDENCE = 5
@@ -85,19 +111,27 @@ class ConditionError(ValueError):
 
 # --------------------------------------------------------------------------- paths
 
-_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-_PATH = re.compile(r"^[^.\[\]]+(?:\.[^.\[\]]+|\[\d+\])*$")
+_TOKEN = re.compile(r'([^.\[\]"]+)|\[(\d+)\]|\["([^"\]]+)"\]')
+_SEGMENT = r'(?:[^.\[\]"]+|\["[^"\]]+"\])'
+_PATH = re.compile(rf'^{_SEGMENT}(?:\.[^.\[\]"]+|\[\d+\]|\["[^"\]]+"\])*$')
 
 
 def parse_path(path: str) -> tuple[str | int, ...]:
-    """``a.b[2].c`` -> ``("a", "b", 2, "c")``; ``@`` -> ``()``."""
+    """``a.b[2].c`` -> ``("a", "b", 2, "c")``; ``a["@odata.type"]`` -> ``("a", "@odata.type")``;
+    ``@`` -> ``()``."""
     if path in ("@", ""):
         return ()
     if not _PATH.match(path):
         raise ValueError(f"invalid path '{path}'")
-    return tuple(
-        m.group(1) if m.group(1) is not None else int(m.group(2)) for m in _TOKEN.finditer(path)
-    )
+    parts: list[str | int] = []
+    for m in _TOKEN.finditer(path):
+        if m.group(1) is not None:
+            parts.append(m.group(1))
+        elif m.group(2) is not None:
+            parts.append(int(m.group(2)))
+        else:
+            parts.append(m.group(3))
+    return tuple(parts)
 
 
 def resolve(doc: Any, parts: Sequence[str | int]) -> Any:
@@ -194,8 +228,109 @@ def _compare(op: str, actual: Any, expected: Any) -> bool:
 # --------------------------------------------------------------------------- leaf operators
 
 
+_DURATION = re.compile(
+    r"^P(?:(?P<y>\d+(?:\.\d+)?)Y)?(?:(?P<mo>\d+(?:\.\d+)?)M)?(?:(?P<w>\d+(?:\.\d+)?)W)?"
+    r"(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<mi>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+_DAYS_PER = {
+    "y": 365.0,
+    "mo": 30.0,
+    "w": 7.0,
+    "d": 1.0,
+    "h": 1 / 24,
+    "mi": 1 / 1440,
+    "s": 1 / 86400,
+}
+
+
+def duration_days(value: Any) -> float | None:
+    """``P90D`` -> 90.0, ``PT12H`` -> 0.5, ``P1Y`` -> 365.0; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    m = _DURATION.match(value.strip().upper())
+    if not m or value.strip().upper() in ("P", "PT"):
+        return None
+    return sum(float(v) * _DAYS_PER[k] for k, v in m.groupdict().items() if v)
+
+
+def mail_domain(value: Any) -> str | None:
+    """The domain of an e-mail address (or a domain), lower case; None if not text."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().rsplit("@", 1)[-1].rstrip(".").lower()
+
+
+def _in_domains(domain: str, domains: Any) -> bool:
+    if not isinstance(domains, list):
+        return False
+    for item in domains:
+        if isinstance(item, str) and item.strip():
+            wanted = item.strip().rstrip(".").lower()
+            if domain == wanted or domain.endswith("." + wanted):
+                return True
+    return False
+
+
+def _reference(value: Any, loc: Loc) -> tuple[str | int, ...] | None:
+    """The path of a ``{field: PATH}`` value, or None for a literal."""
+    if isinstance(value, dict) and set(value) == {"field"}:
+        if not isinstance(value["field"], str):
+            raise ConditionError("'field' needs a path such as tenant_domains", (*loc, "field"))
+        try:
+            return parse_path(value["field"])
+        except ValueError as exc:
+            raise ConditionError(str(exc), (*loc, "field")) from exc
+    return None
+
+
 def _leaf_test(op: str, value: Any, loc: Loc) -> Callable[[Any, EvalContext], bool]:
     """Return a predicate on the resolved value (may be ``_MISSING``)."""
+    ref = _reference(value, loc)
+    if ref is not None:
+        if op not in REFERENCE_OPERATORS:
+            raise ConditionError(
+                f"'{op}' takes a literal value; {{field: ...}} works with "
+                + ", ".join(REFERENCE_OPERATORS),
+                loc,
+            )
+
+        def referenced(actual: Any, ctx: EvalContext) -> bool:
+            target = resolve(ctx.root, ref)
+            target = None if target is _MISSING else target
+            if op in ("in", "not_in", "domain_in", "domain_not_in") and not isinstance(
+                target, list
+            ):
+                target = [] if target is None else [target]
+            return _leaf_test(op, target, loc)(actual, ctx)
+
+        return referenced
+    if op in ("domain_in", "domain_not_in"):
+        if not isinstance(value, list):
+            raise ConditionError(f"'{op}' needs a list of domains or {{field: PATH}}", loc)
+
+        def domain_test(actual: Any, ctx: EvalContext) -> bool:
+            domain = mail_domain(actual)
+            if domain is None:
+                return False  # no address: neither inside nor outside
+            return _in_domains(domain, value) == (op == "domain_in")
+
+        return domain_test
+    if op == "duration_days":
+        if not isinstance(value, dict) or len(value) != 1:
+            raise ConditionError("'duration_days' needs one comparison, e.g. {le: 180}", loc)
+        ((d_op, d_value),) = value.items()
+        if d_op not in COMPARISON_OPERATORS or _number(d_value) is None:
+            raise ConditionError(
+                f"'duration_days' takes one of {', '.join(COMPARISON_OPERATORS)} with a number",
+                (*loc, str(d_op)),
+            )
+
+        def duration(actual: Any, ctx: EvalContext) -> bool:
+            days = duration_days(actual)
+            return days is not None and _compare(d_op, days, d_value)
+
+        return duration
     if op in COMPARISON_OPERATORS:
         if op not in ("eq", "ne") and _number(value) is None:
             raise ConditionError(f"'{op}' needs a number, got {value!r}", loc)
@@ -367,6 +502,8 @@ def _compile_leaf(clause: dict[str, Any], loc: Loc) -> Check:
     value = clause[op]
     if op in ("any_item", "all_items", "no_item"):
         return _compile_quantifier(op, raw_path, parts, compile_condition(value, (*loc, op)))
+    if op == "count":
+        return _compile_count(raw_path, parts, value, (*loc, op))
     test = _leaf_test(op, value, (*loc, op))
     expected = _plain(value)
 
@@ -444,6 +581,35 @@ def _compile_quantifier(
         return False, [summary, *[_negate(e) for e in holding]]
 
     return quantify
+
+
+def _compile_count(raw_path: str, parts: tuple[str | int, ...], body: Any, loc: Loc) -> Check:
+    """``count: {where: clause, OP: n}``: how many items satisfy ``where``, compared with n."""
+    if not isinstance(body, dict) or "where" not in body or len(body) != 2:
+        raise ConditionError(
+            "'count' needs 'where' and one comparison, e.g. {where: ..., le: 2}", loc
+        )
+    ((c_op, c_value),) = [(k, v) for k, v in body.items() if k != "where"]
+    if c_op not in COMPARISON_OPERATORS or _number(c_value) is None:
+        raise ConditionError(
+            f"'count' takes one of {', '.join(COMPARISON_OPERATORS)} with a number",
+            (*loc, str(c_op)),
+        )
+    inner = compile_condition(body["where"], (*loc, "where"))
+
+    def count(doc: Any, ctx: EvalContext, prefix: str) -> Outcome:
+        base = join_path(prefix, raw_path)
+        items = resolve(doc, parts)
+        if not isinstance(items, list):
+            items = [] if items is _MISSING or items is None else [items]
+        held = [i for i, item in enumerate(items) if inner(item, ctx, f"{base}[{i}]")[0]]
+        holds = _compare(c_op, len(held), c_value)
+        summary: dict[str, Any] = {"matching": len(held), "total": len(items)}
+        if held:
+            summary["offending"] = _offending(items, held)
+        return holds, [Evidence(base, "count", {c_op: c_value}, summary)]
+
+    return count
 
 
 def decisive(evidence: list[Evidence]) -> list[Evidence]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,8 @@ def judge(
     identity: Mapping[str, str],
 ) -> Judgement:
     """Status of one policy on one resource document, explained."""
+    if ctx.root is not document:
+        ctx = replace(ctx, root=document)
     scope = policy.scope_check
     if scope is not None:
         applies, why = scope(document, ctx, "")
@@ -115,6 +117,7 @@ def evaluate(
             by_type[resource.type].append(resource)
     results: list[Result] = []
     identities: dict[int, dict[str, str]] = {}
+    contexts: dict[int, EvalContext] = {}
     for policy in policies:
         for region, reason in failed_by_type.get(policy.resource, ()):
             results.append(Result(policy.id, policy.resource, "", region, Status.ERROR, (), reason))
@@ -126,7 +129,8 @@ def evaluate(
             identity = identities.get(id(resource))
             if identity is None:
                 identity = identities[id(resource)] = identity_of(resource)
-            verdict = judge(policy, resource.data, ctx, identity)
+                contexts[id(resource)] = replace(ctx, root=resource.data)
+            verdict = judge(policy, resource.data, contexts[id(resource)], identity)
             results.append(
                 Result(
                     policy.id,

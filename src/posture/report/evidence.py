@@ -19,6 +19,7 @@ from posture.report.model import ReportEvidence
 MAX_VALUE_CHARS = 160
 _QUANTIFIERS = frozenset({"any_item", "all_items", "no_item"})
 _BOOLEAN_OPERATORS = frozenset({"exists", "empty"})
+_COMPARED = frozenset({"length", "duration_days", "count"})
 _SUMMARY_KEYS = frozenset({"matching", "total", "offending"})
 
 
@@ -61,7 +62,7 @@ def describe(evidence: ReportEvidence, messages: Messages) -> Line:
     """One evidence record as a sentence in the catalog's language."""
     path = (Segment(evidence.path or "@", code=True),)
     values = {"path": path, "expectation": expectation(evidence, messages)}
-    if evidence.op in _QUANTIFIERS:
+    if evidence.op in _QUANTIFIERS or evidence.op == "count":
         values["actual"] = _items_matched(evidence.actual, messages)
         return fill(messages.template("evidence.line_items"), values)
     if evidence.actual is None:
@@ -73,13 +74,18 @@ def describe(evidence: ReportEvidence, messages: Messages) -> Line:
 def expectation(evidence: ReportEvidence, messages: Messages) -> Line:
     """The part after "expected": an operator phrase with the policy's value."""
     group = "operators_negated" if evidence.negated else "operators"
-    if evidence.op == "length":
+    if evidence.op in _COMPARED:
         return _length_expectation(evidence, group, messages)
     key = evidence.op
     if evidence.op in _BOOLEAN_OPERATORS:
         key = f"{evidence.op}_{'true' if evidence.expected else 'false'}"
     template = messages.get(f"{group}.{key}", "")
-    values = {"expected": (Segment(format_value(evidence.expected), code=True),)}
+    expected = evidence.expected
+    if isinstance(expected, dict) and set(expected) == {"field"}:
+        shown = messages("evidence.field_value", field=str(expected["field"]))
+        values = {"expected": (Segment(shown),)}
+    else:
+        values = {"expected": (Segment(format_value(expected), code=True),)}
     if not template:
         template = messages.template(f"{group}.unknown")
         values["op"] = (Segment(evidence.op, code=True),)
@@ -87,7 +93,8 @@ def expectation(evidence: ReportEvidence, messages: Messages) -> Line:
 
 
 def _length_expectation(evidence: ReportEvidence, group: str, messages: Messages) -> Line:
-    """``length: {ge: 14}`` reads "a length greater than or equal to 14"."""
+    """``length: {ge: 14}`` reads "a length greater than or equal to 14" (likewise
+    ``duration_days`` and ``count``)."""
     expected = evidence.expected
     if isinstance(expected, dict) and len(expected) == 1:
         ((inner_op, inner_value),) = expected.items()
@@ -95,7 +102,7 @@ def _length_expectation(evidence: ReportEvidence, group: str, messages: Messages
         comparison = expectation(inner, messages)
     else:
         comparison = (Segment(format_value(expected), code=True),)
-    return fill(messages.template(f"{group}.length"), {"comparison": comparison})
+    return fill(messages.template(f"{group}.{evidence.op}"), {"comparison": comparison})
 
 
 def _items_matched(actual: Any, messages: Messages) -> Line:
