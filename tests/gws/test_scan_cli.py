@@ -73,7 +73,7 @@ def test_add_check_and_permissions(
     store.dispose()
     capsys.readouterr()
     assert cli("connection", "check", "--tenant", "acme", db=db) == 0
-    assert "9 OAuth scope(s) granted" in capsys.readouterr().out
+    assert "10 OAuth scope(s) granted" in capsys.readouterr().out
     google.fake.granted.discard(USER_SECURITY)
     assert cli("connection", "check", "--tenant", "acme", db=db) == 1
     err = capsys.readouterr().err

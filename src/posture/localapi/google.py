@@ -1,5 +1,6 @@
 """A local Google server for the Workspace connector: OAuth token endpoint, Admin SDK
-Directory and the Cloud Identity Policy API, over HTTPS with a certificate made at start.
+Directory and Reports (activities.list) and the Cloud Identity Policy API, over HTTPS with a
+certificate made at start.
 
 It answers in the documented shapes: ``pageToken`` / ``nextPageToken`` paging, empty lists
 and fields omitted, the JWT-bearer grant verified against the service account's public key,
@@ -18,6 +19,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,9 @@ USER_SECURITY = SCOPE + "admin.directory.user.security"
 POLICY_RO = SCOPE + "cloud-identity.policies.readonly"
 MOBILE_RO = SCOPE + "admin.directory.device.mobile.readonly"
 GROUP_SETTINGS = SCOPE + "apps.groups.settings"
+REPORTS_RO = SCOPE + "admin.reports.audit.readonly"
 ALL_SCOPES = {
+    REPORTS_RO,
     USER_RO,
     ROLE_RO,
     OU_RO,
@@ -58,6 +62,50 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _ago(days: float) -> str:
+    """A Reports API time ``days`` before now (events are kept for 180 days)."""
+    when = datetime.now(UTC) - timedelta(days=days)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def activity(
+    app: str,
+    name: str,
+    actor: str,
+    days: float,
+    params: dict[str, Any],
+    *,
+    kind: str,
+    n: int,
+    ip: str = "203.0.113.7",
+) -> dict[str, Any]:
+    """One Reports API activity in its documented shape (parameters as name/value pairs)."""
+    parameters = []
+    for key, value in params.items():
+        field_name = (
+            "boolValue"
+            if isinstance(value, bool)
+            else ("intValue" if isinstance(value, int) else "value")
+        )
+        parameters.append(
+            {"name": key, field_name: str(value) if field_name == "intValue" else value}
+        )
+    return {
+        "kind": "admin#reports#activity",
+        "id": {
+            "time": _ago(days),
+            "uniqueQualifier": str(-7000000000000000000 + n),
+            "applicationName": app,
+            "customerId": CUSTOMER,
+        },
+        "etag": '"fake"',
+        "actor": {"email": actor, "profileId": "1" + str(n).zfill(20)},
+        "ownerDomain": "example.jp",
+        "ipAddress": ip,
+        "events": [{"type": kind, "name": name, "parameters": parameters}],
+    }
 
 
 def estate() -> dict[str, Any]:
@@ -106,6 +154,17 @@ def estate() -> dict[str, Any]:
             "suspended": True,
             "lastLoginTime": "1970-01-01T00:00:00.000Z",
             "orgUnitPath": "/Sales/EMEA",
+        },
+        {
+            "id": "105",
+            "primaryEmail": "frank@contractor.example.com",
+            "isAdmin": False,
+            "isDelegatedAdmin": True,
+            "isEnrolledIn2Sv": True,
+            "isEnforcedIn2Sv": True,
+            "suspended": False,
+            "lastLoginTime": "2026-01-13T09:00:00.000Z",
+            "orgUnitPath": "/Engineering",
         },
         {
             "id": "104",
@@ -165,6 +224,14 @@ def estate() -> dict[str, Any]:
             "scopeType": "ORG_UNIT",
             "orgUnitId": "03ph8a2z2",
         },
+        {
+            "kind": "admin#directory#roleAssignment",
+            "roleAssignmentId": "91705169967844",
+            "roleId": "9170516996784130",
+            "assignedTo": "105",
+            "assigneeType": "user",
+            "scopeType": "CUSTOMER",
+        },
     ]
     org_units = [
         {
@@ -215,6 +282,24 @@ def estate() -> dict[str, Any]:
             "type": kind,
         }
 
+    def group_policy(n: int, group: str, setting: str, value: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "name": f"policies/akbr{n:04d}",
+            "customer": f"customers/{CUSTOMER}",
+            "policyQuery": {
+                "group": f"groups/{group}",
+                "query": f"entity.groups.exists(group, group.group_id == groupId('{group}'))",
+                "sortOrder": 1,
+            },
+            "setting": {"type": f"settings/{setting}", "value": value},
+            "type": "ADMIN",
+        }
+
+    def rule(n: int, setting: str, value: dict[str, Any]) -> dict[str, Any]:
+        found = policy(n, "03ph8a2z0", setting, value)
+        found["type"] = "SYSTEM" if setting == "rule.system_defined_alerts" else "ADMIN"
+        return found
+
     policies = [
         policy(
             1, "03ph8a2z0", "security.two_step_verification_enrollment", {"allowEnrollment": True}
@@ -249,7 +334,111 @@ def estate() -> dict[str, Any]:
             },
             "type": "ADMIN",
         },
+        group_policy(8, "01tuee743", "gmail.auto_forwarding", {"enableAutoForwarding": True}),
+        group_policy(9, "01tuee743", "security.less_secure_apps", {"allowLessSecureApps": True}),
+        rule(
+            10,
+            "rule.system_defined_alerts",
+            {
+                "displayName": "Suspicious login",
+                "description": "Google detected a sign-in attempt that doesn't match a user's normal behavior",
+                "action": {
+                    "alertCenterAction": {
+                        "alertCenterConfig": {"severity": "MEDIUM"},
+                        "recipients": [{"allSuperAdmins": True}],
+                    }
+                },
+                "state": "ACTIVE",
+                "createTime": "2024-01-01T00:00:00Z",
+                "updateTime": "2025-06-01T00:00:00Z",
+            },
+        ),
+        rule(
+            11,
+            "rule.system_defined_alerts",
+            {
+                "displayName": "User's password changed",
+                "description": "A user's password was changed",
+                "action": {"alertCenterAction": {"alertCenterConfig": {"severity": "LOW"}}},
+                "state": "INACTIVE",
+            },
+        ),
+        rule(
+            12,
+            "rule.system_defined_alerts",
+            {
+                "displayName": "Government-backed attacks",
+                "description": "Google believes government-backed attackers tried to compromise an account",
+                "action": {"alertCenterAction": {"alertCenterConfig": {"severity": "HIGH"}}},
+                "state": "ACTIVE",
+            },
+        ),
+        rule(
+            13,
+            "rule.dlp",
+            {
+                "displayName": "Card numbers in Drive",
+                "description": "Warn before sharing files with credit card numbers outside",
+                "triggers": ["google.workspace.drive.file.v1.share"],
+                "condition": {
+                    "contentCondition": "all_content.matches_dlp_detector('CREDIT_CARD_NUMBER')"
+                },
+                "action": {"driveAction": {"warnUser": {}}},
+                "state": "ACTIVE",
+            },
+        ),
     ]
+    activities = {
+        "login": [
+            activity(
+                "login",
+                "suspicious_login",
+                "carol@example.jp",
+                3,
+                {"affected_email_address": "carol@example.jp", "login_timestamp": 1767000000000000},
+                kind="account_warning",
+                n=1,
+            ),
+            activity(
+                "login",
+                "gov_attack_warning",
+                "bob@example.jp",
+                10,
+                {"affected_email_address": "bob@example.jp"},
+                kind="account_warning",
+                n=2,
+            ),
+            activity(
+                "login",
+                "suspicious_login",
+                "alice@example.jp",
+                60,  # outside the 30-day window
+                {"affected_email_address": "alice@example.jp"},
+                kind="account_warning",
+                n=3,
+            ),
+            activity(
+                "login",
+                "login_success",
+                "alice@example.jp",
+                1,
+                {"login_type": "google_password", "is_suspicious": False},
+                kind="login",
+                n=4,
+            ),
+        ],
+        "user_accounts": [
+            activity(
+                "user_accounts",
+                "email_forwarding_out_of_domain",
+                "carol@example.jp",
+                20,
+                {"email_forwarding_destination_address": "carol.private@mail.example.org"},
+                kind="email_forwarding_change",
+                n=5,
+            ),
+        ],
+    }
     tokens = {
         "alice@example.jp": [
             {
@@ -281,6 +470,14 @@ def estate() -> dict[str, Any]:
             "isPrimary": True,
             "verified": True,
             "creationTime": "1700000000000",
+            "domainAliases": [
+                {
+                    "kind": "admin#directory#domainAlias",
+                    "domainAliasName": "example.net",
+                    "parentDomainName": "example.jp",
+                    "verified": True,
+                }
+            ],
         },
         {
             "kind": "admin#directory#domain",
@@ -341,6 +538,7 @@ def estate() -> dict[str, Any]:
         },
     }
     return {
+        "activities": activities,
         "devices": devices,
         "group_settings": group_settings,
         "users": users,
@@ -429,6 +627,19 @@ class FakeGoogle:
             return {MOBILE_RO}, "mobiledevices", d["devices"]
         if path == "/v1/policies":
             return {POLICY_RO}, "policies", d["policies"]
+        if parts[:6] == ["admin", "reports", "v1", "activity", "users", "all"] and len(parts) == 8:
+            found = d["activities"].get(parts[7], [])
+            since = query.get("startTime") or ""
+            wanted = query.get("eventName")
+            found = [
+                a
+                for a in found
+                if a["id"]["time"] >= since
+                and (not wanted or any(e["name"] == wanted for e in a["events"]))
+            ]
+            # newest first, as the Reports API answers
+            found = sorted(found, key=lambda a: str(a["id"]["time"]), reverse=True)
+            return {REPORTS_RO}, "items", found
         return None
 
     def answer(
