@@ -15,6 +15,7 @@ NEW = {
     "gws.policy.rules",
     "gws.policy.group_settings",
     "gws.directory.role_assignment",
+    "gws.reports.admin_setting_changes",
 }
 
 
@@ -126,14 +127,50 @@ def test_missing_reports_scope_fails_only_the_reports_type(
 ) -> None:
     google.fake.forbidden.add("/admin/reports/")
     inventory = collect("acme-gws", settings, gws_specs)
-    [failure] = inventory.failures
-    assert failure.resource_type == "gws.reports.user_security_events"
-    assert failure.code == "insufficient_scope"
-    assert failure.permission == REPORTS_RO
-    assert REPORTS_RO in failure.message and "activities.list" in failure.message
+    assert {f.resource_type for f in inventory.failures} == {
+        "gws.reports.user_security_events",
+        "gws.reports.admin_setting_changes",
+    }
+    for failure in inventory.failures:
+        assert failure.code == "insufficient_scope"
+        assert failure.permission == REPORTS_RO  # not the users scope the type also has
+        assert REPORTS_RO in failure.message and "activities.list" in failure.message
     assert "gws.directory.user" in {r.type for r in inventory.resources}
 
 
 def test_new_scopes_are_listed_for_the_delegation(gws_specs: list[ResourceSpec]) -> None:
     assert REPORTS_RO in required_scopes(gws_specs)
     assert {s.type for s in gws_specs} >= NEW
+
+
+def test_admin_setting_changes_keep_the_latest_per_org_unit(
+    google: RunningGoogle, settings: dict[str, Any], gws_specs: list[ResourceSpec]
+) -> None:
+    inventory = collect("acme-gws", settings, only(gws_specs, "gws.reports.admin_setting_changes"))
+    assert inventory.failures == []
+    [doc] = docs(inventory, "gws.reports.admin_setting_changes").values()
+    found = {(c["setting"].split()[0], c["target"]): c for c in doc["changes"]}
+    assert set(found) == {
+        ("OutOfDomainWarningProto", "/Sales"),
+        ("OutOfDomainWarningProto", "/"),
+        ("AttachmentDeepScanningSettingsProto", "/"),
+    }  # the 200-day-old change is outside the window
+    assert found[("OutOfDomainWarningProto", "/Sales")]["new_value"] == "true"
+    assert found[("AttachmentDeepScanningSettingsProto", "/")]["event"] == (
+        "CREATE_APPLICATION_SETTING"
+    )
+    admin = [r for r in google.fake.requests if "/applications/admin?" in r]
+    assert {r.split("eventName=")[1].split("&")[0] for r in admin} == {
+        "CHANGE_APPLICATION_SETTING",
+        "CREATE_APPLICATION_SETTING",
+        "DELETE_APPLICATION_SETTING",
+    }
+
+
+def test_no_admin_changes_still_give_one_document(
+    google: RunningGoogle, settings: dict[str, Any], gws_specs: list[ResourceSpec]
+) -> None:
+    google.fake.data["activities"]["admin"] = []
+    inventory = collect("acme-gws", settings, only(gws_specs, "gws.reports.admin_setting_changes"))
+    [doc] = docs(inventory, "gws.reports.admin_setting_changes").values()
+    assert doc["changes"] == []

@@ -427,6 +427,67 @@ def estate() -> dict[str, Any]:
                 n=4,
             ),
         ],
+        "admin": [
+            activity(
+                "admin",
+                "CHANGE_APPLICATION_SETTING",
+                "alice@example.jp",
+                40,
+                {
+                    "APPLICATION_NAME": "Gmail",
+                    "SETTING_NAME": "OutOfDomainWarningProto disable_untrusted_recipient_warning",
+                    "OLD_VALUE": "false",
+                    "NEW_VALUE": "true",
+                    "ORG_UNIT_NAME": "/Sales",
+                },
+                kind="APPLICATION_SETTINGS",
+                n=6,
+            ),
+            activity(
+                "admin",
+                "CHANGE_APPLICATION_SETTING",
+                "alice@example.jp",
+                100,
+                {
+                    "APPLICATION_NAME": "Gmail",
+                    "SETTING_NAME": "OutOfDomainWarningProto disable_untrusted_recipient_warning",
+                    "OLD_VALUE": "true",
+                    "NEW_VALUE": "false",
+                    "ORG_UNIT_NAME": "/",
+                },
+                kind="APPLICATION_SETTINGS",
+                n=7,
+            ),
+            activity(
+                "admin",
+                "CREATE_APPLICATION_SETTING",
+                "bob@example.jp",
+                50,
+                {
+                    "APPLICATION_NAME": "Gmail",
+                    "SETTING_NAME": "AttachmentDeepScanningSettingsProto deep_scanning_enabled",
+                    "NEW_VALUE": "true",
+                    "ORG_UNIT_NAME": "/",
+                },
+                kind="APPLICATION_SETTINGS",
+                n=8,
+            ),
+            activity(
+                "admin",
+                "CHANGE_APPLICATION_SETTING",
+                "bob@example.jp",
+                200,  # outside the 180-day window
+                {
+                    "APPLICATION_NAME": "Gmail",
+                    "SETTING_NAME": "AttachmentDeepScanningSettingsProto deep_scanning_enabled",
+                    "OLD_VALUE": "true",
+                    "NEW_VALUE": "false",
+                    "ORG_UNIT_NAME": "/Engineering",
+                },
+                kind="APPLICATION_SETTINGS",
+                n=9,
+            ),
+        ],
         "user_accounts": [
             activity(
                 "user_accounts",

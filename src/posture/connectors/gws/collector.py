@@ -26,6 +26,7 @@ from posture.connectors.gws.enrich import (
     group_settings,
     policy_rules,
     security_events,
+    setting_changes,
 )
 from posture.connectors.gws.inheritance import resolve, with_root
 from posture.connectors.inventory import GLOBAL, Inventory
@@ -77,6 +78,7 @@ ENRICHERS: dict[str, Callable[[list[dict[str, Any]], str], list[dict[str, Any]]]
     "policy_rules": policy_rules,
     "group_settings": group_settings,
     "admin_domains": admin_domains,
+    "setting_changes": setting_changes,
 }
 
 

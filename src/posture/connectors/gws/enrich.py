@@ -8,7 +8,9 @@ Each sees every document of its type at once and returns the documents to keep:
   ``settings/rule.dlp``: many policies of one setting type, one per rule) as one document;
 * ``group_settings``: Policy API settings applied to a group (``policyQuery.group``), per group;
 * ``admin_domains``: whether a role assignment's user has an address in one of the
-  customer's domains (or their aliases).
+  customer's domains (or their aliases);
+* ``setting_changes``: the latest Admin console change of each setting per org unit or group,
+  from the admin audit log, for settings the Policy API does not return.
 """
 
 from __future__ import annotations
@@ -155,3 +157,41 @@ def admin_domains(docs: list[dict[str, Any]], customer_id: str) -> list[dict[str
             }
         )
     return out
+
+
+def setting_changes(docs: list[dict[str, Any]], customer_id: str) -> list[dict[str, Any]]:
+    """One document per customer: ``changes``, the latest Admin console setting change
+    (admin audit ``CHANGE_``, ``CREATE_`` or ``DELETE_APPLICATION_SETTING``) of each setting per
+    org unit or group, newest first. A deletion has ``new_value`` null: the org unit or group
+    inherits again."""
+    latest: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for activity in docs:
+        when = str((activity.get("id") or {}).get("time") or "")
+        actor = (activity.get("actor") or {}).get("email")
+        for event in activity.get("events") or []:
+            if not isinstance(event, dict):
+                continue
+            params = _parameters(event)
+            setting = str(params.get("SETTING_NAME") or "")
+            if not setting:
+                continue
+            org_unit = params.get("ORG_UNIT_NAME")
+            group = params.get("GROUP_EMAIL")
+            key = (setting, str(org_unit or ""), str(group or ""))
+            deleted = event.get("name") == "DELETE_APPLICATION_SETTING"
+            change = {
+                "setting": setting,
+                "application": params.get("APPLICATION_NAME"),
+                "org_unit": org_unit,
+                "group": group,
+                "target": group or org_unit,
+                "event": event.get("name"),
+                "new_value": None if deleted else params.get("NEW_VALUE"),
+                "old_value": params.get("OLD_VALUE"),
+                "time": when,
+                "actor": actor,
+            }
+            if key not in latest or when >= str(latest[key]["time"]):
+                latest[key] = change
+    changes = sorted(latest.values(), key=lambda c: str(c["time"]), reverse=True)
+    return [{"customerId": customer_id, "changes": changes}]
