@@ -139,6 +139,9 @@ def test_scan_finds_planted_issues_and_a_denied_scope_keeps_findings(
     assert ("gws.policy.group_gmail_auto_forwarding_disabled", "01tuee742") not in failing
     assert ("gws.directory.admin_role_outside_domains", "91705169967844") in failing
     assert ("gws.directory.admin_role_outside_domains", "91705169967843") not in failing
+    changes = "my_customer/admin-setting-changes"
+    assert ("gws.reports.gmail_external_reply_warning", changes) in failing
+    assert ("gws.reports.gmail_security_sandbox", changes) not in failing
     forwarding = first[("gws.reports.mail_forwarding_out_of_domain", "102")]
     assert "carol.private@mail.example.org" in forwarding.statement["en"]
     emea = first[("gws.policy.drive_external_sharing_restricted", "id:03ph8a2z3")]
