@@ -9,6 +9,7 @@ delegation fails only the types that need it: their findings stay as they were.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -139,6 +140,7 @@ class GwsCollector:
         self.specs = [s for s in specs if s.provider == "gws"]
         self.inventory = Inventory(target.connection, "gws", target.customer_id, [GLOBAL])
         self.runner = CallRunner(target, self.inventory, sleep=sleep)
+        self._join_index: dict[str, dict[Any, list[dict[str, Any]]]] = {}
         self.progress = progress
 
     def collect(self) -> Inventory:
@@ -290,19 +292,25 @@ class GwsCollector:
         ctx = self._ctx()
         if detail.join:
             join = detail.join
-            items = self._listing(
-                spec,
-                join.service or spec.service,
-                join.call,
-                render(join.args, {}, ctx),
-                join.items,
-                scopes,
-            )
+            api = join.service or spec.service
+            args = render(join.args, {}, ctx)
+            index_key = json.dumps([api, join.call, args, join.items, join.key], sort_keys=True)
+            index = self._join_index.get(index_key)
+            if index is None:
+                items = self._listing(spec, api, join.call, args, join.items, scopes)
+                # the key is JMESPath: ``actor.email`` matches an activity to its user; the
+                # index is built once, not scanned once per resource
+                key = jmespath.compile(join.key)
+                index = {}
+                for item in items:
+                    if isinstance(item, dict):
+                        found = key.search(item)
+                        if isinstance(found, (str, int, float, bool)):
+                            index.setdefault(found, []).append(item)
+                self._join_index[index_key] = index
             wanted = render(join.match, doc, ctx)
-            # the key is JMESPath: ``actor.email`` matches an activity to its user
-            key = jmespath.compile(join.key)
-            matches = [i for i in items if isinstance(i, dict) and key.search(i) == wanted]
-            return matches if join.many else (matches[0] if matches else None)
+            matches = index.get(wanted, []) if isinstance(wanted, (str, int, float, bool)) else []
+            return list(matches) if join.many else (matches[0] if matches else None)
         value = self._listing(
             spec,
             detail.service or spec.service,
