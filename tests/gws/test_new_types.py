@@ -8,7 +8,7 @@ from typing import Any
 from posture.catalog.spec import ResourceSpec
 from posture.connectors.gws.entry import collect, required_scopes
 from posture.connectors.inventory import Inventory
-from posture.localapi.google import REPORTS_RO, RunningGoogle
+from posture.localapi.google import REPORTS_RO, USAGE_RO, RunningGoogle
 
 NEW = {
     "gws.reports.user_security_events",
@@ -16,6 +16,7 @@ NEW = {
     "gws.policy.group_settings",
     "gws.directory.role_assignment",
     "gws.reports.admin_setting_changes",
+    "gws.reports.user_usage",
 }
 
 
@@ -130,16 +131,21 @@ def test_missing_reports_scope_fails_only_the_reports_type(
     assert {f.resource_type for f in inventory.failures} == {
         "gws.reports.user_security_events",
         "gws.reports.admin_setting_changes",
+        "gws.reports.user_usage",
     }
     for failure in inventory.failures:
         assert failure.code == "insufficient_scope"
+        if failure.resource_type == "gws.reports.user_usage":
+            assert failure.permission == USAGE_RO
+            assert "userUsageReport.get" in failure.message
+            continue
         assert failure.permission == REPORTS_RO  # not the users scope the type also has
         assert REPORTS_RO in failure.message and "activities.list" in failure.message
     assert "gws.directory.user" in {r.type for r in inventory.resources}
 
 
 def test_new_scopes_are_listed_for_the_delegation(gws_specs: list[ResourceSpec]) -> None:
-    assert REPORTS_RO in required_scopes(gws_specs)
+    assert {REPORTS_RO, USAGE_RO} <= set(required_scopes(gws_specs))
     assert {s.type for s in gws_specs} >= NEW
 
 
@@ -174,3 +180,30 @@ def test_no_admin_changes_still_give_one_document(
     inventory = collect("acme-gws", settings, only(gws_specs, "gws.reports.admin_setting_changes"))
     [doc] = docs(inventory, "gws.reports.admin_setting_changes").values()
     assert doc["changes"] == []
+
+
+def test_usage_report_of_one_day_per_user(
+    google: RunningGoogle, settings: dict[str, Any], gws_specs: list[ResourceSpec]
+) -> None:
+    inventory = collect("acme-gws", settings, only(gws_specs, "gws.reports.user_usage"))
+    assert inventory.failures == []
+    users = docs(inventory, "gws.reports.user_usage")
+    assert users["alice@example.jp"]["emails_sent"] == 12
+    assert users["bob@example.jp"]["emails_sent"] == 0  # omitted by the report: zero
+    pages = [r for r in google.fake.requests if "/usage/users/all/dates/" in r]
+    assert len(pages) == 3  # six reports in pages of two, followed by pageToken
+    request = pages[0]
+    day = request.split("/dates/")[1].split("?")[0]
+    assert users["alice@example.jp"]["usage_date"] == day
+    assert "parameters=gmail%3Anum_emails_sent" in request
+
+
+def test_usage_not_yet_available_is_null_not_zero(
+    google: RunningGoogle, settings: dict[str, Any], gws_specs: list[ResourceSpec]
+) -> None:
+    google.fake.usage_available = False
+    inventory = collect("acme-gws", settings, only(gws_specs, "gws.reports.user_usage"))
+    assert inventory.failures == []
+    users = docs(inventory, "gws.reports.user_usage")
+    assert users["alice@example.jp"]["emails_sent"] is None
+    assert users["alice@example.jp"]["usage"] is None

@@ -73,7 +73,7 @@ def test_add_check_and_permissions(
     store.dispose()
     capsys.readouterr()
     assert cli("connection", "check", "--tenant", "acme", db=db) == 0
-    assert "10 OAuth scope(s) granted" in capsys.readouterr().out
+    assert "11 OAuth scope(s) granted" in capsys.readouterr().out
     google.fake.granted.discard(USER_SECURITY)
     assert cli("connection", "check", "--tenant", "acme", db=db) == 1
     err = capsys.readouterr().err
@@ -139,6 +139,8 @@ def test_scan_finds_planted_issues_and_a_denied_scope_keeps_findings(
     assert ("gws.policy.group_gmail_auto_forwarding_disabled", "01tuee742") not in failing
     assert ("gws.directory.admin_role_outside_domains", "91705169967844") in failing
     assert ("gws.directory.admin_role_outside_domains", "91705169967843") not in failing
+    assert ("gws.reports.super_admin_daily_use", "100") in failing  # 12 e-mails sent
+    assert ("gws.reports.super_admin_daily_use", "101") not in failing
     changes = "my_customer/admin-setting-changes"
     assert ("gws.reports.gmail_external_reply_warning", changes) in failing
     assert ("gws.reports.gmail_security_sandbox", changes) not in failing

@@ -41,8 +41,10 @@ POLICY_RO = SCOPE + "cloud-identity.policies.readonly"
 MOBILE_RO = SCOPE + "admin.directory.device.mobile.readonly"
 GROUP_SETTINGS = SCOPE + "apps.groups.settings"
 REPORTS_RO = SCOPE + "admin.reports.audit.readonly"
+USAGE_RO = SCOPE + "admin.reports.usage.readonly"
 ALL_SCOPES = {
     REPORTS_RO,
+    USAGE_RO,
     USER_RO,
     ROLE_RO,
     OU_RO,
@@ -598,7 +600,10 @@ def estate() -> dict[str, Any]:
             "whoCanViewMembership": "ALL_IN_DOMAIN_CAN_VIEW",
         },
     }
+    # e-mails each user sent on the usage report's day (a zero is omitted, as Google does)
+    emails_sent = {"alice@example.jp": 12, "bob@example.jp": 0, "carol@example.jp": 30}
     return {
+        "emails_sent": emails_sent,
         "activities": activities,
         "devices": devices,
         "group_settings": group_settings,
@@ -625,6 +630,7 @@ class FakeGoogle:
     throttle_always: set[str] = field(default_factory=set)  # path prefixes answering 429
     disabled: set[str] = field(default_factory=set)  # path prefixes answering SERVICE_DISABLED
     retry_after: str = "1"
+    usage_available: bool = True  # False: usage reports answer "data not available" warnings
     public_key: Any = None
     base_url: str = ""
     requests: list[str] = field(default_factory=list)
@@ -701,6 +707,31 @@ class FakeGoogle:
             # newest first, as the Reports API answers
             found = sorted(found, key=lambda a: str(a["id"]["time"]), reverse=True)
             return {REPORTS_RO}, "items", found
+        if parts[:6] == ["admin", "reports", "v1", "usage", "users", "all"] and len(parts) == 8:
+            date = parts[7]
+            if not self.usage_available:
+                return {USAGE_RO}, "usageReports", []
+            reports = []
+            for user in d["users"]:
+                params: list[dict[str, Any]] = []
+                sent = d["emails_sent"].get(user["primaryEmail"], 0)
+                if sent:
+                    params.append({"name": "gmail:num_emails_sent", "intValue": str(sent)})
+                reports.append(
+                    {
+                        "kind": "admin#reports#usageReport",
+                        "date": date,
+                        "etag": '"fake"',
+                        "entity": {
+                            "customerId": CUSTOMER,
+                            "userEmail": user["primaryEmail"],
+                            "profileId": user["id"],
+                            "type": "USER",
+                        },
+                        "parameters": params,
+                    }
+                )
+            return {USAGE_RO}, "usageReports", reports
         return None
 
     def answer(
@@ -763,9 +794,23 @@ class FakeGoogle:
         size = min(size, self.page_size) if paged else len(items) or 1
         start = int(query.get("pageToken") or 0)
         page = copy.deepcopy(items[start : start + size])
-        body: dict[str, Any] = {"kind": "admin#directory#list", "etag": '"fake"'}
+        kind = "admin#directory#list"
+        if path.startswith("/admin/reports/v1/activity/"):
+            kind = "admin#reports#activities"
+        elif path.startswith("/admin/reports/v1/usage/"):
+            kind = "admin#reports#usageReports"
+        body: dict[str, Any] = {"kind": kind, "etag": '"fake"'}
         if page:
             body[key] = page  # Google omits an empty list
+        if kind == "admin#reports#usageReports" and not items:
+            date = path.rsplit("/", 1)[1]
+            body["warnings"] = [
+                {
+                    "code": "DATA_NOT_AVAILABLE",
+                    "message": f'Sorry, data for date {date} for application "gmail" is not available.',
+                    "data": [{"key": "application", "value": "gmail"}],
+                }
+            ]
         if start + size < len(items):
             body["nextPageToken"] = str(start + size)
         return 200, {}, body

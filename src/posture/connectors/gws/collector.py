@@ -28,6 +28,7 @@ from posture.connectors.gws.enrich import (
     policy_rules,
     security_events,
     setting_changes,
+    usage_counts,
 )
 from posture.connectors.gws.inheritance import resolve, with_root
 from posture.connectors.inventory import GLOBAL, Inventory
@@ -48,6 +49,9 @@ EACH: dict[str, tuple[str, str, dict[str, Any], str]] = {
 }
 # time windows a listing's arguments may name (Reports API ``startTime``): RFC 3339, UTC
 WINDOWS = {"since_30_days": 30, "since_180_days": 180}
+# the day a usage report is read for (``{usage_date}``): Google publishes a day's usage
+# figures a few days later, so the scan reads the day four days before it
+USAGE_DELAY_DAYS = 4
 
 
 class SpecError(Exception):
@@ -80,6 +84,7 @@ ENRICHERS: dict[str, Callable[[list[dict[str, Any]], str], list[dict[str, Any]]]
     "group_settings": group_settings,
     "admin_domains": admin_domains,
     "setting_changes": setting_changes,
+    "usage_counts": usage_counts,
 }
 
 
@@ -157,6 +162,7 @@ class GwsCollector:
         for name, days in WINDOWS.items():
             since = self.now - timedelta(days=days)
             ctx[name] = since.isoformat().replace("+00:00", "Z")
+        ctx["usage_date"] = (self.now - timedelta(days=USAGE_DELAY_DAYS)).date().isoformat()
         return ctx
 
     def _listing(

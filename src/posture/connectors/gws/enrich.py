@@ -9,6 +9,7 @@ Each sees every document of its type at once and returns the documents to keep:
 * ``group_settings``: Policy API settings applied to a group (``policyQuery.group``), per group;
 * ``admin_domains``: whether a role assignment's user has an address in one of the
   customer's domains (or their aliases);
+* ``usage_counts``: a user's usage report figures (e-mails sent) as numbers;
 * ``setting_changes``: the latest Admin console change of each setting per org unit or group,
   from the admin audit log, for settings the Policy API does not return.
 """
@@ -195,3 +196,24 @@ def setting_changes(docs: list[dict[str, Any]], customer_id: str) -> list[dict[s
                 latest[key] = change
     changes = sorted(latest.values(), key=lambda c: str(c["time"]), reverse=True)
     return [{"customerId": customer_id, "changes": changes}]
+
+
+def usage_counts(docs: list[dict[str, Any]], customer_id: str) -> list[dict[str, Any]]:
+    """Users with ``usage_date`` and ``emails_sent`` from their usage report (``usage``): the
+    figure is 0 when the report omits it, and both are null when Google had no report for
+    the user on that day (data not yet available, or the account did not exist)."""
+    out = []
+    for doc in docs:
+        report = doc.get("usage")
+        if not isinstance(report, dict):
+            out.append({**doc, "usage_date": None, "emails_sent": None})
+            continue
+        sent = 0
+        for param in report.get("parameters") or []:
+            if isinstance(param, dict) and param.get("name") == "gmail:num_emails_sent":
+                try:
+                    sent = int(param.get("intValue") or 0)
+                except (TypeError, ValueError):
+                    sent = 0
+        out.append({**doc, "usage_date": report.get("date"), "emails_sent": sent})
+    return out
