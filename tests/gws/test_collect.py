@@ -28,7 +28,7 @@ def test_every_spec_is_collected(
     assert inventory.failures == []
     found = by_type(inventory)
     assert set(found) == {s.type for s in gws_specs}
-    assert len(found["gws.directory.user"]) == 5
+    assert len(found["gws.directory.user"]) == 6
     assert {r.name for r in found["gws.directory.org_unit"]} == {
         "/",
         "/Engineering",
@@ -60,11 +60,13 @@ def test_listings_page_and_each_call_is_made_once(
     collect("acme-gws", settings, gws_specs)
     made = google.fake.requests
     users = [r for r in made if r.startswith("GET /admin/directory/v1/users?")]
-    # five users in pages of two: three pages, listed once for users, tokens and assignments
+    # six users in pages of two: three pages, listed once for users, tokens, assignments and
+    # security events
     assert len(users) == 3
     assert any("pageToken=4" in r for r in users)
     policies = [r for r in made if r.startswith("GET /v1/policies")]
-    assert len(policies) == 4  # seven policies in pages of two, listed once for every org unit
+    # thirteen policies in pages of two, listed once for org units, groups and rules
+    assert len(policies) == 7
     assert len([r for r in made if "/orgunits" in r]) == 1
     assert len(made) == len(set(made))
 
@@ -122,7 +124,11 @@ def test_scope_outside_the_delegation_fails_only_its_type(
 ) -> None:
     google.fake.granted.discard(POLICY_RO)
     inventory = collect("acme-gws", settings, gws_specs)
-    assert [f.resource_type for f in inventory.failures] == ["gws.policy.org_unit_settings"]
+    assert {f.resource_type for f in inventory.failures} == {
+        "gws.policy.org_unit_settings",
+        "gws.policy.group_settings",
+        "gws.policy.rules",
+    }
     failure = inventory.failures[0]
     assert failure.code == "unauthorized_client"
     assert POLICY_RO in failure.message

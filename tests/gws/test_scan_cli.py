@@ -73,7 +73,7 @@ def test_add_check_and_permissions(
     store.dispose()
     capsys.readouterr()
     assert cli("connection", "check", "--tenant", "acme", db=db) == 0
-    assert "9 OAuth scope(s) granted" in capsys.readouterr().out
+    assert "11 OAuth scope(s) granted" in capsys.readouterr().out
     google.fake.granted.discard(USER_SECURITY)
     assert cli("connection", "check", "--tenant", "acme", db=db) == 1
     err = capsys.readouterr().err
@@ -124,6 +124,28 @@ def test_scan_finds_planted_issues_and_a_denied_scope_keeps_findings(
     assert ("gws.policy.less_secure_apps_disabled", "id:03ph8a2z1") in failing
     assert ("gws.groupssettings.group_external_members", "01tuee743") in failing
     assert ("gws.groupssettings.group_external_members", "01tuee742") not in failing
+    # threat indicators from the Reports API, rules, group settings and admin domains
+    assert ("gws.reports.suspicious_login_events", "102") in failing
+    assert ("gws.reports.suspicious_login_events", "101") in failing
+    assert ("gws.reports.suspicious_login_events", "100") not in failing  # outside the window
+    assert ("gws.reports.mail_forwarding_out_of_domain", "102") in failing
+    assert ("gws.policy.alert_password_changed", "my_customer/rules") in failing
+    assert ("gws.policy.alert_government_backed_attacks", "my_customer/rules") in failing
+    assert ("gws.policy.alert_suspicious_login", "my_customer/rules") not in failing
+    assert ("gws.policy.alert_leaked_password", "my_customer/rules") not in failing  # default
+    assert ("gws.policy.dlp_drive_rule_active", "my_customer/rules") not in failing
+    assert ("gws.policy.group_gmail_auto_forwarding_disabled", "01tuee743") in failing
+    assert ("gws.policy.group_less_secure_apps_disabled", "01tuee743") in failing
+    assert ("gws.policy.group_gmail_auto_forwarding_disabled", "01tuee742") not in failing
+    assert ("gws.directory.admin_role_outside_domains", "91705169967844") in failing
+    assert ("gws.directory.admin_role_outside_domains", "91705169967843") not in failing
+    assert ("gws.reports.super_admin_daily_use", "100") in failing  # 12 e-mails sent
+    assert ("gws.reports.super_admin_daily_use", "101") not in failing
+    changes = "my_customer/admin-setting-changes"
+    assert ("gws.reports.gmail_external_reply_warning", changes) in failing
+    assert ("gws.reports.gmail_security_sandbox", changes) not in failing
+    forwarding = first[("gws.reports.mail_forwarding_out_of_domain", "102")]
+    assert "carol.private@mail.example.org" in forwarding.statement["en"]
     emea = first[("gws.policy.drive_external_sharing_restricted", "id:03ph8a2z3")]
     assert emea.resource_name == "/Sales/EMEA"
     assert "inherited from /Sales" in emea.statement["en"]

@@ -31,3 +31,23 @@ def test_problems_are_named() -> None:
     assert "gws.directory.thing: declares no OAuth scope under 'permissions'" in problems
     assert "gws.directory.thing: admin.directory_v1 has no method 'things.list'" in problems
     assert any("no declared scope authorises admin.directory_v1 tokens.list" in p for p in problems)
+
+
+def test_unknown_parameters_are_named() -> None:
+    spec = ResourceSpec.model_validate(
+        {
+            "type": "gws.reports.thing",
+            "service": "admin.reports_v1",
+            "scope": "global",
+            "list": {
+                "call": "activities.list",
+                "args": {"userKey": "all", "applicationName": "login", "eventNames": ["a", "b"]},
+                "items": "items",
+            },
+            "uid": "{id}",
+            "permissions": ["https://www.googleapis.com/auth/admin.reports.audit.readonly"],
+        }
+    )
+    assert check_specs([spec]) == [
+        "gws.reports.thing: admin.reports_v1 activities.list has no parameter 'eventNames'"
+    ]

@@ -1,5 +1,6 @@
 """A local Google server for the Workspace connector: OAuth token endpoint, Admin SDK
-Directory and the Cloud Identity Policy API, over HTTPS with a certificate made at start.
+Directory and Reports (activities.list) and the Cloud Identity Policy API, over HTTPS with a
+certificate made at start.
 
 It answers in the documented shapes: ``pageToken`` / ``nextPageToken`` paging, empty lists
 and fields omitted, the JWT-bearer grant verified against the service account's public key,
@@ -18,6 +19,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,11 @@ USER_SECURITY = SCOPE + "admin.directory.user.security"
 POLICY_RO = SCOPE + "cloud-identity.policies.readonly"
 MOBILE_RO = SCOPE + "admin.directory.device.mobile.readonly"
 GROUP_SETTINGS = SCOPE + "apps.groups.settings"
+REPORTS_RO = SCOPE + "admin.reports.audit.readonly"
+USAGE_RO = SCOPE + "admin.reports.usage.readonly"
 ALL_SCOPES = {
+    REPORTS_RO,
+    USAGE_RO,
     USER_RO,
     ROLE_RO,
     OU_RO,
@@ -58,6 +64,50 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _ago(days: float) -> str:
+    """A Reports API time ``days`` before now (events are kept for 180 days)."""
+    when = datetime.now(UTC) - timedelta(days=days)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def activity(
+    app: str,
+    name: str,
+    actor: str,
+    days: float,
+    params: dict[str, Any],
+    *,
+    kind: str,
+    n: int,
+    ip: str = "203.0.113.7",
+) -> dict[str, Any]:
+    """One Reports API activity in its documented shape (parameters as name/value pairs)."""
+    parameters = []
+    for key, value in params.items():
+        field_name = (
+            "boolValue"
+            if isinstance(value, bool)
+            else ("intValue" if isinstance(value, int) else "value")
+        )
+        parameters.append(
+            {"name": key, field_name: str(value) if field_name == "intValue" else value}
+        )
+    return {
+        "kind": "admin#reports#activity",
+        "id": {
+            "time": _ago(days),
+            "uniqueQualifier": str(-7000000000000000000 + n),
+            "applicationName": app,
+            "customerId": CUSTOMER,
+        },
+        "etag": '"fake"',
+        "actor": {"email": actor, "profileId": "1" + str(n).zfill(20)},
+        "ownerDomain": "example.jp",
+        "ipAddress": ip,
+        "events": [{"type": kind, "name": name, "parameters": parameters}],
+    }
 
 
 def estate() -> dict[str, Any]:
@@ -106,6 +156,17 @@ def estate() -> dict[str, Any]:
             "suspended": True,
             "lastLoginTime": "1970-01-01T00:00:00.000Z",
             "orgUnitPath": "/Sales/EMEA",
+        },
+        {
+            "id": "105",
+            "primaryEmail": "frank@contractor.example.com",
+            "isAdmin": False,
+            "isDelegatedAdmin": True,
+            "isEnrolledIn2Sv": True,
+            "isEnforcedIn2Sv": True,
+            "suspended": False,
+            "lastLoginTime": "2026-01-13T09:00:00.000Z",
+            "orgUnitPath": "/Engineering",
         },
         {
             "id": "104",
@@ -165,6 +226,14 @@ def estate() -> dict[str, Any]:
             "scopeType": "ORG_UNIT",
             "orgUnitId": "03ph8a2z2",
         },
+        {
+            "kind": "admin#directory#roleAssignment",
+            "roleAssignmentId": "91705169967844",
+            "roleId": "9170516996784130",
+            "assignedTo": "105",
+            "assigneeType": "user",
+            "scopeType": "CUSTOMER",
+        },
     ]
     org_units = [
         {
@@ -215,6 +284,24 @@ def estate() -> dict[str, Any]:
             "type": kind,
         }
 
+    def group_policy(n: int, group: str, setting: str, value: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "name": f"policies/akbr{n:04d}",
+            "customer": f"customers/{CUSTOMER}",
+            "policyQuery": {
+                "group": f"groups/{group}",
+                "query": f"entity.groups.exists(group, group.group_id == groupId('{group}'))",
+                "sortOrder": 1,
+            },
+            "setting": {"type": f"settings/{setting}", "value": value},
+            "type": "ADMIN",
+        }
+
+    def rule(n: int, setting: str, value: dict[str, Any]) -> dict[str, Any]:
+        found = policy(n, "03ph8a2z0", setting, value)
+        found["type"] = "SYSTEM" if setting == "rule.system_defined_alerts" else "ADMIN"
+        return found
+
     policies = [
         policy(
             1, "03ph8a2z0", "security.two_step_verification_enrollment", {"allowEnrollment": True}
@@ -249,7 +336,172 @@ def estate() -> dict[str, Any]:
             },
             "type": "ADMIN",
         },
+        group_policy(8, "01tuee743", "gmail.auto_forwarding", {"enableAutoForwarding": True}),
+        group_policy(9, "01tuee743", "security.less_secure_apps", {"allowLessSecureApps": True}),
+        rule(
+            10,
+            "rule.system_defined_alerts",
+            {
+                "displayName": "Suspicious login",
+                "description": "Google detected a sign-in attempt that doesn't match a user's normal behavior",
+                "action": {
+                    "alertCenterAction": {
+                        "alertCenterConfig": {"severity": "MEDIUM"},
+                        "recipients": [{"allSuperAdmins": True}],
+                    }
+                },
+                "state": "ACTIVE",
+                "createTime": "2024-01-01T00:00:00Z",
+                "updateTime": "2025-06-01T00:00:00Z",
+            },
+        ),
+        rule(
+            11,
+            "rule.system_defined_alerts",
+            {
+                "displayName": "User's password changed",
+                "description": "A user's password was changed",
+                "action": {"alertCenterAction": {"alertCenterConfig": {"severity": "LOW"}}},
+                "state": "INACTIVE",
+            },
+        ),
+        rule(
+            12,
+            "rule.system_defined_alerts",
+            {
+                "displayName": "Government-backed attacks",
+                "description": "Google believes government-backed attackers tried to compromise an account",
+                "action": {"alertCenterAction": {"alertCenterConfig": {"severity": "HIGH"}}},
+                "state": "ACTIVE",
+            },
+        ),
+        rule(
+            13,
+            "rule.dlp",
+            {
+                "displayName": "Card numbers in Drive",
+                "description": "Warn before sharing files with credit card numbers outside",
+                "triggers": ["google.workspace.drive.file.v1.share"],
+                "condition": {
+                    "contentCondition": "all_content.matches_dlp_detector('CREDIT_CARD_NUMBER')"
+                },
+                "action": {"driveAction": {"warnUser": {}}},
+                "state": "ACTIVE",
+            },
+        ),
     ]
+    activities = {
+        "login": [
+            activity(
+                "login",
+                "suspicious_login",
+                "carol@example.jp",
+                3,
+                {"affected_email_address": "carol@example.jp", "login_timestamp": 1767000000000000},
+                kind="account_warning",
+                n=1,
+            ),
+            activity(
+                "login",
+                "gov_attack_warning",
+                "bob@example.jp",
+                10,
+                {"affected_email_address": "bob@example.jp"},
+                kind="account_warning",
+                n=2,
+            ),
+            activity(
+                "login",
+                "suspicious_login",
+                "alice@example.jp",
+                60,  # outside the 30-day window
+                {"affected_email_address": "alice@example.jp"},
+                kind="account_warning",
+                n=3,
+            ),
+            activity(
+                "login",
+                "login_success",
+                "alice@example.jp",
+                1,
+                {"login_type": "google_password", "is_suspicious": False},
+                kind="login",
+                n=4,
+            ),
+        ],
+        "admin": [
+            activity(
+                "admin",
+                "CHANGE_APPLICATION_SETTING",
+                "alice@example.jp",
+                40,
+                {
+                    "APPLICATION_NAME": "Gmail",
+                    "SETTING_NAME": "OutOfDomainWarningProto disable_untrusted_recipient_warning",
+                    "OLD_VALUE": "false",
+                    "NEW_VALUE": "true",
+                    "ORG_UNIT_NAME": "/Sales",
+                },
+                kind="APPLICATION_SETTINGS",
+                n=6,
+            ),
+            activity(
+                "admin",
+                "CHANGE_APPLICATION_SETTING",
+                "alice@example.jp",
+                100,
+                {
+                    "APPLICATION_NAME": "Gmail",
+                    "SETTING_NAME": "OutOfDomainWarningProto disable_untrusted_recipient_warning",
+                    "OLD_VALUE": "true",
+                    "NEW_VALUE": "false",
+                    "ORG_UNIT_NAME": "/",
+                },
+                kind="APPLICATION_SETTINGS",
+                n=7,
+            ),
+            activity(
+                "admin",
+                "CREATE_APPLICATION_SETTING",
+                "bob@example.jp",
+                50,
+                {
+                    "APPLICATION_NAME": "Gmail",
+                    "SETTING_NAME": "AttachmentDeepScanningSettingsProto deep_scanning_enabled",
+                    "NEW_VALUE": "true",
+                    "ORG_UNIT_NAME": "/",
+                },
+                kind="APPLICATION_SETTINGS",
+                n=8,
+            ),
+            activity(
+                "admin",
+                "CHANGE_APPLICATION_SETTING",
+                "bob@example.jp",
+                200,  # outside the 180-day window
+                {
+                    "APPLICATION_NAME": "Gmail",
+                    "SETTING_NAME": "AttachmentDeepScanningSettingsProto deep_scanning_enabled",
+                    "OLD_VALUE": "true",
+                    "NEW_VALUE": "false",
+                    "ORG_UNIT_NAME": "/Engineering",
+                },
+                kind="APPLICATION_SETTINGS",
+                n=9,
+            ),
+        ],
+        "user_accounts": [
+            activity(
+                "user_accounts",
+                "email_forwarding_out_of_domain",
+                "carol@example.jp",
+                20,
+                {"email_forwarding_destination_address": "carol.private@mail.example.org"},
+                kind="email_forwarding_change",
+                n=5,
+            ),
+        ],
+    }
     tokens = {
         "alice@example.jp": [
             {
@@ -281,6 +533,14 @@ def estate() -> dict[str, Any]:
             "isPrimary": True,
             "verified": True,
             "creationTime": "1700000000000",
+            "domainAliases": [
+                {
+                    "kind": "admin#directory#domainAlias",
+                    "domainAliasName": "example.net",
+                    "parentDomainName": "example.jp",
+                    "verified": True,
+                }
+            ],
         },
         {
             "kind": "admin#directory#domain",
@@ -340,7 +600,11 @@ def estate() -> dict[str, Any]:
             "whoCanViewMembership": "ALL_IN_DOMAIN_CAN_VIEW",
         },
     }
+    # e-mails each user sent on the usage report's day (a zero is omitted, as Google does)
+    emails_sent = {"alice@example.jp": 12, "bob@example.jp": 0, "carol@example.jp": 30}
     return {
+        "emails_sent": emails_sent,
+        "activities": activities,
         "devices": devices,
         "group_settings": group_settings,
         "users": users,
@@ -366,6 +630,7 @@ class FakeGoogle:
     throttle_always: set[str] = field(default_factory=set)  # path prefixes answering 429
     disabled: set[str] = field(default_factory=set)  # path prefixes answering SERVICE_DISABLED
     retry_after: str = "1"
+    usage_available: bool = True  # False: usage reports answer "data not available" warnings
     public_key: Any = None
     base_url: str = ""
     requests: list[str] = field(default_factory=list)
@@ -429,6 +694,44 @@ class FakeGoogle:
             return {MOBILE_RO}, "mobiledevices", d["devices"]
         if path == "/v1/policies":
             return {POLICY_RO}, "policies", d["policies"]
+        if parts[:6] == ["admin", "reports", "v1", "activity", "users", "all"] and len(parts) == 8:
+            found = d["activities"].get(parts[7], [])
+            since = query.get("startTime") or ""
+            wanted = query.get("eventName")
+            found = [
+                a
+                for a in found
+                if a["id"]["time"] >= since
+                and (not wanted or any(e["name"] == wanted for e in a["events"]))
+            ]
+            # newest first, as the Reports API answers
+            found = sorted(found, key=lambda a: str(a["id"]["time"]), reverse=True)
+            return {REPORTS_RO}, "items", found
+        if parts[:6] == ["admin", "reports", "v1", "usage", "users", "all"] and len(parts) == 8:
+            date = parts[7]
+            if not self.usage_available:
+                return {USAGE_RO}, "usageReports", []
+            reports = []
+            for user in d["users"]:
+                params: list[dict[str, Any]] = []
+                sent = d["emails_sent"].get(user["primaryEmail"], 0)
+                if sent:
+                    params.append({"name": "gmail:num_emails_sent", "intValue": str(sent)})
+                reports.append(
+                    {
+                        "kind": "admin#reports#usageReport",
+                        "date": date,
+                        "etag": '"fake"',
+                        "entity": {
+                            "customerId": CUSTOMER,
+                            "userEmail": user["primaryEmail"],
+                            "profileId": user["id"],
+                            "type": "USER",
+                        },
+                        "parameters": params,
+                    }
+                )
+            return {USAGE_RO}, "usageReports", reports
         return None
 
     def answer(
@@ -491,9 +794,23 @@ class FakeGoogle:
         size = min(size, self.page_size) if paged else len(items) or 1
         start = int(query.get("pageToken") or 0)
         page = copy.deepcopy(items[start : start + size])
-        body: dict[str, Any] = {"kind": "admin#directory#list", "etag": '"fake"'}
+        kind = "admin#directory#list"
+        if path.startswith("/admin/reports/v1/activity/"):
+            kind = "admin#reports#activities"
+        elif path.startswith("/admin/reports/v1/usage/"):
+            kind = "admin#reports#usageReports"
+        body: dict[str, Any] = {"kind": kind, "etag": '"fake"'}
         if page:
             body[key] = page  # Google omits an empty list
+        if kind == "admin#reports#usageReports" and not items:
+            date = path.rsplit("/", 1)[1]
+            body["warnings"] = [
+                {
+                    "code": "DATA_NOT_AVAILABLE",
+                    "message": f'Sorry, data for date {date} for application "gmail" is not available.',
+                    "data": [{"key": "application", "value": "gmail"}],
+                }
+            ]
         if start + size < len(items):
             body["nextPageToken"] = str(start + size)
         return 200, {}, body

@@ -9,10 +9,12 @@ delegation fails only the types that need it: their findings stay as they were.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jmespath
@@ -20,6 +22,14 @@ import jmespath
 from posture.catalog.spec import DetailSpec, ResourceSpec
 from posture.connectors.gws.calls import CallRunner
 from posture.connectors.gws.client import GwsTarget
+from posture.connectors.gws.enrich import (
+    admin_domains,
+    group_settings,
+    policy_rules,
+    security_events,
+    setting_changes,
+    usage_counts,
+)
 from posture.connectors.gws.inheritance import resolve, with_root
 from posture.connectors.inventory import GLOBAL, Inventory
 from posture.errors import CollectionError
@@ -37,6 +47,11 @@ EACH: dict[str, tuple[str, str, dict[str, Any], str]] = {
         "users",
     ),
 }
+# time windows a listing's arguments may name (Reports API ``startTime``): RFC 3339, UTC
+WINDOWS = {"since_30_days": 30, "since_180_days": 180}
+# the day a usage report is read for (``{usage_date}``): Google publishes a day's usage
+# figures a few days later, so the scan reads the day four days before it
+USAGE_DELAY_DAYS = 4
 
 
 class SpecError(Exception):
@@ -64,6 +79,12 @@ def _super_admins(docs: list[dict[str, Any]], customer_id: str) -> list[dict[str
 ENRICHERS: dict[str, Callable[[list[dict[str, Any]], str], list[dict[str, Any]]]] = {
     "org_unit_settings": _org_unit_settings,
     "super_admins": _super_admins,
+    "security_events": security_events,
+    "policy_rules": policy_rules,
+    "group_settings": group_settings,
+    "admin_domains": admin_domains,
+    "setting_changes": setting_changes,
+    "usage_counts": usage_counts,
 }
 
 
@@ -88,6 +109,17 @@ def render(template: Any, doc: dict[str, Any], ctx: dict[str, Any]) -> Any:
     return _PLACEHOLDER.sub(lambda m: str(value(m.group(1))), template)
 
 
+def each_value(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """A listing whose argument is a list runs once per value (``eventName: [a, b]``): the
+    Reports API takes one event name per call."""
+    many = [k for k, v in args.items() if isinstance(v, list)]
+    if not many:
+        return [args]
+    if len(many) > 1:
+        raise SpecError(f"only one argument may list several values, not {', '.join(many)}")
+    return [{**args, many[0]: value} for value in args[many[0]]]
+
+
 def each_source(args: dict[str, Any]) -> str | None:
     """The ``EACH`` listing a spec's arguments iterate over, if any."""
     for name in EACH:
@@ -106,11 +138,14 @@ class GwsCollector:
         *,
         progress: Progress | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        now: datetime | None = None,
     ) -> None:
+        self.now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
         self.target = target
         self.specs = [s for s in specs if s.provider == "gws"]
         self.inventory = Inventory(target.connection, "gws", target.customer_id, [GLOBAL])
         self.runner = CallRunner(target, self.inventory, sleep=sleep)
+        self._join_index: dict[str, dict[Any, list[dict[str, Any]]]] = {}
         self.progress = progress
 
     def collect(self) -> Inventory:
@@ -120,10 +155,34 @@ class GwsCollector:
         return self.inventory
 
     def _ctx(self) -> dict[str, Any]:
-        return {
+        ctx: dict[str, Any] = {
             "customer_id": self.target.customer_id,
             "admin_email": self.target.settings.admin_email,
         }
+        for name, days in WINDOWS.items():
+            since = self.now - timedelta(days=days)
+            ctx[name] = since.isoformat().replace("+00:00", "Z")
+        ctx["usage_date"] = (self.now - timedelta(days=USAGE_DELAY_DAYS)).date().isoformat()
+        return ctx
+
+    def _listing(
+        self,
+        spec: ResourceSpec,
+        api: str,
+        call: str,
+        args: dict[str, Any],
+        items: str | None,
+        scopes: tuple[str, ...],
+    ) -> list[Any] | dict[str, Any]:
+        """``runner.items`` once per value of a list argument, the items joined."""
+        runs = each_value(args)
+        if len(runs) == 1:
+            return self.runner.items(spec.type, api, call, runs[0], items, scopes)
+        out: list[Any] = []
+        for one in runs:
+            found = self.runner.items(spec.type, api, call, one, items, scopes)
+            out.extend(found if isinstance(found, list) else [found])
+        return out
 
     def _collect_type(self, spec: ResourceSpec) -> None:
         self.inventory.collect_scope(
@@ -219,7 +278,7 @@ class GwsCollector:
             answer = self.runner.items(spec.type, api, call, args, None, scopes)
             value = jmespath.search(listing.pick, answer) if listing.pick else answer
             return [value if isinstance(value, dict) else {"value": value}]
-        items = self.runner.items(spec.type, api, call, args, listing.items or "items", scopes)
+        items = self._listing(spec, api, call, args, listing.items or "items", scopes)
         return [i for i in items if isinstance(i, dict)]
 
     def _build(
@@ -239,19 +298,27 @@ class GwsCollector:
         ctx = self._ctx()
         if detail.join:
             join = detail.join
-            items = self.runner.items(
-                spec.type,
-                join.service or spec.service,
-                join.call,
-                render(join.args, {}, ctx),
-                join.items,
-                scopes,
-            )
+            api = join.service or spec.service
+            args = render(join.args, {}, ctx)
+            index_key = json.dumps([api, join.call, args, join.items, join.key], sort_keys=True)
+            index = self._join_index.get(index_key)
+            if index is None:
+                items = self._listing(spec, api, join.call, args, join.items, scopes)
+                # the key is JMESPath: ``actor.email`` matches an activity to its user; the
+                # index is built once, not scanned once per resource
+                key = jmespath.compile(join.key)
+                index = {}
+                for item in items:
+                    if isinstance(item, dict):
+                        found = key.search(item)
+                        if isinstance(found, (str, int, float, bool)):
+                            index.setdefault(found, []).append(item)
+                self._join_index[index_key] = index
             wanted = render(join.match, doc, ctx)
-            matches = [i for i in items if isinstance(i, dict) and i.get(join.key) == wanted]
-            return matches if join.many else (matches[0] if matches else None)
-        value = self.runner.items(
-            spec.type,
+            matches = index.get(wanted, []) if isinstance(wanted, (str, int, float, bool)) else []
+            return list(matches) if join.many else (matches[0] if matches else None)
+        value = self._listing(
+            spec,
             detail.service or spec.service,
             detail.call,
             render(detail.args, doc, ctx),

@@ -2,7 +2,8 @@
 
 The Policy API returns only policies where a value was set explicitly. An org unit without
 its own policy for a setting inherits its parent's; the root org unit's value is the
-customer's default. Group-scoped policies are not part of an org unit's settings.
+customer's default. Group-scoped policies are not part of an org unit's settings, nor are
+rules (``settings/rule.*``: many policies of one type, one per rule; see ``enrich.policy_rules``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def own_settings(policies: list[dict[str, Any]]) -> dict[str, dict[tuple[str, st
         if query.get("group") or not query.get("orgUnit"):
             continue
         setting = policy.get("setting") or {}
-        if not setting.get("type"):
+        if not setting.get("type") or str(setting["type"]).startswith(SETTING_PREFIX + "rule."):
             continue
         key = _nested(str(setting["type"]))
         order = float(query.get("sortOrder") or 0)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from typing import Any
+
+from googleapiclient.discovery_cache import get_static_doc
 
 from posture.catalog.spec import ResourceSpec
 from posture.connectors.gws.client import SERVICE_PATHS
@@ -10,8 +14,40 @@ from posture.connectors.gws.collector import EACH, ENRICHERS
 from posture.connectors.gws.errors import method_scopes
 
 
+def _parameters(api: str, call: str) -> dict[str, Any]:
+    """The discovery document's parameters of ``call`` (empty when unknown)."""
+    name, _, version = api.partition(".")
+    text = get_static_doc(name, version)
+    if not text:
+        return {}
+    doc: Any = json.loads(text)
+    node = doc
+    *path, method = call.split(".")
+    for part in path:
+        node = (node.get("resources") or {}).get(part) or {}
+    found = ((node.get("methods") or {}).get(method) or {}).get("parameters")
+    if found is None:
+        return {}
+    # the document's own parameters (alt, fields, quotaUser ...) apply to every method
+    return {**(doc.get("parameters") or {}), **found}
+
+
+def _arguments(spec: ResourceSpec) -> list[tuple[str, str, dict[str, Any]]]:
+    """(api, call, args) of the spec's listing, calls and joins."""
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    if spec.listing:
+        out.append((spec.listing.service or spec.service, spec.listing.call, spec.listing.args))
+    for detail in spec.detail.values():
+        if detail.join:
+            out.append((detail.join.service or spec.service, detail.join.call, detail.join.args))
+        else:
+            out.append((detail.service or spec.service, detail.call, detail.args))
+    return out
+
+
 def check_specs(specs: Iterable[ResourceSpec]) -> list[str]:
-    """Unknown APIs or methods, unknown enrichers, and calls no declared scope authorises."""
+    """Unknown APIs, methods or parameters, unknown enrichers, list values for parameters
+    the method repeats itself, and calls no declared scope authorises."""
     problems: list[str] = []
     for spec in specs:
         if spec.provider != "gws":
@@ -23,6 +59,16 @@ def check_specs(specs: Iterable[ResourceSpec]) -> list[str]:
             for name in spec.enrich
             if name not in ENRICHERS
         ]
+        for api, call, args in _arguments(spec):
+            known = _parameters(api, call)
+            for name, value in args.items():
+                if known and name not in known:
+                    problems.append(f"{spec.type}: {api} {call} has no parameter '{name}'")
+                elif isinstance(value, list) and (known.get(name) or {}).get("repeated"):
+                    problems.append(
+                        f"{spec.type}: {api} {call} takes several '{name}' values in one call; "
+                        "a list there would run the call once per value"
+                    )
         calls = [(api or spec.service, call) for api, call in spec.calls()]
         if spec.listing and any("{user." in str(v) for v in spec.listing.args.values()):
             calls.append((EACH["user"][0], EACH["user"][1]))
