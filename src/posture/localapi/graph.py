@@ -1653,6 +1653,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # a scan opens a connection per type, all at once
     state: GraphState
     url: str
 
