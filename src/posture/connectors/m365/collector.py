@@ -3,6 +3,10 @@
 Every type is one scope (``global``) of the connection. A licence answer makes that scope
 not applicable with the plan named; any other failure fails the scope with the Graph code
 and the application permissions its spec declares, so its findings stay as they were.
+
+The listings run concurrently; then each type's enrichers (``enrich.py``) run with the
+other types' documents, then the aggregates. A type whose enricher source failed fails
+too, and one whose source is not applicable is not applicable for the same reason.
 """
 
 from __future__ import annotations
@@ -140,6 +144,17 @@ class M365Collector:
 
     async def _enrich(self, spec: ResourceSpec, inventory: Inventory) -> None:
         """Run the type's enrichers in order; a missing source fails it (or n/a, with reason)."""
+        docs = await self._enriched(spec, inventory)
+        if docs is None:
+            self._docs.pop(spec.type, None)
+            if self.progress:
+                self.progress(spec.type, GLOBAL, 0)
+        else:
+            self._docs[spec.type] = docs
+
+    async def _enriched(
+        self, spec: ResourceSpec, inventory: Inventory
+    ) -> list[dict[str, Any]] | None:
         docs = self._docs[spec.type]
 
         def count(calls: int, errors: int, throttles: int) -> None:
@@ -157,22 +172,19 @@ class M365Collector:
                     )
                 docs = await enricher.run(docs, self._context)
             except SourceUnavailable as exc:
-                self._docs.pop(spec.type, None)
                 message = f"{spec.type} needs {exc.source} (enricher {name}): {exc.message}"
                 if exc.reason:
                     inventory.mark_not_applicable(spec.type, GLOBAL, exc.reason)
                 else:
                     inventory.fail(ScopeFailure(spec.type, GLOBAL, message, exc.code))
-                return
+                return None
             except GraphCallError as exc:
-                self._docs.pop(spec.type, None)
                 self._record(spec, inventory, exc, enricher.permissions if enricher else ())
-                return
+                return None
             except CollectionError as exc:
-                self._docs.pop(spec.type, None)
                 inventory.fail(ScopeFailure(spec.type, GLOBAL, exc.message, exc.code or ""))
-                return
-        self._docs[spec.type] = docs
+                return None
+        return docs
 
     async def _aggregate(self, spec: ResourceSpec, inventory: Inventory) -> None:
         assert spec.aggregate is not None
