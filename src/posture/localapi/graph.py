@@ -47,6 +47,7 @@ NO_P1_CA = (
 )
 MICROSOFT_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+GRAPH_CLI_APP_ID = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
 THIRD_PARTY_STORAGE_APP_ID = "c1f33bc0-bdb4-4248-ba9b-096807ddb43e"
 PRIVILEGED_ROLE_ADMIN_TEMPLATE = "e8611ab8-c189-46e8-94e1-60213ab1f814"
 GLOBAL_READER_TEMPLATE = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
@@ -841,6 +842,14 @@ def _applications() -> dict[str, Any]:
                 },
             ),
             sp(
+                "sp-6",
+                GRAPH_CLI_APP_ID,
+                "Microsoft Graph Command Line Tools",
+                MICROSOFT_TENANT,
+                publisherName="Microsoft Services",
+                tags=[],
+            ),
+            sp(
                 "sp-5",
                 THIRD_PARTY_STORAGE_APP_ID,
                 "Microsoft 365 third party storage",
@@ -862,6 +871,13 @@ def _applications() -> dict[str, Any]:
                 "clientId": "sp-4",
                 "consentType": "Principal",
                 "principalId": "u-2",
+                "resourceId": "sp-1",
+                "scope": "openid profile User.Read",
+            },
+            {
+                "id": "grant-4",
+                "clientId": "sp-6",
+                "consentType": "AllPrincipals",
                 "resourceId": "sp-1",
                 "scope": "openid profile User.Read",
             },
@@ -900,6 +916,7 @@ def _applications() -> dict[str, Any]:
         ],
         "/servicePrincipals/sp-4/appRoleAssignments": [],
         "/servicePrincipals/sp-5/appRoleAssignments": [],
+        "/servicePrincipals/sp-6/appRoleAssignments": [],
         "/applications": [
             {
                 "id": "app-1",
