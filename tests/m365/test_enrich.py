@@ -308,7 +308,30 @@ def test_the_mailbox_listing_is_an_advanced_query(
 ) -> None:
     inventory = collect("contoso", graph.settings(), m365_specs)
     [listing] = [
-        r for r in graph.state.requests if r.startswith("/v1.0/users?") and "mail+ne+null" in r
+        r for r in graph.state.requests if r.startswith("/v1.0/users?") and "mail%20ne%20null" in r
     ][:1]
     assert "$count=true" in listing
     assert len(of_type(inventory, "m365.exchange.mailbox")) == 4
+
+
+def test_the_local_graph_answers_ne_null_only_as_an_advanced_query(graph: GraphServer) -> None:
+    import ssl
+
+    import httpx
+
+    from posture.localapi.graph import TOKEN
+
+    url = f"{graph.url}/v1.0/users"
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(verify=ssl.create_default_context(cafile=graph.ca_bundle)) as client:
+        plain = client.get(url, params={"$filter": "mail ne null"}, headers=auth)
+        assert plain.status_code == 400
+        assert plain.json()["error"]["code"] == "Request_UnsupportedQuery"
+        advanced = client.get(
+            url,
+            params={"$filter": "mail ne null", "$count": "true", "$top": "999"},
+            headers={**auth, "ConsistencyLevel": "eventual"},
+        )
+    body = advanced.json()
+    assert advanced.status_code == 200 and body["@odata.count"] == 4
+    assert "@odata.nextLink" in body  # PAGE_SIZE still pages

@@ -12,7 +12,7 @@ import json
 import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import unquote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 import httpx
 
@@ -70,7 +70,8 @@ class GraphSession:
         if path.startswith(("https://", "http://")):
             return path
         version = VERSIONS[service]
-        query = f"?{urlencode(args, safe='$,()')}" if args else ""
+        # spaces as %20, not "+": OData reads the query with RFC 3986 percent-encoding
+        query = "?" + urlencode(args, safe="$,()'", quote_via=quote) if args else ""
         return f"{self.settings.base_url(version)}/{path.lstrip('/')}{query}"
 
     async def get(self, url: str, count: Counter) -> dict[str, Any]:
