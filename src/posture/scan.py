@@ -147,12 +147,20 @@ def run_scan(
 
 
 def _needed_types(catalog: Catalog, policies: Sequence[Policy]) -> list[str]:
-    """Resource types the policies read, plus the sources of aggregate types."""
+    """Resource types the policies read, plus what aggregates and enrichers read."""
     needed = {p.resource for p in policies}
-    for rtype in list(needed):
-        spec = catalog.specs[rtype]
-        if spec.aggregate:
-            needed.add(spec.aggregate.of)
+    pending = list(needed)
+    while pending:
+        spec = catalog.specs[pending.pop()]
+        sources = {spec.aggregate.of} if spec.aggregate else set()
+        if spec.provider == "m365" and spec.enrich:
+            from posture.connectors.m365.enrich import enrich_sources
+
+            sources |= enrich_sources(spec.enrich)
+        for source in sources - needed:
+            if source in catalog.specs:
+                needed.add(source)
+                pending.append(source)
     return sorted(needed)
 
 

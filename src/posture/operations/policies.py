@@ -79,6 +79,7 @@ def validate_content(ops: Operations, policy_dirs: Sequence[Path] = ()) -> Conte
     """
     from posture.connectors.aws.validate import check_policy_fields, check_specs
     from posture.connectors.gws.validate import check_specs as check_gws_specs
+    from posture.connectors.m365.validate import check_specs as check_m365_specs
 
     problems: list[ContentError] = []
     try:
@@ -90,6 +91,7 @@ def validate_content(ops: Operations, policy_dirs: Sequence[Path] = ()) -> Conte
         spec_problems=[
             *check_specs(catalog.specs.values()),
             *check_gws_specs(catalog.specs.values()),
+            *check_m365_specs(catalog.specs.values()),
             *check_policy_fields(catalog.policies.values(), catalog.specs),
         ],
         resource_types=len(catalog.specs),

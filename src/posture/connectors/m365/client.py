@@ -12,7 +12,7 @@ import json
 import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, unquote, urlencode
 
 import httpx
 
@@ -62,6 +62,7 @@ class GraphSession:
         # the service client registers the JSON (de)serialisers the adapter parses errors with
         self.client = GraphServiceClient(request_adapter=self.adapter)
         self._cache: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._eventual: set[str] = set()  # next links of advanced queries
         self._sleep = sleep or asyncio.sleep
 
     def url(self, path: str, service: str = "graph", args: dict[str, Any] | None = None) -> str:
@@ -69,7 +70,8 @@ class GraphSession:
         if path.startswith(("https://", "http://")):
             return path
         version = VERSIONS[service]
-        query = f"?{urlencode(args, safe='$,()')}" if args else ""
+        # spaces as %20, not "+": OData reads the query with RFC 3986 percent-encoding
+        query = "?" + urlencode(args, safe="$,()'", quote_via=quote) if args else ""
         return f"{self.settings.base_url(version)}/{path.lstrip('/')}{query}"
 
     async def get(self, url: str, count: Counter) -> dict[str, Any]:
@@ -111,7 +113,16 @@ class GraphSession:
             assert root is not None
             body = {
                 "requests": [
-                    {"id": str(i), "method": "GET", "url": url[len(root) :]}
+                    {
+                        "id": str(i),
+                        "method": "GET",
+                        "url": url[len(root) :],
+                        **(
+                            {"headers": {"ConsistencyLevel": "eventual"}}
+                            if self._advanced(url)
+                            else {}
+                        ),
+                    }
                     for i, url in enumerate(pending)
                 ]
             }
@@ -175,6 +186,8 @@ class GraphSession:
             out.append(page)
             link = page.get("@odata.nextLink")
             next_url = link if isinstance(link, str) else None
+            if next_url and self._advanced(url):  # later pages of an advanced query stay one
+                self._eventual.add(next_url)
         return out
 
     async def _fetch(self, url: str, count: Counter) -> dict[str, Any]:
@@ -199,6 +212,10 @@ class GraphSession:
             return min(retry_after, MAX_RETRY_AFTER)
         return float(min(2**attempt, 30))
 
+    def _advanced(self, url: str) -> bool:
+        """An advanced directory query (``$count=true``) needs ``ConsistencyLevel: eventual``."""
+        return url in self._eventual or "$count=true" in unquote(url).lower()
+
     async def _send(self, url: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         from kiota_abstractions.api_error import APIError
         from kiota_abstractions.method import Method
@@ -210,6 +227,8 @@ class GraphSession:
         info.http_method = Method.GET if payload is None else Method.POST
         info.url = url
         info.headers.try_add("Accept", "application/json")
+        if payload is None and self._advanced(url):
+            info.headers.try_add("ConsistencyLevel", "eventual")
         if payload is not None:
             info.set_stream_content(json.dumps(payload).encode(), "application/json")
         info.add_request_options([RetryHandlerOption(max_retries=0, should_retry=False)])

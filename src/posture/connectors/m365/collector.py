@@ -3,6 +3,10 @@
 Every type is one scope (``global``) of the connection. A licence answer makes that scope
 not applicable with the plan named; any other failure fails the scope with the Graph code
 and the application permissions its spec declares, so its findings stay as they were.
+
+The listings run concurrently; then each type's enrichers (``enrich.py``) run with the
+other types' documents, then the aggregates. A type whose enricher source failed fails
+too, and one whose source is not applicable is not applicable for the same reason.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import jmespath
 from posture.catalog.spec import CallSpec, DetailSpec, JoinSpec, ResourceSpec
 from posture.connectors.inventory import GLOBAL, Inventory, ScopeFailure
 from posture.connectors.m365.client import Counter, GraphCallError, GraphSession
+from posture.connectors.m365.enrich import ENRICHERS, TRANSFORMS, EnrichContext, SourceUnavailable
 from posture.connectors.m365.failures import licence_reason
 from posture.errors import CollectionError
 from posture.models import Resource
@@ -78,37 +83,126 @@ class M365Collector:
             account=settings.tenant_id,
             regions=[GLOBAL],
         )
+        self._docs: dict[str, list[dict[str, Any]]] = {}
+        self._counter: Counter = lambda calls, errors, throttles: None
+        self._context = EnrichContext(
+            account=inventory.account,
+            sources=lambda rtype: self._source(rtype, inventory),
+            get_all=self._get_all,
+        )
+        listed = [s for s in self.specs if s.listing]
         try:
-            await asyncio.gather(*(self._type(s, inventory) for s in self.specs if s.listing))
+            await asyncio.gather(*(self._type(s, inventory) for s in listed))
+            # enrichers read other types, so they run once every listing is in
+            for spec in listed:
+                if spec.type in self._docs and spec.enrich:
+                    await self._enrich(spec, inventory)
+            for spec in listed:
+                self._add(spec, inventory)
+            for spec in self.specs:
+                if spec.aggregate:
+                    await self._aggregate(spec, inventory)
         finally:
             await self.session.close()
-        for spec in self.specs:
-            if spec.aggregate:
-                self._aggregate(spec, inventory)
         return inventory
 
-    def _aggregate(self, spec: ResourceSpec, inventory: Inventory) -> None:
-        assert spec.aggregate is not None
-        source = spec.aggregate.of
-        if (source, GLOBAL) in inventory.failed_scopes():
-            inventory.fail(ScopeFailure(spec.type, GLOBAL, f"{source} could not be collected"))
+    def _add(self, spec: ResourceSpec, inventory: Inventory) -> None:
+        docs = self._docs.get(spec.type)
+        if docs is None:
             return
-        reason = inventory.not_applicable_scopes().get((source, GLOBAL))
+        stat = inventory.stat(spec.type)
+        try:
+            resources = [self._resource(spec, doc, inventory.account) for doc in docs]
+        except CollectionError as exc:
+            self._docs.pop(spec.type, None)
+            inventory.fail(ScopeFailure(spec.type, GLOBAL, exc.message, exc.code or ""))
+            return
+        inventory.add(resources)
+        stat.resources = len(resources)
+        if self.progress:
+            self.progress(spec.type, GLOBAL, stat.resources)
+
+    def _source(self, rtype: str, inventory: Inventory) -> list[dict[str, Any]]:
+        """The documents of ``rtype`` for an enricher, or why there are none to trust."""
+        for failure in inventory.failures:
+            if failure.resource_type == rtype:
+                raise SourceUnavailable(
+                    rtype, f"{rtype} could not be collected: {failure.message}", code="SourceFailed"
+                )
+        reason = inventory.not_applicable_scopes().get((rtype, GLOBAL))
         if reason:
-            inventory.mark_not_applicable(spec.type, GLOBAL, reason)
+            raise SourceUnavailable(rtype, f"{rtype} is not applicable: {reason}", reason=reason)
+        if rtype not in self._docs:
+            raise SourceUnavailable(
+                rtype, f"{rtype} was not collected in this scan", code="SourceMissing"
+            )
+        return [dict(d) for d in self._docs[rtype]]
+
+    async def _get_all(self, path: str) -> list[dict[str, Any]]:
+        url = self.session.url(path, "graph")
+        return await self._items(url, CallSpec(call=path), self._counter)
+
+    async def _enrich(self, spec: ResourceSpec, inventory: Inventory) -> None:
+        """Run the type's enrichers in order; a missing source fails it (or n/a, with reason)."""
+        docs = await self._enriched(spec, inventory)
+        if docs is None:
+            self._docs.pop(spec.type, None)
+            if self.progress:
+                self.progress(spec.type, GLOBAL, 0)
+        else:
+            self._docs[spec.type] = docs
+
+    async def _enriched(
+        self, spec: ResourceSpec, inventory: Inventory
+    ) -> list[dict[str, Any]] | None:
+        docs = self._docs[spec.type]
+
+        def count(calls: int, errors: int, throttles: int) -> None:
+            inventory.count(spec.type, calls=calls, errors=errors, throttles=throttles)
+
+        self._counter = count
+        for name in spec.enrich:
+            enricher = ENRICHERS.get(name)
+            try:
+                if enricher is None:
+                    raise CollectionError(
+                        f"{spec.type}: unknown enricher '{name}'; known: "
+                        + ", ".join(sorted(ENRICHERS)),
+                        code="SpecError",
+                    )
+                docs = await enricher.run(docs, self._context)
+            except SourceUnavailable as exc:
+                message = f"{spec.type} needs {exc.source} (enricher {name}): {exc.message}"
+                if exc.reason:
+                    inventory.mark_not_applicable(spec.type, GLOBAL, exc.reason)
+                else:
+                    inventory.fail(ScopeFailure(spec.type, GLOBAL, message, exc.code))
+                return None
+            except GraphCallError as exc:
+                self._record(spec, inventory, exc, enricher.permissions if enricher else ())
+                return None
+            except CollectionError as exc:
+                inventory.fail(ScopeFailure(spec.type, GLOBAL, exc.message, exc.code or ""))
+                return None
+        return docs
+
+    async def _aggregate(self, spec: ResourceSpec, inventory: Inventory) -> None:
+        assert spec.aggregate is not None
+        try:
+            docs = self._source(spec.aggregate.of, inventory)
+        except SourceUnavailable as exc:
+            if exc.reason:
+                inventory.mark_not_applicable(spec.type, GLOBAL, exc.reason)
+            else:
+                inventory.fail(ScopeFailure(spec.type, GLOBAL, exc.message, exc.code))
             return
-        docs = [r.data for r in inventory.resources if r.type == source]
-        uid = render(spec.uid, {"tenant_id": inventory.account}, where=spec.type)
-        name = render(spec.name, {"uid": uid, "tenant_id": inventory.account}, where=spec.type)
-        data = {spec.aggregate.key: docs}
-        inventory.add(
-            [Resource(spec.type, str(uid), GLOBAL, str(name), data, {}, inventory.account)]
-        )
-        inventory.stat(spec.type).resources = 1
+        self._docs[spec.type] = [{spec.aggregate.key: docs}]
+        if spec.enrich:
+            await self._enrich(spec, inventory)
+        self._add(spec, inventory)
 
     async def _type(self, spec: ResourceSpec, inventory: Inventory) -> None:
         started = time.monotonic()
-        stat = inventory.stat(spec.type)
 
         def count(calls: int, errors: int, throttles: int) -> None:
             inventory.count(spec.type, calls=calls, errors=errors, throttles=throttles)
@@ -117,28 +211,34 @@ class M365Collector:
             items = await self._listing(spec, count)
             await self._prefetch(spec, items, count)
             docs = await asyncio.gather(*(self._document(spec, item, count) for item in items))
-            resources = [self._resource(spec, doc, inventory.account) for doc in docs]
         except GraphCallError as exc:
             self._record(spec, inventory, exc)
         except CollectionError as exc:
             inventory.fail(ScopeFailure(spec.type, GLOBAL, exc.message, exc.code or ""))
         else:
-            inventory.add(resources)
-            stat.resources = len(resources)
+            self._docs[spec.type] = list(docs)
         finally:
-            stat.seconds += time.monotonic() - started
-            if self.progress:
-                self.progress(spec.type, GLOBAL, stat.resources)
+            inventory.stat(spec.type).seconds += time.monotonic() - started
+            if self.progress and spec.type not in self._docs:
+                self.progress(spec.type, GLOBAL, 0)
 
-    def _record(self, spec: ResourceSpec, inventory: Inventory, exc: GraphCallError) -> None:
+    def _record(
+        self,
+        spec: ResourceSpec,
+        inventory: Inventory,
+        exc: GraphCallError,
+        permissions: Sequence[str] = (),
+    ) -> None:
+        """A failed call: not applicable for a licence answer, else the type's failure."""
         failure = exc.failure
         if failure.licence:
             inventory.mark_not_applicable(spec.type, GLOBAL, licence_reason(urlsplit(exc.url).path))
             return
-        permission = ", ".join(spec.permissions)
+        needs = list(permissions or spec.permissions)
+        permission = ", ".join(needs)
         message = exc.message
         if failure.denied and permission:
-            needed = "permission" if len(spec.permissions) == 1 else "permissions"
+            needed = "permission" if len(needs) == 1 else "permissions"
             message += f" (the application needs the Graph application {needed} {permission})"
         inventory.fail(
             ScopeFailure(
@@ -154,6 +254,17 @@ class M365Collector:
         listing = spec.listing
         assert listing is not None
         url = self.session.url(listing.call, listing.service or spec.service, listing.args)
+        if listing.transform:
+            # a transform reads every item of the (paged) listing and shapes the type's items
+            transform = TRANSFORMS.get(listing.transform)
+            if transform is None:
+                raise CollectionError(
+                    f"{spec.type}: unknown transform '{listing.transform}'; known: "
+                    + ", ".join(sorted(TRANSFORMS)),
+                    code="SpecError",
+                )
+            items = transform(await self._items(url, listing, count), spec.type)
+            return items[:1] if listing.single else items
         if listing.single:
             body = _clean(await self.session.get(url, count))
             value = jmespath.search(listing.pick, body) if listing.pick else body

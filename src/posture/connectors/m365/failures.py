@@ -24,13 +24,25 @@ LICENCE_TEXTS = (
     "entra id premium",
     "does not have a valid license",
     "tenant is not licensed",
+    "premium 2 license",
 )
+# Intune answers 400 BadRequest "Request not applicable to target tenant." (or a 403 naming
+# Intune) when the tenant has no Intune subscription
+INTUNE_TEXTS = (
+    "not applicable to target tenant",
+    "not enabled for intune",
+    "intune license",
+    "not licensed for intune",
+)
+INTUNE_PATHS = ("/devicemanagement", "/deviceappmanagement")
 DENIED_CODES = frozenset(
     {"Authorization_RequestDenied", "Forbidden", "accessDenied", "AccessDenied", "Unauthorized"}
 )
 # Graph paths whose features need Entra ID P2 (the rest of the licence-gated ones need P1)
 P2_PATHS = (
     "/rolemanagement/directory/roleeligibility",
+    "/rolemanagement/directory/roleassignmentschedule",
+    "/policies/rolemanagementpolic",
     "/identitygovernance/",
     "/identityprotection/",
     "/riskyusers",
@@ -53,7 +65,8 @@ class GraphFailure:
         if self.code in LICENCE_CODES:
             return True
         text = self.message.lower()
-        return self.status in (400, 403) and any(t in text for t in LICENCE_TEXTS)
+        texts = LICENCE_TEXTS + INTUNE_TEXTS
+        return self.status in (400, 403) and any(t in text for t in texts)
 
     @property
     def denied(self) -> bool:
@@ -66,5 +79,8 @@ class GraphFailure:
 
 def licence_reason(path: str) -> str:
     """The plan a licence-gated Graph path needs, as the sentence results carry."""
-    plan = "P2" if any(p in path.lower() for p in P2_PATHS) else "P1"
+    lowered = path.lower()
+    if any(p in lowered for p in INTUNE_PATHS):
+        return "requires Microsoft Intune"
+    plan = "P2" if any(p in lowered for p in P2_PATHS) else "P1"
     return f"requires Microsoft Entra ID {plan}"
