@@ -150,9 +150,7 @@ def _needed_types(catalog: Catalog, policies: Sequence[Policy]) -> list[str]:
     """Resource types the policies read, plus the sources of aggregate types."""
     needed = {p.resource for p in policies}
     for rtype in list(needed):
-        spec = catalog.specs[rtype]
-        if spec.aggregate:
-            needed.add(spec.aggregate.of)
+        needed.update(catalog.specs[rtype].sources)
     return sorted(needed)
 
 
@@ -304,7 +302,8 @@ def _write(
         if scope is None:
             return False
         if scope == "global":
-            return (rtype, GLOBAL) not in failed
+            # a dns type's resources each have their own scope, named after the domain
+            return (rtype, GLOBAL) not in failed and (rtype, region) not in failed
         return region in inventory.regions and (rtype, region) not in failed
 
     with store.session() as session:

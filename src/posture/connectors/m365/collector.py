@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import jmespath
 
 from posture.catalog.spec import CallSpec, DetailSpec, JoinSpec, ResourceSpec
+from posture.connectors.dns import collect_mail_domains
 from posture.connectors.inventory import GLOBAL, Inventory, ScopeFailure
 from posture.connectors.m365.client import Counter, GraphCallError, GraphSession
 from posture.connectors.m365.failures import licence_reason
@@ -85,6 +86,16 @@ class M365Collector:
         for spec in self.specs:
             if spec.aggregate:
                 self._aggregate(spec, inventory)
+        resolver = settings.dns_resolver()
+        for spec in self.specs:
+            if spec.dns:  # after the types that list the domains
+                collect_mail_domains(
+                    spec,
+                    inventory,
+                    resolver,
+                    selectors=settings.dkim_selectors,
+                    progress=self.progress,
+                )
         return inventory
 
     def _aggregate(self, spec: ResourceSpec, inventory: Inventory) -> None:
