@@ -226,11 +226,14 @@ class RunningDns:
 def dns_server(zone: Zone | None = None, host: str = "127.0.0.1") -> Iterator[RunningDns]:
     """Serve ``zone`` (default: ``mail_zone()``) on one free port, UDP and TCP."""
     fake = FakeDns(zone if zone is not None else mail_zone())
+    family = {"address_family": socket.AF_INET6 if ":" in host else socket.AF_INET}
+    udp_class = type("Udp", (_Udp,), family)
+    tcp_class = type("Tcp", (_Tcp,), family)
     for _ in range(20):  # one port for both protocols: take a free UDP port, then bind TCP
-        udp = _Udp((host, 0), _UdpHandler)
+        udp = udp_class((host, 0), _UdpHandler)
         port = udp.server_address[1]
         try:
-            tcp = _Tcp((host, port), _TcpHandler)
+            tcp = tcp_class((host, port), _TcpHandler)
         except OSError:
             udp.server_close()
             continue

@@ -281,6 +281,22 @@ def estate() -> dict[str, Any]:
             "isPrimary": True,
             "verified": True,
             "creationTime": "1700000000000",
+            "domainAliases": [
+                {
+                    "kind": "admin#directory#domainAlias",
+                    "domainAliasName": "example.net",
+                    "parentDomainName": "example.jp",
+                    "verified": True,
+                    "creationTime": "1700000000002",
+                },
+                {
+                    "kind": "admin#directory#domainAlias",
+                    "domainAliasName": "example.org",
+                    "parentDomainName": "example.jp",
+                    "verified": False,
+                    "creationTime": "1700000000003",
+                },
+            ],
         },
         {
             "kind": "admin#directory#domain",
