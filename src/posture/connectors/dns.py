@@ -18,6 +18,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,7 @@ DEFAULT_PORT = 53
 DEFAULT_TIMEOUT = 3.0  # seconds per attempt
 DEFAULT_ATTEMPTS = 2
 MAX_SPF_REDIRECTS = 5
+PARALLEL = 8  # domains looked up at once
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+$")
 
@@ -157,6 +159,7 @@ class DnsResolver:
     errors: int = 0
     _cache: dict[str, TxtAnswer | DnsLookupError] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _locks: dict[str, threading.Lock] = field(default_factory=dict)
     _resolver: dns.resolver.Resolver | None = None
 
     def _make(self) -> dns.resolver.Resolver:
@@ -189,14 +192,19 @@ class DnsResolver:
         """TXT records at ``name``; raises ``DnsLookupError`` when the resolver fails."""
         key = name.lower().rstrip(".")
         with self._lock:
+            name_lock = self._locks.setdefault(key, threading.Lock())
+        with name_lock:  # concurrent domains sharing a parent still ask it once
             cached = self._cache.get(key)
-        if cached is None:
-            cached = self._ask(key)
-            with self._lock:
-                self._cache[key] = cached
+            if cached is None:
+                cached = self._cache[key] = self._ask(key)
         if isinstance(cached, DnsLookupError):
             raise cached
         return cached
+
+    def _count(self, *, queries: int = 0, errors: int = 0) -> None:
+        with self._lock:
+            self.queries += queries
+            self.errors += errors
 
     def _ask(self, name: str) -> TxtAnswer | DnsLookupError:
         resolver = self._make()
@@ -204,7 +212,7 @@ class DnsResolver:
         last: str = ""
         code = "Timeout"
         for _ in range(self.attempts):
-            self.queries += 1
+            self._count(queries=1)
             try:
                 answer = resolver.resolve(
                     qname, "TXT", raise_on_no_answer=False, search=False, lifetime=self.timeout
@@ -212,13 +220,13 @@ class DnsResolver:
             except dns.resolver.NXDOMAIN as exc:
                 return TxtAnswer(name, "nxdomain", cname=_alias(qname, exc.canonical_name))
             except dns.resolver.NoNameservers as exc:
-                self.errors += 1
+                self._count(errors=1)
                 code, last = "ServerFailure", _servfail_text(exc)
             except dns.exception.Timeout:
-                self.errors += 1
+                self._count(errors=1)
                 code, last = "Timeout", f"no answer within {self.timeout:g} s"
             except dns.exception.DNSException as exc:
-                self.errors += 1
+                self._count(errors=1)
                 code, last = type(exc).__name__, str(exc)
             else:
                 cname = _alias(qname, answer.canonical_name)
@@ -432,12 +440,21 @@ def collect_mail_domains(
     wanted = list(selectors or spec.dns.dkim_selectors)
     before = (resolver.queries, resolver.errors)
     resources = []
+
+    def one(domain: str, copied: dict[str, Any]) -> dict[str, Any] | DnsLookupError:
+        try:
+            return {**mail_domain(domain, wanted, resolver), **copied}
+        except DnsLookupError as exc:
+            return exc
+
     try:
-        for domain, copied in _domains(spec, inventory):
-            try:
-                doc = {**mail_domain(domain, wanted, resolver), **copied}
-            except DnsLookupError as exc:
-                inventory.fail(ScopeFailure(spec.type, domain, exc.message, exc.code or ""))
+        domains = _domains(spec, inventory)
+        # domains are independent: a few at a time, so a slow resolver does not add up
+        with ThreadPoolExecutor(max_workers=max(1, min(PARALLEL, len(domains)))) as pool:
+            docs = list(pool.map(lambda d: one(*d), domains))
+        for (domain, _), doc in zip(domains, docs, strict=True):
+            if isinstance(doc, DnsLookupError):
+                inventory.fail(ScopeFailure(spec.type, domain, doc.message, doc.code or ""))
                 continue
             resources.append(
                 Resource(spec.type, domain, domain, domain, doc, {}, inventory.account)
