@@ -23,8 +23,6 @@ from posture.connectors.dns import (
         ("2001:db8::53", ("2001:db8::53", 53)),
         ("[2001:db8::53]", ("2001:db8::53", 53)),
         ("[::1]:5353", ("::1", 5353)),
-        ("ns1.example.jp", ("ns1.example.jp", 53)),
-        ("ns1.example.jp:10053", ("ns1.example.jp", 10053)),
     ],
 )
 def test_servers(value: str, expected: tuple[str, int]) -> None:
@@ -43,8 +41,9 @@ def test_servers(value: str, expected: tuple[str, int]) -> None:
         ("[2001:db8::zz]:53", "not an IPv6 address"),
         ("[::1]x", "[ADDRESS]:PORT"),
         ("2001:db8::zz", "not an IPv6 address"),
-        ("999.1.1.1", "neither an IP address nor a host name"),
-        ("bad host", "neither an IP address nor a host name"),
+        ("999.1.1.1", "not an IPv4 address"),
+        ("ns1.example.jp", "give the DNS server's IP address"),
+        ("ns1.example.jp:10053", "not an IPv4 address"),
         (":53", "the host is missing"),
     ],
 )

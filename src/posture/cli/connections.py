@@ -113,8 +113,8 @@ def add_m365(
         None,
         "--dns-server",
         metavar="HOST[:PORT]",
-        help="DNS server for the mail domains' SPF, DKIM and DMARC look-ups (default: the "
-        "system's resolvers; port 53; IPv6 as [ADDRESS]:PORT).",
+        help="IP address of the DNS server for the mail domains' SPF, DKIM and DMARC "
+        "look-ups (default: the system's resolvers; port 53; IPv6 as [ADDRESS]:PORT).",
     ),
     dkim_selector: list[str] = typer.Option(
         [],
@@ -178,8 +178,8 @@ def add_gws(
         None,
         "--dns-server",
         metavar="HOST[:PORT]",
-        help="DNS server for the mail domains' SPF, DKIM and DMARC look-ups (default: the "
-        "system's resolvers; port 53; IPv6 as [ADDRESS]:PORT).",
+        help="IP address of the DNS server for the mail domains' SPF, DKIM and DMARC "
+        "look-ups (default: the system's resolvers; port 53; IPv6 as [ADDRESS]:PORT).",
     ),
     dkim_selector: list[str] = typer.Option(
         [],

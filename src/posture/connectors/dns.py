@@ -42,7 +42,6 @@ DEFAULT_ATTEMPTS = 2
 MAX_SPF_REDIRECTS = 5
 PARALLEL = 8  # domains looked up at once
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+$")
 
 
 class DnsLookupError(CollectionError):
@@ -53,7 +52,8 @@ class DnsLookupError(CollectionError):
 
 
 def parse_server(value: str) -> tuple[str, int]:
-    """``HOST[:PORT]`` -> (host, port). IPv6 as ``[::1]:5353`` or a bare ``::1``; port 53."""
+    """``HOST[:PORT]`` -> (host, port): an IPv4 address, or IPv6 as ``[::1]:5353`` or a bare
+    ``::1``; the port defaults to 53."""
     text = value.strip()
     if not text:
         raise ValueError("a DNS server is HOST[:PORT], e.g. 192.0.2.53 or [2001:db8::53]:5353")
@@ -78,10 +78,10 @@ def parse_server(value: str) -> tuple[str, int]:
         try:
             ipaddress.IPv4Address(host)
         except ValueError:
-            if not _HOSTNAME.match(host) or host.replace(".", "").isdigit():
-                raise ValueError(
-                    f"{value!r}: {host!r} is neither an IP address nor a host name"
-                ) from None
+            # a name would need a resolver to find the resolver: give its address
+            raise ValueError(
+                f"{value!r}: {host!r} is not an IPv4 address; give the DNS server's IP address"
+            ) from None
     port = DEFAULT_PORT
     if port_text:
         if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
