@@ -32,6 +32,26 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="session")
+def system_dns() -> Iterator[str]:
+    """The local DNS server (mail_zone) standing in for the system's resolvers."""
+    from posture.localapi.dns import dns_server
+
+    with dns_server() as running:
+        yield running.server
+
+
+@pytest.fixture(autouse=True)
+def offline_dns(monkeypatch: pytest.MonkeyPatch, system_dns: str) -> None:
+    """No test asks the machine's resolvers: a connection without dns_server gets the local one."""
+    from posture.connectors.dns import DnsResolver, DnsSettings
+
+    def resolver(self: DnsSettings) -> DnsResolver:
+        return DnsResolver(self.dns_server or system_dns, self.dns_timeout)
+
+    monkeypatch.setattr(DnsSettings, "dns_resolver", resolver)
+
+
+@pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return load_catalog()
 

@@ -152,7 +152,7 @@ def _needed_types(catalog: Catalog, policies: Sequence[Policy]) -> list[str]:
     pending = list(needed)
     while pending:
         spec = catalog.specs[pending.pop()]
-        sources = {spec.aggregate.of} if spec.aggregate else set()
+        sources = set(spec.sources)
         if spec.provider == "m365" and spec.enrich:
             from posture.connectors.m365.enrich import enrich_sources
 
@@ -312,7 +312,8 @@ def _write(
         if scope is None:
             return False
         if scope == "global":
-            return (rtype, GLOBAL) not in failed
+            # a dns type's resources each have their own scope, named after the domain
+            return (rtype, GLOBAL) not in failed and (rtype, region) not in failed
         return region in inventory.regions and (rtype, region) not in failed
 
     with store.session() as session:

@@ -104,6 +104,14 @@ def load_specs(folders: Sequence[Path], catalog: Catalog) -> None:
                 path=origin[spec.type],
                 field=f"{spec.type}.aggregate.of",
             )
+        for n, source in enumerate(spec.dns.sources if spec.dns else []):
+            if source.of not in catalog.specs:
+                raise ContentError(
+                    f"dns source of unknown resource type '{source.of}'"
+                    + _suggest(source.of, catalog.specs),
+                    path=origin[spec.type],
+                    field=f"{spec.type}.dns.sources[{n}].of",
+                )
 
 
 def load_frameworks(folders: Sequence[Path], catalog: Catalog) -> None:

@@ -65,6 +65,23 @@ class AggregateSpec(_Strict):
     key: str = "items"
 
 
+class DnsSourceSpec(_Strict):
+    """Where a DNS type finds its domains: documents of another type of the same scan."""
+
+    of: str  # the resource type whose documents name the domains
+    items: str | None = None  # JMESPath to a list of entries in each document (default: it)
+    where: str | None = None  # JMESPath on an entry: a mail domain when it has a true value
+    domain: str  # JMESPath on an entry: the domain name
+    copy_fields: dict[str, str] = Field(default_factory=dict, alias="copy")  # name -> JMESPath
+
+
+class DnsSpec(_Strict):
+    """SPF, DMARC and DKIM records of every domain the sources name (connectors/dns.py)."""
+
+    sources: list[DnsSourceSpec] = Field(min_length=1)
+    dkim_selectors: list[str] = Field(min_length=1)  # overridden by a connection's setting
+
+
 class ListSpec(CallSpec):
     single: bool = False  # the call returns one object; the type has one resource per scope
 
@@ -78,6 +95,7 @@ class ResourceSpec(_Strict):
     description: str = ""
     listing: ListSpec | None = Field(default=None, alias="list")
     aggregate: AggregateSpec | None = None
+    dns: DnsSpec | None = None
     uid: str
     name: str = "{uid}"
     region: str | None = None  # template; defaults to the region the call ran in
@@ -92,15 +110,24 @@ class ResourceSpec(_Strict):
 
     @model_validator(mode="after")
     def _source(self) -> ResourceSpec:
-        if bool(self.listing) == bool(self.aggregate):
-            raise ValueError("a resource type needs either 'list' or 'aggregate'")
-        if self.aggregate and self.detail:
-            raise ValueError("an aggregate resource type takes no 'detail'")
+        if [bool(self.listing), bool(self.aggregate), bool(self.dns)].count(True) != 1:
+            raise ValueError("a resource type needs exactly one of 'list', 'aggregate' or 'dns'")
+        if (self.aggregate or self.dns) and self.detail:
+            raise ValueError("an aggregate or dns resource type takes no 'detail'")
         return self
 
     @property
     def provider(self) -> str:
         return self.type.split(".", 1)[0]
+
+    @property
+    def sources(self) -> list[str]:
+        """The types whose documents this type is built from (aggregate or dns)."""
+        if self.aggregate:
+            return [self.aggregate.of]
+        if self.dns:
+            return [s.of for s in self.dns.sources]
+        return []
 
     def calls(self) -> list[tuple[str, str]]:
         """(service, operation) of every call this spec makes, for permissions."""

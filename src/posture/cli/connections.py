@@ -109,6 +109,19 @@ def add_m365(
     ca_bundle: str | None = typer.Option(
         None, "--ca-bundle", metavar="PATH", help="PEM file trusted for sign-in and Graph."
     ),
+    dns_server: str | None = typer.Option(
+        None,
+        "--dns-server",
+        metavar="HOST[:PORT]",
+        help="IP address of the DNS server for the mail domains' SPF, DKIM and DMARC "
+        "look-ups (default: the system's resolvers; port 53; IPv6 as [ADDRESS]:PORT).",
+    ),
+    dkim_selector: list[str] = typer.Option(
+        [],
+        "--dkim-selector",
+        metavar="SELECTOR",
+        help="DKIM selector to look up instead of the default (repeatable): selector1, selector2.",
+    ),
 ) -> None:
     """Add a Microsoft 365 tenant, read with app-only Graph permissions."""
     info = add_m365_connection(
@@ -122,6 +135,8 @@ def add_m365(
         authority=authority,
         graph_url=graph_url,
         ca_bundle=ca_bundle,
+        dns_server=dns_server,
+        dkim_selectors=dkim_selector,
     )
     console.print(
         f"connection [bold]{escape(info.name)}[/] (m365) added to tenant {escape(info.tenant)}"
@@ -159,6 +174,19 @@ def add_gws(
     ca_bundle: str | None = typer.Option(
         None, "--ca-bundle", metavar="PATH", help="PEM file trusted for HTTPS to these servers."
     ),
+    dns_server: str | None = typer.Option(
+        None,
+        "--dns-server",
+        metavar="HOST[:PORT]",
+        help="IP address of the DNS server for the mail domains' SPF, DKIM and DMARC "
+        "look-ups (default: the system's resolvers; port 53; IPv6 as [ADDRESS]:PORT).",
+    ),
+    dkim_selector: list[str] = typer.Option(
+        [],
+        "--dkim-selector",
+        metavar="SELECTOR",
+        help="DKIM selector to look up instead of the default (repeatable): google.",
+    ),
 ) -> None:
     """Add a Google Workspace customer read through domain-wide delegation."""
     info = add_gws_connection(
@@ -170,6 +198,8 @@ def add_gws(
         key_file=key_file,
         root_url=root_url,
         ca_bundle=ca_bundle,
+        dns_server=dns_server,
+        dkim_selectors=dkim_selector,
     )
     console.print(
         f"connection [bold]{escape(info.name)}[/] (gws) added to tenant {escape(info.tenant)}"

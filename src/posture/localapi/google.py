@@ -539,7 +539,15 @@ def estate() -> dict[str, Any]:
                     "domainAliasName": "example.net",
                     "parentDomainName": "example.jp",
                     "verified": True,
-                }
+                    "creationTime": "1700000000002",
+                },
+                {
+                    "kind": "admin#directory#domainAlias",
+                    "domainAliasName": "example.org",
+                    "parentDomainName": "example.jp",
+                    "verified": False,
+                    "creationTime": "1700000000003",
+                },
             ],
         },
         {

@@ -127,6 +127,8 @@ def add_m365_connection(
     authority: str | None = None,
     graph_url: str | None = None,
     ca_bundle: str | None = None,
+    dns_server: str | None = None,
+    dkim_selectors: Sequence[str] = (),
 ) -> ConnectionInfo:
     """A Microsoft 365 tenant, read by an Entra ID application with app-only permissions.
 
@@ -138,10 +140,29 @@ def add_m365_connection(
     typed: dict[str, Any] = {"tenant_id": tenant_id, "client_id": client_id}
     typed |= {"client_secret_env": client_secret_env, "certificate": _file(name, certificate)}
     typed |= {"authority": authority, "graph_url": graph_url, "ca_bundle": _file(name, ca_bundle)}
+    typed |= _dns_options(name, dns_server, dkim_selectors)
     settings = m365_settings(name, {k: v for k, v in typed.items() if v not in (None, "")})
     return add_connection(
         ops, tenant, name, "m365", settings.model_dump(mode="json", exclude_defaults=True)
     )
+
+
+def _dns_options(
+    connection: str, dns_server: str | None, dkim_selectors: Sequence[str]
+) -> dict[str, Any]:
+    """``--dns-server`` and ``--dkim-selector`` checked here, so an error names the option."""
+    from posture.connectors.dns import check_selectors, parse_server
+
+    try:
+        if dns_server is not None:
+            parse_server(dns_server)
+    except ValueError as exc:
+        raise ConfigurationError(f"connection '{connection}': --dns-server: {exc}") from exc
+    try:
+        selectors = check_selectors(list(dkim_selectors)) if dkim_selectors else None
+    except ValueError as exc:
+        raise ConfigurationError(f"connection '{connection}': --dkim-selector: {exc}") from exc
+    return {"dns_server": dns_server, "dkim_selectors": selectors}
 
 
 def _file(connection: str, path: str | None) -> str | None:
@@ -164,6 +185,8 @@ def add_gws_connection(
     key_file: str,
     root_url: str | None = None,
     ca_bundle: str | None = None,
+    dns_server: str | None = None,
+    dkim_selectors: Sequence[str] = (),
 ) -> ConnectionInfo:
     """A Google Workspace customer, read by a service account with domain-wide delegation
     acting as ``admin_email``; the key file is referenced by path, never stored."""
@@ -176,6 +199,7 @@ def add_gws_connection(
     typed: dict[str, Any] = {"customer_id": customer_id, "admin_email": admin_email}
     typed |= {"key_file": absolute(key_file), "root_url": root_url}
     typed |= {"ca_bundle": absolute(ca_bundle)}
+    typed |= _dns_options(name, dns_server, dkim_selectors)
     settings = parse_settings(name, {k: v for k, v in typed.items() if v is not None})
     return add_connection(
         ops, tenant, name, "gws", settings.model_dump(mode="json", exclude_defaults=True)

@@ -78,6 +78,7 @@ def validate_content(ops: Operations, policy_dirs: Sequence[Path] = ()) -> Conte
     spec or framework stops the check there, as policies cannot be judged without them.
     """
     from posture.connectors.aws.validate import check_policy_fields, check_specs
+    from posture.connectors.dns import check_dns_specs
     from posture.connectors.gws.validate import check_specs as check_gws_specs
     from posture.connectors.m365.validate import check_specs as check_m365_specs
 
@@ -92,6 +93,7 @@ def validate_content(ops: Operations, policy_dirs: Sequence[Path] = ()) -> Conte
             *check_specs(catalog.specs.values()),
             *check_gws_specs(catalog.specs.values()),
             *check_m365_specs(catalog.specs.values()),
+            *check_dns_specs(list(catalog.specs.values()), set(catalog.specs)),
             *check_policy_fields(catalog.policies.values(), catalog.specs),
         ],
         resource_types=len(catalog.specs),

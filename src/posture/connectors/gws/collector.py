@@ -20,6 +20,7 @@ from typing import Any
 import jmespath
 
 from posture.catalog.spec import DetailSpec, ResourceSpec
+from posture.connectors.dns import collect_mail_domains
 from posture.connectors.gws.calls import CallRunner
 from posture.connectors.gws.client import GwsTarget
 from posture.connectors.gws.enrich import (
@@ -147,11 +148,21 @@ class GwsCollector:
         self.runner = CallRunner(target, self.inventory, sleep=sleep)
         self._join_index: dict[str, dict[Any, list[dict[str, Any]]]] = {}
         self.progress = progress
+        self.resolver = target.settings.dns_resolver()
 
     def collect(self) -> Inventory:
         # httplib2 is not thread-safe and Workspace quotas are per customer: one type at a time
-        for spec in sorted(self.specs, key=lambda s: s.aggregate is not None):
-            self._collect_type(spec)
+        for spec in sorted(self.specs, key=lambda s: (s.dns is not None, s.aggregate is not None)):
+            if spec.dns:  # after the types that list the domains
+                collect_mail_domains(
+                    spec,
+                    self.inventory,
+                    self.resolver,
+                    selectors=self.target.settings.dkim_selectors,
+                    progress=self.progress,
+                )
+            else:
+                self._collect_type(spec)
         return self.inventory
 
     def _ctx(self) -> dict[str, Any]:

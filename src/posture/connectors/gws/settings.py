@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from posture.connectors.aws.endpoint import endpoint_problem
+from posture.connectors.dns import DnsSettings
 
 DEFAULT_MAX_ATTEMPTS = 6
 
 
-class GwsSettings(BaseModel):
+class GwsSettings(DnsSettings):
     """A Workspace customer reached by a delegated service account acting as ``admin_email``."""
 
     model_config = ConfigDict(extra="forbid")

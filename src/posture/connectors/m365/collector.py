@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import jmespath
 
 from posture.catalog.spec import CallSpec, DetailSpec, JoinSpec, ResourceSpec
+from posture.connectors.dns import collect_mail_domains
 from posture.connectors.inventory import GLOBAL, Inventory, ScopeFailure
 from posture.connectors.m365.client import Counter, GraphCallError, GraphSession
 from posture.connectors.m365.enrich import ENRICHERS, TRANSFORMS, EnrichContext, SourceUnavailable
@@ -104,6 +105,16 @@ class M365Collector:
                     await self._aggregate(spec, inventory)
         finally:
             await self.session.close()
+        resolver = settings.dns_resolver()
+        for spec in self.specs:
+            if spec.dns:  # after the types that list the domains
+                collect_mail_domains(
+                    spec,
+                    inventory,
+                    resolver,
+                    selectors=settings.dkim_selectors,
+                    progress=self.progress,
+                )
         return inventory
 
     def _add(self, spec: ResourceSpec, inventory: Inventory) -> None:

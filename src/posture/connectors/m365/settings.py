@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from posture.connectors.aws.endpoint import endpoint_problem
+from posture.connectors.dns import DnsSettings
 from posture.connectors.settings import parse_settings as validate_settings
 from posture.errors import ConfigurationError, ConnectionReason, CredentialError
 
@@ -20,7 +21,7 @@ DEFAULT_MAX_ATTEMPTS = 6
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 
-class M365Settings(BaseModel):
+class M365Settings(DnsSettings):
     """The ``settings`` of an M365 connection as stored and as typed on the CLI."""
 
     model_config = ConfigDict(extra="forbid")
