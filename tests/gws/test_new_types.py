@@ -116,6 +116,7 @@ def test_role_assignments_know_the_customer_domains(
         "example.co.jp",
         "example.jp",
         "example.net",
+        "example.org",
     ]
     outsider = found["91705169967844"]
     assert outsider["assignee_domain"] == "contractor.example.com"
