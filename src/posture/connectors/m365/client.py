@@ -27,6 +27,11 @@ VERSIONS = {"graph": "v1.0", "graph-beta": "beta"}
 Counter = Callable[[int, int, int], None]  # calls, errors, throttles
 
 
+#: Evolvable enums: without it Graph answers ``unknownFutureValue`` for members added after
+#: v1.0 froze (Conditional Access's ``riskRemediation`` grant, for one).
+PREFER = "include-unknown-enum-members"
+
+
 class GraphCallError(CollectionError):
     """A Graph call failed after retries; ``failure`` holds status and Graph error code."""
 
@@ -117,11 +122,10 @@ class GraphSession:
                         "id": str(i),
                         "method": "GET",
                         "url": url[len(root) :],
-                        **(
-                            {"headers": {"ConsistencyLevel": "eventual"}}
-                            if self._advanced(url)
-                            else {}
-                        ),
+                        "headers": {
+                            "Prefer": PREFER,
+                            **({"ConsistencyLevel": "eventual"} if self._advanced(url) else {}),
+                        },
                     }
                     for i, url in enumerate(pending)
                 ]
@@ -227,6 +231,8 @@ class GraphSession:
         info.http_method = Method.GET if payload is None else Method.POST
         info.url = url
         info.headers.try_add("Accept", "application/json")
+        if payload is None:
+            info.headers.try_add("Prefer", PREFER)
         if payload is None and self._advanced(url):
             info.headers.try_add("ConsistencyLevel", "eventual")
         if payload is not None:

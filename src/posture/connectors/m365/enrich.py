@@ -189,6 +189,12 @@ async def _pim_eligible(docs: list[dict[str, Any]], ctx: EnrichContext) -> list[
     return [{**d, "eligible": eligible} for d in docs]
 
 
+async def _named_locations(docs: list[dict[str, Any]], ctx: EnrichContext) -> list[dict[str, Any]]:
+    """``named_locations``: every named location, so "is any location trusted" can be asked."""
+    locations = ctx.sources("m365.entra.named_location")
+    return [{**d, "named_locations": locations} for d in docs]
+
+
 async def _app_role_values(docs: list[dict[str, Any]], ctx: EnrichContext) -> list[dict[str, Any]]:
     """``appRoleValue`` of each app role assignment, from the resource's ``appRoles``."""
     values: dict[tuple[str, str], Any] = {}
@@ -229,6 +235,7 @@ ENRICHERS: dict[str, EnricherSpec] = {
     "licence_names": EnricherSpec(_licence_names, ("m365.entra.subscribed_sku",)),
     "role_definitions": EnricherSpec(_role_definitions, (), (ROLE_DEFINITIONS_PERMISSION,)),
     "pim_eligible": EnricherSpec(_pim_eligible, ("m365.entra.role_eligibility",)),
+    "named_locations": EnricherSpec(_named_locations, ("m365.entra.named_location",)),
     "app_role_values": EnricherSpec(_app_role_values),
     "tenant_id": EnricherSpec(_tenant_id),
     "tenant_domains": EnricherSpec(_tenant_domains, ("m365.entra.organization",)),
