@@ -21,6 +21,7 @@ from typing import Any
 
 from posture.demo import saas_gws, saas_m365
 from posture.localapi import graph
+from posture.localapi.dns import Zone, dns_server
 from posture.localapi.google import google_server
 
 M365_CONNECTION = "demo-m365"
@@ -44,6 +45,44 @@ class LocalSaas:
     connections: list[SaasConnection] = field(default_factory=list)
 
 
+_KEY = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu" + "Q" * 300 + "IDAQAB"
+
+
+def demo_zone() -> Zone:
+    """Mail records of the demo domains.
+
+    Acme's domains publish a soft-failing SPF record, no DKIM key and a DMARC record that
+    only monitors; the hardened subsidiary publishes SPF hard fail, both DKIM selectors and
+    DMARC reject with aggregate reports.
+    """
+    main, hard = "acme.example", "acme-sec.example"
+    dkim = f"v=DKIM1; k=rsa; p={_KEY}"
+    return {
+        main: {"TXT": ["v=spf1 include:spf.protection.outlook.com ~all", "MS=ms12345678"]},
+        f"_dmarc.{main}": {"TXT": ["v=DMARC1; p=none"]},
+        "acmejp.onmicrosoft.com": {"TXT": ["v=spf1 include:spf.protection.outlook.com -all"]},
+        hard: {"TXT": ["v=spf1 include:spf.protection.outlook.com -all"]},
+        f"_dmarc.{hard}": {
+            "TXT": [
+                f"v=DMARC1; p=reject; pct=100; rua=mailto:dmarc@{hard}; ruf=mailto:dmarc@{hard}"
+            ]
+        },
+        f"selector1._domainkey.{hard}": {
+            "CNAME": "selector1-acme-sec-example._domainkey.acmesec.onmicrosoft.com"
+        },
+        f"selector2._domainkey.{hard}": {
+            "CNAME": "selector2-acme-sec-example._domainkey.acmesec.onmicrosoft.com"
+        },
+        "selector1-acme-sec-example._domainkey.acmesec.onmicrosoft.com": {"TXT": [dkim]},
+        "selector2-acme-sec-example._domainkey.acmesec.onmicrosoft.com": {"TXT": [dkim]},
+        "acmesec.onmicrosoft.com": {"TXT": ["v=spf1 include:spf.protection.outlook.com -all"]},
+        "_dmarc.acmesec.onmicrosoft.com": {
+            "TXT": ["v=DMARC1; p=reject; rua=mailto:dmarc@acme-sec.example"]
+        },
+        saas_gws.DOMAIN: {"TXT": ["v=spf1 include:_spf.google.com ?all"]},
+    }
+
+
 @contextmanager
 def local_saas(folder: Path) -> Iterator[LocalSaas]:
     """Start the local Graph (two tenants) and Google servers; stop them on exit."""
@@ -53,6 +92,7 @@ def local_saas(folder: Path) -> Iterator[LocalSaas]:
     try:
         with ExitStack() as stack:
             local = LocalSaas()
+            resolver = stack.enter_context(dns_server(demo_zone())).server
             for name, tenant_id, hardened in (
                 (M365_CONNECTION, saas_m365.MAIN_TENANT_ID, False),
                 (M365_HARDENED_CONNECTION, saas_m365.HARDENED_TENANT_ID, True),
@@ -61,7 +101,10 @@ def local_saas(folder: Path) -> Iterator[LocalSaas]:
                 (folder / name).mkdir(exist_ok=True)
                 server = stack.enter_context(graph.graph_server(folder / name, state))
                 settings = server.settings(
-                    tenant_id=tenant_id, client_secret_env=SECRET_ENV, max_attempts=3
+                    tenant_id=tenant_id,
+                    client_secret_env=SECRET_ENV,
+                    max_attempts=3,
+                    dns_server=resolver,
                 )
                 local.connections.append(SaasConnection(name, "m365", settings, twin=hardened))
             (folder / GWS_CONNECTION).mkdir(exist_ok=True)
@@ -78,6 +121,7 @@ def local_saas(folder: Path) -> Iterator[LocalSaas]:
                         "key_file": str(google.key_file),
                         "root_url": google.url,
                         "ca_bundle": str(google.ca_bundle),
+                        "dns_server": resolver,
                     },
                 )
             )

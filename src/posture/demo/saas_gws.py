@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from posture.demo.saas_gws_settings import HARDENED_SETTINGS, WEAK_SETTINGS
+from posture.localapi.google import activity
 
 CUSTOMER = "C04acme77"
 DOMAIN = "acme-jp.example"
@@ -75,6 +76,38 @@ def _policy(n: int, ou: str, setting: str, value: dict[str, Any]) -> dict[str, A
         "setting": {"type": f"settings/{setting}", "value": value},
         "type": "ADMIN",
     }
+
+
+def _group_policy(n: int, group: str, setting: str, value: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": f"policies/acme{n:04d}",
+        "customer": f"customers/{CUSTOMER}",
+        "policyQuery": {
+            "group": f"groups/{group}",
+            "query": f"entity.groups.exists(group, group.group_id == groupId('{group}'))",
+            "sortOrder": 1,
+        },
+        "setting": {"type": f"settings/{setting}", "value": value},
+        "type": "ADMIN",
+    }
+
+
+def _alert(n: int, name: str, *, active: bool, mail: bool) -> dict[str, Any]:
+    action: dict[str, Any] = {"alertCenterConfig": {"severity": "MEDIUM"}}
+    if mail:
+        action["recipients"] = [{"allSuperAdmins": True}]
+    found = _policy(
+        n,
+        "/",
+        "rule.system_defined_alerts",
+        {
+            "displayName": name,
+            "action": {"alertCenterAction": action},
+            "state": "ACTIVE" if active else "INACTIVE",
+        },
+    )
+    found["type"] = "SYSTEM"
+    return found
 
 
 def estate() -> dict[str, Any]:
@@ -136,6 +169,20 @@ def estate() -> dict[str, Any]:
         policies.append(_policy(len(policies) + 1, "/", setting, value))
     for setting, value in sorted(HARDENED_SETTINGS.items()):
         policies.append(_policy(len(policies) + 1, "/Hardened", setting, value))
+    # a group that turns automatic forwarding back on for its members
+    policies.append(
+        _group_policy(
+            len(policies) + 1, "03acg002", "gmail.auto_forwarding", {"enableAutoForwarding": True}
+        )
+    )
+    # alert rules switched off or without e-mail; no DLP rule at all
+    for name, active, mail in (
+        ("User's password changed", False, False),
+        ("Government-backed attacks", True, False),
+        ("Leaked password", False, False),
+        ("Suspicious login", True, True),
+    ):
+        policies.append(_alert(len(policies) + 1, name, active=active, mail=mail))
     tokens = {
         f"sales.kimura@{DOMAIN}": [
             {
@@ -221,7 +268,46 @@ def estate() -> dict[str, Any]:
             "lastSync": _when(1),
         }
     ]
+    kimura = f"sales.kimura@{DOMAIN}"
+    activities = {
+        "login": [
+            activity(
+                "login",
+                "suspicious_login",
+                kimura,
+                2,
+                {"affected_email_address": kimura, "login_timestamp": 1767000000000000},
+                kind="account_warning",
+                n=1,
+            ),
+            activity(
+                "login",
+                "login_success",
+                f"secure.saito@{DOMAIN}",
+                1,
+                {"login_type": "google_password", "is_suspicious": False},
+                kind="login",
+                n=2,
+            ),
+        ],
+        "admin": [],
+        "user_accounts": [
+            activity(
+                "user_accounts",
+                "email_forwarding_out_of_domain",
+                kimura,
+                12,
+                {"email_forwarding_destination_address": "kimura.sales@freemail.example"},
+                kind="email_forwarding_change",
+                n=3,
+            )
+        ],
+    }
+    # e-mails each user sent on the usage report's day: one super admin reads and sends mail
+    emails_sent = {f"admin.yamada@{DOMAIN}": 25, kimura: 40, f"secure.saito@{DOMAIN}": 18}
     return {
+        "emails_sent": emails_sent,
+        "activities": activities,
         "devices": devices,
         "group_settings": group_settings,
         "users": users,

@@ -45,6 +45,19 @@ ADMIN_ROLES = [
     "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9",  # Conditional Access Administrator
     "729827e3-9c14-49f7-bb1b-9608f156bbb8",  # Helpdesk Administrator
     "b0f54661-2d74-4c50-afa3-1ec803f12efe",  # Billing Administrator
+    "966707d0-3269-4727-9be2-8c3a10f19b9d",  # Password Administrator
+    "c4e39bd9-1100-46d3-8c65-fb160da0071f",  # Authentication Administrator
+    "f2ef992c-3afb-46b9-b7cf-a126ee74c451",  # Global Reader
+    "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2",  # Hybrid Identity Administrator
+    "69091246-20e8-4a56-aa4d-066075b2a7a8",  # Teams Administrator
+]
+#: Roles the hardened tenant reviews every month.
+REVIEWED_ROLES = [
+    GLOBAL_ADMIN,
+    EXCHANGE_ADMIN,
+    SECURITY_ADMIN,
+    "f28a1f50-f6e7-4571-818b-6a12f2af6b6c",  # SharePoint Administrator
+    "69091246-20e8-4a56-aa4d-066075b2a7a8",  # Teams Administrator
 ]
 ROLE_NAMES = {
     GLOBAL_ADMIN: "Global Administrator",
@@ -484,6 +497,23 @@ class _Tenant:
                             "principal": self.principal(uid),
                         }
                     )
+        if self.hardened:
+            # the security administrator may activate Global Administrator when needed
+            eligible.append(
+                {
+                    "id": "res-ga-h-adm",
+                    "principalId": "h-adm",
+                    "roleDefinitionId": GLOBAL_ADMIN,
+                    "directoryScopeId": "/",
+                    "memberType": "Direct",
+                    "status": "Provisioned",
+                    "scheduleInfo": {
+                        "startDateTime": "2025-04-01T00:00:00Z",
+                        "expiration": {"type": "afterDateTime", "endDateTime": _later(180)},
+                    },
+                    "principal": self.principal("h-adm"),
+                }
+            )
         if not self.hardened:
             # an automation account holding Global Administrator: a service principal
             assignments.append(
@@ -541,40 +571,7 @@ class _Tenant:
                         "recurrence": monthly,
                     },
                 },
-                {
-                    "id": "ar-roles",
-                    "displayName": "Privileged roles",
-                    "status": "InProgress",
-                    "scope": {
-                        "@odata.type": "#microsoft.graph.principalResourceMembershipsScope",
-                        "principalScopes": [
-                            {
-                                "@odata.type": "#microsoft.graph.accessReviewQueryScope",
-                                "query": "/users",
-                                "queryType": "MicrosoftGraph",
-                            }
-                        ],
-                        "resourceScopes": [
-                            {
-                                "@odata.type": "#microsoft.graph.accessReviewQueryScope",
-                                "query": f"/roleManagement/directory/roleDefinitions/{GLOBAL_ADMIN}",
-                                "queryType": "MicrosoftGraph",
-                            }
-                        ],
-                    },
-                    "reviewers": [
-                        {"query": "/users/h-adm", "queryType": "MicrosoftGraph"},
-                    ],
-                    "settings": {
-                        "mailNotificationsEnabled": True,
-                        "justificationRequiredOnApproval": True,
-                        "defaultDecisionEnabled": True,
-                        "defaultDecision": "Deny",
-                        "instanceDurationInDays": 14,
-                        "autoApplyDecisionsEnabled": True,
-                        "recurrence": monthly,
-                    },
-                },
+                *(self.role_review(n, role, monthly) for n, role in enumerate(REVIEWED_ROLES)),
             ]
         data["/identityGovernance/accessReviews/definitions"] = reviews
         data["/identityProtection/riskyUsers"] = (
@@ -606,6 +603,41 @@ class _Tenant:
             ]
         )
         return data
+
+    @staticmethod
+    def role_review(n: int, role: str, recurrence: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": f"ar-role-{n}",
+            "displayName": f"Monthly review: {ROLE_NAMES.get(role, role)}",
+            "status": "InProgress",
+            "scope": {
+                "@odata.type": "#microsoft.graph.principalResourceMembershipsScope",
+                "principalScopes": [
+                    {
+                        "@odata.type": "#microsoft.graph.accessReviewQueryScope",
+                        "query": "/users",
+                        "queryType": "MicrosoftGraph",
+                    }
+                ],
+                "resourceScopes": [
+                    {
+                        "@odata.type": "#microsoft.graph.accessReviewQueryScope",
+                        "query": f"/roleManagement/directory/roleDefinitions/{role}",
+                        "queryType": "MicrosoftGraph",
+                    }
+                ],
+            },
+            "reviewers": [{"query": "/users/h-adm", "queryType": "MicrosoftGraph"}],
+            "settings": {
+                "mailNotificationsEnabled": True,
+                "justificationRequiredOnApproval": True,
+                "defaultDecisionEnabled": True,
+                "defaultDecision": "Deny",
+                "instanceDurationInDays": 14,
+                "autoApplyDecisionsEnabled": True,
+                "recurrence": recurrence,
+            },
+        }
 
     def pim_policy(self, role: str) -> dict[str, Any]:
         h = self.hardened

@@ -14,7 +14,7 @@ Names in a template are the top-level fields of the resource document, plus:
 
 * ``resource`` - ``name``, ``uid``, ``region``, ``account``, ``type`` of the resource;
 * ``doc`` - the whole document (for fields whose names are not identifiers);
-* ``offending(path)`` - the list items that made a quantifier (``any_item``, ``all_items``,
+* ``offending(path)`` - the list items that made a quantifier (``any_item``, ``all_items``, ``count``,
   ``no_item``) at ``path`` fail, e.g. the security-group rules open to the internet;
 * ``now`` - the evaluation clock.
 
@@ -43,7 +43,7 @@ from posture.models import Evidence
 RESERVED_NAMES = frozenset({"resource", "doc", "offending", "now"})
 EXTRA_FILTERS = frozenset({"date", "days_ago", "arn_name", "ip_permission"})
 _NOT_SET = {"en": "not set", "ja": "未設定"}
-_QUANTIFIERS = frozenset({"any_item", "all_items", "no_item"})
+_QUANTIFIERS = frozenset({"any_item", "all_items", "no_item", "count"})
 
 
 class TemplateError(ValueError):
