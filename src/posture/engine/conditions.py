@@ -85,12 +85,15 @@ class ConditionError(ValueError):
 
 # --------------------------------------------------------------------------- paths
 
-_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-_PATH = re.compile(r"^[^.\[\]]+(?:\.[^.\[\]]+|\[\d+\])*$")
+# one key of a path; an OData annotation such as ``@odata.type`` is one key despite its dot
+_KEY = r"@odata\.[A-Za-z]+|[^.\[\]]+"
+_TOKEN = re.compile(rf"({_KEY})|\[(\d+)\]")
+_PATH = re.compile(rf"^(?:{_KEY})(?:\.(?:{_KEY})|\[\d+\])*$")
 
 
 def parse_path(path: str) -> tuple[str | int, ...]:
-    """``a.b[2].c`` -> ``("a", "b", 2, "c")``; ``@`` -> ``()``."""
+    """``a.b[2].c`` -> ``("a", "b", 2, "c")``; ``a.@odata.type`` -> ``("a", "@odata.type")``;
+    ``@`` -> ``()``."""
     if path in ("@", ""):
         return ()
     if not _PATH.match(path):
