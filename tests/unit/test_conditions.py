@@ -113,3 +113,21 @@ def test_malformed_clauses_are_rejected(clause: dict[str, Any], fragment: str) -
 def test_parse_path() -> None:
     assert parse_path("a.b[2].c") == ("a", "b", 2, "c")
     assert parse_path("@") == ()
+
+
+def test_odata_annotation_is_one_key() -> None:
+    assert parse_path("azureADJoin.allowedToJoin.@odata.type") == (
+        "azureADJoin",
+        "allowedToJoin",
+        "@odata.type",
+    )
+    assert parse_path("members[0].@odata.type") == ("members", 0, "@odata.type")
+    doc = {"allowedToJoin": {"@odata.type": "#microsoft.graph.allDeviceRegistrationMembership"}}
+    check = compile_condition(
+        {
+            "path": "allowedToJoin.@odata.type",
+            "eq": "#microsoft.graph.allDeviceRegistrationMembership",
+        }
+    )
+    holds, _ = check(doc, NOW, "")
+    assert holds

@@ -111,13 +111,17 @@ class ConditionError(ValueError):
 
 # --------------------------------------------------------------------------- paths
 
-_TOKEN = re.compile(r'([^.\[\]"]+)|\[(\d+)\]|\["([^"\]]+)"\]')
-_SEGMENT = r'(?:[^.\[\]"]+|\["[^"\]]+"\])'
-_PATH = re.compile(rf'^{_SEGMENT}(?:\.[^.\[\]"]+|\[\d+\]|\["[^"\]]+"\])*$')
+# one key of a path; an OData annotation such as ``@odata.type`` is one key despite its dot,
+# and any key holding dots can be quoted: ``principal["@odata.type"]``
+_KEY = r'@odata\.[A-Za-z]+|[^.\[\]"]+'
+_QUOTED = r'\["([^"\]]+)"\]'
+_TOKEN = re.compile(rf"({_KEY})|\[(\d+)\]|{_QUOTED}")
+_PATH = re.compile(rf"^(?:{_KEY}|{_QUOTED})(?:\.(?:{_KEY})|\[\d+\]|{_QUOTED})*$")
 
 
 def parse_path(path: str) -> tuple[str | int, ...]:
-    """``a.b[2].c`` -> ``("a", "b", 2, "c")``; ``a["@odata.type"]`` -> ``("a", "@odata.type")``;
+    """``a.b[2].c`` -> ``("a", "b", 2, "c")``; ``a.@odata.type`` and ``a["@odata.type"]``
+    -> ``("a", "@odata.type")``;
     ``@`` -> ``()``."""
     if path in ("@", ""):
         return ()
