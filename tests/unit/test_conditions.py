@@ -131,3 +131,76 @@ def test_odata_annotation_is_one_key() -> None:
     )
     holds, _ = check(doc, NOW, "")
     assert holds
+
+
+# -- values from the document, e-mail domains, counts, durations, quoted keys ---------------
+
+
+def run_on(clause: dict[str, Any], doc: Any) -> tuple[bool, list[Any]]:
+    """Evaluate with the document as the root, as the evaluator does."""
+    return compile_condition(clause)(doc, EvalContext(now=NOW.now, root=doc), "")
+
+
+FORWARDING = {
+    "tenant_domains": ["contoso.example", "contoso.onmicrosoft.com"],
+    "rules": [
+        {"to": "ken@contoso.example"},
+        {"to": "ops@JP.Contoso.example"},
+        {"to": "ken.private@gmail.com"},
+        {"to": None},
+    ],
+}
+
+
+def test_domain_not_in_reads_the_list_from_the_document_root_inside_quantifiers() -> None:
+    clause = {
+        "path": "rules",
+        "no_item": {"path": "to", "domain_not_in": {"field": "tenant_domains"}},
+    }
+    holds, evidence = run_on(clause, FORWARDING)
+    assert not holds
+    assert evidence[0].actual["offending"] == [{"index": 2}]  # subdomains and case are inside
+    inside = {"path": "rules", "all_items": {"path": "to", "domain_in": ["contoso.example"]}}
+    assert not run_on(inside, FORWARDING)[0]  # gmail is outside; a missing address is neither
+    assert run_on({"path": "rules[1].to", "domain_in": ["contoso.example"]}, FORWARDING)[0]
+
+
+def test_a_field_reference_compares_two_fields_of_one_document() -> None:
+    doc = {"owner": "t-1", "tenant_id": "t-1"}
+    assert not run_on({"path": "owner", "ne": {"field": "tenant_id"}}, doc)[0]
+    assert run_on({"path": "owner", "ne": {"field": "tenant_id"}}, {**doc, "owner": "t-2"})[0]
+    assert not run_on({"path": "owner", "in": {"field": "missing"}}, doc)[0]
+
+
+def test_count_compares_how_many_items_match_and_names_them() -> None:
+    doc = {"a": [{"id": "x", "v": 1}, {"id": "y", "v": 5}, {"id": "z", "v": 7}]}
+    holds, evidence = run_on(
+        {"path": "a", "count": {"where": {"path": "v", "gt": 2}, "le": 1}}, doc
+    )
+    assert not holds
+    assert evidence[0].actual["matching"] == 2
+    assert [o["id"] for o in evidence[0].actual["offending"]] == ["y", "z"]
+    assert run_on({"path": "a", "count": {"where": {"path": "v", "gt": 2}, "ge": 2}}, doc)[0]
+    with pytest.raises(ConditionError):
+        compile_condition({"path": "a", "count": {"le": 1}})
+
+
+@pytest.mark.parametrize(
+    ("value", "limit", "holds"),
+    [
+        ("P90D", 180, True),
+        ("P1Y", 180, False),
+        ("PT12H", 1, True),
+        ("P", 1, False),
+        (None, 9, False),
+    ],
+)
+def test_duration_days_reads_iso_8601_durations(value: Any, limit: int, holds: bool) -> None:
+    assert run_on({"path": "d", "duration_days": {"le": limit}}, {"d": value})[0] is holds
+
+
+def test_keys_with_dots_are_one_path_segment() -> None:
+    doc = {"principal": {"@odata.type": "#microsoft.graph.user"}}
+    assert parse_path('principal["@odata.type"]') == ("principal", "@odata.type")
+    assert parse_path("principal.@odata.type") == ("principal", "@odata.type")
+    assert run_on({"path": 'principal["@odata.type"]', "eq": "#microsoft.graph.user"}, doc)[0]

@@ -116,7 +116,7 @@ def estate() -> dict[str, Any]:
         _user("200", "admin.yamada", "/IT", admin=True),
         _user("201", "admin.kobayashi", "/IT", admin=True, enrolled=False, enforced=False),
         _user("202", "admin.watanabe", "/IT", admin=True),
-        _user("203", "admin.ito", "/IT", admin=True),
+        _user("203", "admin.ito", "/IT", admin=True, last_login=120),
         _user("204", "admin.nakamura", "/IT", admin=True),
         _user("205", "sales.kimura", "/Sales", enrolled=False, enforced=False),
         _user("206", "sales.hayashi", "/Sales", suspended=True, enrolled=False, enforced=False),

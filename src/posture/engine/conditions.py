@@ -288,6 +288,19 @@ def _reference(value: Any, loc: Loc) -> tuple[str | int, ...] | None:
     return None
 
 
+def _comparison(op: str, value: Any, loc: Loc, example: str) -> tuple[str, Any]:
+    """The one ``{OP: number}`` comparison that ``length`` and ``duration_days`` take."""
+    if not isinstance(value, dict) or len(value) != 1:
+        raise ConditionError(f"'{op}' needs one comparison, e.g. {example}", loc)
+    ((inner_op, inner_value),) = value.items()
+    if inner_op not in COMPARISON_OPERATORS or _number(inner_value) is None:
+        raise ConditionError(
+            f"'{op}' takes one of {', '.join(COMPARISON_OPERATORS)} with a number",
+            (*loc, str(inner_op)),
+        )
+    return str(inner_op), inner_value
+
+
 def _leaf_test(op: str, value: Any, loc: Loc) -> Callable[[Any, EvalContext], bool]:
     """Return a predicate on the resolved value (may be ``_MISSING``)."""
     ref = _reference(value, loc)
@@ -321,14 +334,7 @@ def _leaf_test(op: str, value: Any, loc: Loc) -> Callable[[Any, EvalContext], bo
 
         return domain_test
     if op == "duration_days":
-        if not isinstance(value, dict) or len(value) != 1:
-            raise ConditionError("'duration_days' needs one comparison, e.g. {le: 180}", loc)
-        ((d_op, d_value),) = value.items()
-        if d_op not in COMPARISON_OPERATORS or _number(d_value) is None:
-            raise ConditionError(
-                f"'duration_days' takes one of {', '.join(COMPARISON_OPERATORS)} with a number",
-                (*loc, str(d_op)),
-            )
+        d_op, d_value = _comparison(op, value, loc, "{le: 180}")
 
         def duration(actual: Any, ctx: EvalContext) -> bool:
             days = duration_days(actual)
@@ -396,14 +402,7 @@ def _leaf_test(op: str, value: Any, loc: Loc) -> Callable[[Any, EvalContext], bo
 
         return within
     if op == "length":
-        if not isinstance(value, dict) or len(value) != 1:
-            raise ConditionError("'length' needs one comparison, e.g. {ge: 2}", loc)
-        ((inner_op, inner_value),) = value.items()
-        if inner_op not in COMPARISON_OPERATORS or _number(inner_value) is None:
-            raise ConditionError(
-                f"'length' takes one of {', '.join(COMPARISON_OPERATORS)} with a number",
-                (*loc, str(inner_op)),
-            )
+        inner_op, inner_value = _comparison(op, value, loc, "{ge: 2}")
 
         def length(actual: Any, ctx: EvalContext) -> bool:
             size = len(actual) if isinstance(actual, list | str | dict) else 0
