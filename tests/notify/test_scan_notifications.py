@@ -23,10 +23,12 @@ from posture.operations import Operations
 from posture.operations.notifications import (
     add_channel,
     list_deliveries,
+    notify_scan,
     send_digests,
 )
 from posture.operations.scans import scan_tenant
 from posture.operations.tenants import add_tenant
+from posture.scan import ScanOutcome
 from posture.store import Store
 from posture.store.types import utcnow
 
@@ -150,9 +152,10 @@ def email_channel(ops: Operations, port: int, **kw: Any) -> None:
     )
 
 
-def scan(ops: Operations) -> None:
+def scan(ops: Operations) -> ScanOutcome:
     outcome = scan_tenant(ops, "acme", policies=SELECTED)
     assert outcome.status == "succeeded", outcome
+    return outcome
 
 
 def wait_for(condition: Any, seconds: float = 5.0) -> None:
@@ -170,10 +173,12 @@ def test_one_mail_and_one_signed_webhook_per_new_critical_finding(
     email_channel(ops, port, min_severity="critical")
     webhook(ops, receiver, min_severity="critical")
 
-    scan(ops)
+    outcome = scan(ops)
     wait_for(lambda: len(mailbox.messages) >= 1)
     assert len(mailbox.messages) == 1  # the high bucket finding is below the threshold
     assert len(receiver.requests) == 1
+    again = notify_scan(ops, outcome)  # the hook running twice for one scan sends nothing
+    assert (again.queued, again.sent) == (0, 0)
 
     message = mailbox.messages[0]
     assert mailbox.envelopes[0] == ("posture@msp.example", ["soc@acme.example", "it@acme.example"])

@@ -44,7 +44,7 @@ def add(
         2.0, "--backoff", metavar="SECONDS", help="First wait before a retry; doubles each time."
     ),
     link_base: str | None = typer.Option(
-        None, "--link-base", metavar="URL", help="Console address; links <URL>/findings/<id>."
+        None, "--link-base", metavar="URL", help="Console address; a message links URL/findings/ID."
     ),
     smtp_host: str | None = typer.Option(
         None, "--smtp-host", metavar="HOST", help="email: server."
