@@ -252,7 +252,10 @@ def notify_scan(
         events.update(dict.fromkeys(target.lifecycle.reopened_ids, "reopened"))
     summary = NotifySummary()
     if events:
-        summary.queued = _enqueue(ops, outcome.tenant, outcome.scan_id, events)
+        try:
+            summary.queued = _enqueue(ops, outcome.tenant, outcome.scan_id, events)
+        except IntegrityError:  # another process queued the same scan at the same moment
+            summary.queued = _enqueue(ops, outcome.tenant, outcome.scan_id, events)
     if deliver_now:
         summary.add(deliver_queued(ops, outcome.tenant))
     return summary
