@@ -22,11 +22,12 @@ def test_channels_from_the_command_line(
     db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ACME_HOOK_KEY", "k3y")
-    assert cli("tenant", "add", "acme", "--name", "Acme Japan", "--locale", "en", db=db) == 0
+    tenant = ["tenant", "add", "acme", "--name", "Acme Japan", "--locale", "en"]
+    assert cli(*tenant, "--option", "notify_min_severity=critical", db=db) == 0
     with http_receiver() as receiver:
         add = ["notify", "add", "webhook", "siem", "--tenant", "acme", "--url", receiver.url]
-        assert cli(*add, "--secret-env", "ACME_HOOK_KEY", "--min-severity", "critical", db=db) == 0
-        assert "channel siem (webhook, immediate, critical and above)" in capsys.readouterr().out
+        assert cli(*add, "--secret-env", "ACME_HOOK_KEY", "--min-severity", "medium", db=db) == 0
+        assert "channel siem (webhook, immediate, medium and above)" in capsys.readouterr().out
         assert cli(*add, "--secret-env", "ACME_HOOK_KEY", db=db) == 2
         assert "already has a channel named 'siem'" in capsys.readouterr().err
         mail = ["notify", "add", "email", "soc", "--tenant", "acme", "--smtp-host", "smtp.example"]
@@ -46,7 +47,7 @@ def test_channels_from_the_command_line(
             )
             == 0
         )
-        capsys.readouterr()
+        assert "channel soc (email, digest, critical and above)" in capsys.readouterr().out
 
         assert cli("notify", "list", db=db) == 0
         out = capsys.readouterr().out

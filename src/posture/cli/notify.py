@@ -33,8 +33,11 @@ def add(
     kind: str = typer.Argument(..., metavar="KIND", help="email, slack, teams or webhook."),
     name: str = typer.Argument(..., metavar="NAME", help="Channel name, unique in the tenant."),
     tenant: str = typer.Option(..., "--tenant", metavar="SLUG", help="Tenant of the channel."),
-    min_severity: str = typer.Option(
-        "high", "--min-severity", metavar="SEVERITY", help="Notify this severity and above."
+    min_severity: str | None = typer.Option(
+        None,
+        "--min-severity",
+        metavar="SEVERITY",
+        help="Notify this severity and above (default: the tenant's notify_min_severity, or high).",
     ),
     mode: str = typer.Option(
         "immediate", "--mode", metavar="MODE", help="immediate (one message per finding) or digest."

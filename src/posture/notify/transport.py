@@ -174,5 +174,13 @@ def _send_email(channel: str, settings: EmailSettings, message: Message) -> None
             f"channel '{channel}': {where} refused the recipients {', '.join(exc.recipients)}",
             retryable=False,
         ) from exc
-    except (smtplib.SMTPException, OSError) as exc:
+    except smtplib.SMTPNotSupportedError as exc:
+        raise DeliveryError(
+            f"channel '{channel}': {where} does not support what the channel needs: {exc}",
+            retryable=False,
+            hint="STARTTLS missing: use --security ssl, or none only for a local relay",
+        ) from exc
+    except smtplib.SMTPException as exc:
+        raise DeliveryError(f"channel '{channel}': {where} failed: {exc}") from exc
+    except OSError as exc:
         raise DeliveryError(f"channel '{channel}': {where} could not be reached: {exc}") from exc

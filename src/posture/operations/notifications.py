@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 NAME_MAX = 100
 MAX_RETRIES = 10
 STATES = ("queued", "sending", "sent", "failed")
+DEFAULT_MIN_SEVERITY = "high"
 
 
 @dataclass(frozen=True)
@@ -123,12 +124,16 @@ def add_channel(
     kind: str,
     *,
     settings: Mapping[str, Any],
-    min_severity: str = "high",
+    min_severity: str | None = None,
     mode: str = "immediate",
     retries: int = 3,
     backoff_seconds: float = 2.0,
 ) -> ChannelInfo:
-    """Register a channel; its settings are validated now, its secrets read when sending."""
+    """Register a channel; its settings are validated now, its secrets read when sending.
+
+    Without ``min_severity`` the channel takes the tenant's ``notify_min_severity`` option,
+    or ``high``.
+    """
     name = name.strip()
     if not name or len(name) > NAME_MAX:
         raise UsageError(f"a channel needs a name of 1 to {NAME_MAX} characters")
@@ -140,11 +145,14 @@ def add_channel(
         raise UsageError(f"retries must be between 0 and {MAX_RETRIES}")
     if not 0 <= backoff_seconds <= 300:
         raise UsageError("the back-off must be between 0 and 300 seconds")
-    floor = parse_severity(min_severity).value
+    if min_severity is not None:
+        parse_severity(min_severity)
     parsed = parse_settings(kind, settings, name)
     try:
         with ops.session() as session:
             ten = get_tenant(session, tenant)
+            default = str(ten.options.get("notify_min_severity", DEFAULT_MIN_SEVERITY))
+            floor = parse_severity(min_severity or default).value
             channel = NotificationChannel(
                 tenant_id=ten.id,
                 name=name,
