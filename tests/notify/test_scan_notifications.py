@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
+from sqlmodel import select
 
 from posture.catalog import Catalog, load_catalog
 from posture.content import builtin_dir
@@ -22,6 +23,7 @@ from posture.notify import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from posture.operations import Operations
 from posture.operations.notifications import (
     add_channel,
+    deliver_queued,
     list_deliveries,
     notify_scan,
     send_digests,
@@ -29,7 +31,7 @@ from posture.operations.notifications import (
 from posture.operations.scans import scan_tenant
 from posture.operations.tenants import add_tenant
 from posture.scan import ScanOutcome
-from posture.store import Store
+from posture.store import Notification, Store
 from posture.store.types import utcnow
 
 from ..integration.helpers import open_ssh_group
@@ -355,3 +357,24 @@ def test_digest_channels_wait_for_the_daily_digest(
     )
     assert send_digests(ops, utcnow()).sent == 0  # each is sent once
     assert {d.state for d in list_deliveries(ops, "acme")} == {"sent"}
+
+
+def test_a_delivery_abandoned_while_sending_is_sent_later(
+    ops: Operations, store: Store, moto_url: str, receiver: Endpoint
+) -> None:
+    estate(ops, moto_url)
+    webhook(ops, receiver)
+    outcome = scan_tenant(ops, "acme", policies=SELECTED, notify=False)
+    assert receiver.requests == [] and list_deliveries(ops, "acme") == []
+    assert notify_scan(ops, outcome, deliver_now=False).queued == 2
+    with store.session() as session:
+        rows = sorted(session.exec(select(Notification)), key=lambda n: n.severity)
+        for row, hours in zip(rows, (2, 0), strict=True):  # critical: long ago; high: just now
+            row.state, row.claimed_at = "sending", utcnow() - timedelta(hours=hours)
+            session.add(row)
+    summary = deliver_queued(ops, "acme")
+    assert (summary.sent, summary.failed) == (1, 0)
+    (request,) = receiver.requests
+    assert json.loads(request.body)["findings"][0]["severity"] == "critical"
+    states = {d.severity: d.state for d in list_deliveries(ops, "acme")}
+    assert states == {"critical": "sent", "high": "sending"}  # another process may still send it

@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -38,6 +38,9 @@ NAME_MAX = 100
 MAX_RETRIES = 10
 STATES = ("queued", "sending", "sent", "failed")
 DEFAULT_MIN_SEVERITY = "high"
+# a delivery still "sending" after this long was abandoned (its process stopped): queue it
+# again. Longer than the longest retry schedule a channel can have.
+STALE_CLAIM = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -314,6 +317,7 @@ def _rank(severity: str) -> int:
 
 def deliver_queued(ops: Operations, tenant: str | None = None) -> NotifySummary:
     """Deliver every queued notification of immediate channels (of one tenant, or all)."""
+    _requeue_abandoned(ops)
     with ops.session() as session:
         query = (
             select(Notification.id)
@@ -337,6 +341,7 @@ def deliver_queued(ops: Operations, tenant: str | None = None) -> NotifySummary:
 def send_digests(ops: Operations, now: datetime | None = None) -> NotifySummary:
     """Send each digest channel's queued notifications (up to ``now``) as one message."""
     moment = now or utcnow()
+    _requeue_abandoned(ops)
     with ops.session() as session:
         rows = session.exec(
             select(Notification.channel_id, Notification.id)
@@ -360,6 +365,18 @@ def send_digests(ops: Operations, now: datetime | None = None) -> NotifySummary:
     return summary
 
 
+def _requeue_abandoned(ops: Operations) -> None:
+    with ops.session() as session:
+        session.execute(
+            update(Notification)
+            .where(
+                col(Notification.state) == "sending",
+                col(Notification.claimed_at) < utcnow() - STALE_CLAIM,
+            )
+            .values(state="queued", claimed_at=None)
+        )
+
+
 def _claim(ops: Operations, ids: Sequence[str]) -> list[str]:
     """Mark queued notifications as being sent; only the process that changed a row sends it."""
     claimed: list[str] = []
@@ -368,7 +385,7 @@ def _claim(ops: Operations, ids: Sequence[str]) -> list[str]:
             result = session.execute(
                 update(Notification)
                 .where(col(Notification.id) == notification_id, col(Notification.state) == "queued")
-                .values(state="sending")
+                .values(state="sending", claimed_at=utcnow())
             )
             if result.rowcount == 1:  # type: ignore[attr-defined]
                 claimed.append(notification_id)

@@ -214,4 +214,5 @@ class Notification(SQLModel, table=True):
     attempts: int = 0
     last_error: str = ""
     created_at: datetime = _time()
+    claimed_at: datetime | None = _time(nullable=True)  # when a process began sending it
     sent_at: datetime | None = _time(nullable=True)

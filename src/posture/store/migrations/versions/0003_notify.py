@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.String(), nullable=False),
         sa.Column("created_at", posture.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_at", posture.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("sent_at", posture.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["channel_id"], ["notification_channel.id"]),
         sa.ForeignKeyConstraint(["finding_id"], ["finding.id"]),
