@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, func, select
@@ -32,6 +32,9 @@ class ReconcileStats:
     still_open: int = 0
     resolved: int = 0
     untouched: int = 0  # open findings left alone because their scope was not evaluated
+    # ids of the findings this scan opened or reopened (what notifications announce)
+    new_ids: list[str] = field(default_factory=list)
+    reopened_ids: list[str] = field(default_factory=list)
 
 
 ScopeCheck = Callable[[str, str], bool]
@@ -85,9 +88,11 @@ def reconcile(
             )
             existing[fid] = finding
             stats.new += 1
+            stats.new_ids.append(fid)
         elif finding.state != "open":
             finding.reopened += 1
             stats.reopened += 1
+            stats.reopened_ids.append(fid)
         else:
             stats.still_open += 1
         finding.state = "open"

@@ -12,6 +12,7 @@ from posture.cli import (
     demo,
     findings,
     frameworks,
+    notify,
     policies,
     report,
     results,
@@ -75,6 +76,7 @@ app.add_typer(connections.app, name="connection")
 app.add_typer(policies.app, name="policies")
 app.add_typer(frameworks.app, name="frameworks")
 app.add_typer(scans.app, name="scans")
+app.add_typer(notify.app, name="notify")
 app.command("scan")(scan.scan)
 app.command("findings")(findings.findings)
 app.command("results")(results.results)

@@ -42,6 +42,9 @@ def scan(
         help="Exit 1 when any connection failed or any resource type could not be collected.",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+    notify: bool = typer.Option(
+        True, "--notify/--no-notify", help="Notify new and reopened findings (posture notify)."
+    ),
 ) -> None:
     """Collect, evaluate and record findings.
 
@@ -54,7 +57,12 @@ def scan(
     for slug in tenants_to_scan(ops, tenant):
         with progress_display(quiet) as factory:
             outcome = scan_tenant(
-                ops, slug, connections=connection, policies=policy, progress=factory
+                ops,
+                slug,
+                connections=connection,
+                policies=policy,
+                progress=factory,
+                notify=notify,
             )
         print_outcome(outcome)
         if outcome.status == "failed" or (fail_on_error and outcome.status != "succeeded"):

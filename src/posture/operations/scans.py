@@ -13,6 +13,7 @@ from posture.connectors.inventory import ScopeFailure, TypeStats
 from posture.errors import ConfigurationError, UsageError
 from posture.operations.context import Operations
 from posture.operations.filters import PolicySelector
+from posture.operations.notifications import notify_scan
 from posture.operations.tenants import get_tenant, resolve_tenant
 from posture.scan import ProgressFactory, ScanOutcome, run_scan
 from posture.store import Connection, Scan, ScanTarget, Tenant
@@ -91,11 +92,14 @@ def scan_tenant(
     connections: Sequence[str] = (),
     policies: Sequence[str] = (),
     progress: ProgressFactory | None = None,
+    notify: bool = True,
 ) -> ScanOutcome:
     """Collect, evaluate and reconcile every (or the named) connection of a tenant.
 
     ``policies`` are exact ids, id prefixes or globs; one that selects nothing is an
-    error rather than a scan that silently checks nothing.
+    error rather than a scan that silently checks nothing. Once the scan is recorded, its
+    new and reopened findings are notified to the tenant's channels (unless ``notify`` is
+    off); a notification that cannot be sent is recorded as failed, never fails the scan.
     """
     catalog = ops.catalog()
     selector = PolicySelector.of(policies)
@@ -105,7 +109,7 @@ def scan_tenant(
         policy_ids = sorted(p for p in catalog.policies if selector.matches(p))
     with ops.session() as session:
         slug = get_tenant(session, tenant).slug
-    return run_scan(
+    outcome = run_scan(
         ops.store(),
         catalog,
         slug,
@@ -113,6 +117,9 @@ def scan_tenant(
         policy_ids=policy_ids,
         progress=progress,
     )
+    if notify:
+        notify_scan(ops, outcome)
+    return outcome
 
 
 def list_scans(ops: Operations, tenant: str | None = None, limit: int = 20) -> list[ScanSummary]:

@@ -1,9 +1,11 @@
-"""Persistence: tenants, connections, scans, resources and findings."""
+"""Persistence: tenants, connections, scans, resources, findings and notifications."""
 
 from posture.store.db import Store, default_url, make_engine, migrate
 from posture.store.tables import (
     Connection,
     Finding,
+    Notification,
+    NotificationChannel,
     ResourceRecord,
     ResultRecord,
     Scan,
@@ -15,6 +17,8 @@ from posture.store.tables import (
 __all__ = [
     "Connection",
     "Finding",
+    "Notification",
+    "NotificationChannel",
     "ResourceRecord",
     "ResultRecord",
     "Scan",

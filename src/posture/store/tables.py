@@ -165,3 +165,54 @@ class ResultRecord(SQLModel, table=True):
     reason: str = ""
     statement: dict[str, str] = _json()
     evidence: list[dict[str, Any]] = _json(list)
+
+
+class NotificationChannel(SQLModel, table=True):
+    """Where a tenant's new and reopened findings are sent: e-mail, Slack, Teams or a webhook.
+
+    ``settings`` hold addresses and the names of environment variables that carry secrets
+    (SMTP password, webhook URL with its token, HMAC key), never the secrets themselves.
+    """
+
+    __tablename__ = "notification_channel"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name", name="uq_notification_channel_tenant_name"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True)
+    name: str = Field(max_length=100)
+    kind: str = Field(max_length=16)  # email | slack | teams | webhook
+    settings: dict[str, Any] = _json()
+    min_severity: str = Field(default="high", max_length=16)
+    mode: str = Field(default="immediate", max_length=16)  # immediate | digest
+    retries: int = 3  # attempts after the first one
+    backoff_seconds: float = 2.0  # the first wait; doubled before each further attempt
+    created_at: datetime = _time()
+
+
+class Notification(SQLModel, table=True):
+    """One finding's state change delivered (or to be delivered) to one channel.
+
+    The key (channel, finding, scan that opened or reopened it) makes every state change
+    notify once, however often the delivery is retried or the scan's hook runs.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("channel_id", "finding_id", "scan_id", name="uq_notification_event"),
+        Index("ix_notification_channel_state", "channel_id", "state"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True)
+    channel_id: str = Field(foreign_key="notification_channel.id")
+    finding_id: str = Field(foreign_key="finding.id", max_length=64)
+    scan_id: str = Field(foreign_key="scan.id")  # the scan that opened or reopened the finding
+    event: str = Field(max_length=16)  # opened | reopened
+    severity: str = Field(max_length=16)
+    state: str = Field(default="queued", max_length=16)  # queued | sending | sent | failed
+    attempts: int = 0
+    last_error: str = ""
+    created_at: datetime = _time()
+    claimed_at: datetime | None = _time(nullable=True)  # when a process began sending it
+    sent_at: datetime | None = _time(nullable=True)
