@@ -1,20 +1,23 @@
-"""Persistence: tenants, connections, scans, resources and findings."""
+"""Persistence: tenants, connections, scans, resources, findings, their events and waivers."""
 
 from posture.store.db import Store, default_url, make_engine, migrate
 from posture.store.tables import (
     Connection,
     Finding,
+    FindingEvent,
     ResourceRecord,
     ResultRecord,
     Scan,
     ScanResource,
     ScanTarget,
     Tenant,
+    Waiver,
 )
 
 __all__ = [
     "Connection",
     "Finding",
+    "FindingEvent",
     "ResourceRecord",
     "ResultRecord",
     "Scan",
@@ -22,6 +25,7 @@ __all__ = [
     "ScanTarget",
     "Store",
     "Tenant",
+    "Waiver",
     "default_url",
     "make_engine",
     "migrate",
