@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from posture.errors import ConfigurationError, UsageError
@@ -140,17 +141,23 @@ class _Timeline:
     """The events of a tenant up to a moment, grouped by finding, in order."""
 
     def __init__(self, session: Session, tenant_id: str, until: datetime) -> None:
-        rows = session.exec(
-            select(FindingEvent)
-            .where(FindingEvent.tenant_id == tenant_id, col(FindingEvent.at) < until)
+        rows = session.execute(
+            columns(
+                col(FindingEvent.finding_id),
+                col(FindingEvent.at),
+                col(FindingEvent.kind),
+                col(FindingEvent.severity),
+                col(FindingEvent.waiver_id),
+            )
+            .where(col(FindingEvent.tenant_id) == tenant_id, col(FindingEvent.at) < until)
             .order_by(col(FindingEvent.at), col(FindingEvent.id))
         )
         self.ordered: list[tuple[str, _Event]] = []
         self.by_finding: dict[str, list[_Event]] = defaultdict(list)
-        for row in rows:
-            event = _Event(row.at, row.kind, row.severity, row.waiver_id)
-            self.ordered.append((row.finding_id, event))
-            self.by_finding[row.finding_id].append(event)
+        for finding, at, kind, severity, waiver_id in rows:
+            event = _Event(at, kind, severity, waiver_id)
+            self.ordered.append((finding, event))
+            self.by_finding[finding].append(event)
         self.times = [e.at for _, e in self.ordered]
 
     def within(self, period: Period) -> list[tuple[str, _Event]]:
@@ -250,8 +257,20 @@ def _states(
         for c in session.exec(select(Connection).where(Connection.tenant_id == tenant.id))
     }
     out: list[FindingState] = []
-    for finding in session.exec(select(Finding).where(Finding.tenant_id == tenant.id)):
-        state = timeline.state_at(finding.id, moment)
+    rows = session.execute(  # the identity columns only: evidence stays in the store
+        columns(
+            col(Finding.id),
+            col(Finding.policy_id),
+            col(Finding.resource_uid),
+            col(Finding.resource_name),
+            col(Finding.resource_type),
+            col(Finding.connection_id),
+            col(Finding.region),
+            col(Finding.first_seen),
+        ).where(col(Finding.tenant_id) == tenant.id)
+    )
+    for fid, policy_id, uid, name, rtype, connection_id, region, first_seen in rows:
+        state = timeline.state_at(fid, moment)
         if state is None:
             continue
         last, since, open_since = state
@@ -260,18 +279,18 @@ def _states(
             continue
         out.append(
             FindingState(
-                finding_id=finding.id,
-                policy_id=finding.policy_id,
-                resource_uid=finding.resource_uid,
-                resource_name=finding.resource_name,
-                resource_type=finding.resource_type,
-                connection=names.get(finding.connection_id, ""),
-                region=finding.region,
+                finding_id=fid,
+                policy_id=policy_id,
+                resource_uid=uid,
+                resource_name=name,
+                resource_type=rtype,
+                connection=names.get(connection_id, ""),
+                region=region,
                 status=status,
                 severity=last.severity,
                 since=since,
                 open_since=open_since,
-                first_seen=finding.first_seen,
+                first_seen=first_seen,
                 waiver_id=last.waiver_id if status == "waived" else "",
             )
         )
