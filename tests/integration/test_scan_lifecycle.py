@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from posture.catalog import Catalog, load_catalog
 from posture.connectors.aws import entry
@@ -17,6 +17,7 @@ from posture.scan import run_scan
 from posture.store import (
     Connection,
     Finding,
+    FindingEvent,
     ResourceRecord,
     Scan,
     ScanResource,
@@ -121,6 +122,16 @@ def findings(store: Store) -> dict[str, Finding]:
         }
 
 
+def events(store: Store, finding: Finding) -> list[tuple[str, str]]:
+    with store.session() as session:
+        rows = session.exec(
+            select(FindingEvent)
+            .where(FindingEvent.finding_id == finding.id)
+            .order_by(col(FindingEvent.at), col(FindingEvent.id))
+        )
+        return [(e.kind, e.reason) for e in rows]
+
+
 def count(store: Store, model: Any) -> int:
     with store.session() as session:
         return int(session.exec(select(func.count()).select_from(model)).one())
@@ -173,6 +184,13 @@ def test_fix_resolves_and_regression_reopens(
     assert outcome.targets[0].lifecycle.reopened == 1
     reopened = findings(store)["acme-open"]
     assert reopened.state == "open" and reopened.reopened == 1 and reopened.resolved_at is None
+    assert events(store, reopened) == [
+        ("opened", "fails"),
+        ("resolved", "no_longer_fails"),
+        ("reopened", "fails_again"),
+    ]
+    (group,) = (f for f in findings(store).values() if f.resource_type == "aws.ec2.security_group")
+    assert events(store, group) == [("opened", "fails"), ("resolved", "resource_deleted")]
 
 
 def test_failed_collection_never_resolves(
@@ -198,6 +216,7 @@ def test_failed_collection_never_resolves(
     assert target.status == "partial"
     assert target.results["error"] == 1
     assert target.lifecycle.resolved == 0 and target.lifecycle.untouched == 1
+    assert events(store, findings(store)["acme-open"]) == [("opened", "fails")]
     assert findings(store)["acme-open"].state == "open"
     assert any("s3:GetBucketPolicy" in f for f in target.failures)
     with store.session() as session:

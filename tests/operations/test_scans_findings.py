@@ -128,7 +128,7 @@ def test_finding_filters_and_fail_on(ops: Operations, seed: Seed) -> None:
     ]
     with pytest.raises(UsageError, match="unknown severity 'urgent'"):
         ids(severities=("urgent",))
-    with pytest.raises(UsageError, match="--status takes one of open, resolved, all"):
+    with pytest.raises(UsageError, match="--status takes one of open, waived, resolved, all"):
         ids(status="closed")
     rows = query_findings(ops, FindingQuery(tenant="acme"))
     root = rows[0]

@@ -19,6 +19,7 @@ from posture.cli import (
     scan,
     scans,
     tenants,
+    waivers,
 )
 from posture.cli.runtime import State
 
@@ -77,6 +78,7 @@ app.add_typer(policies.app, name="policies")
 app.add_typer(frameworks.app, name="frameworks")
 app.add_typer(scans.app, name="scans")
 app.add_typer(notify.app, name="notify")
+app.add_typer(waivers.app, name="waiver")
 app.command("scan")(scan.scan)
 app.command("findings")(findings.findings)
 app.command("results")(results.results)

@@ -25,7 +25,9 @@ def findings(
     min_severity: str | None = typer.Option(
         None, "--min-severity", metavar="SEVERITY", help="This severity or higher."
     ),
-    status: str = typer.Option("open", "--status", metavar="STATE", help="open, resolved or all."),
+    status: str = typer.Option(
+        "open", "--status", metavar="STATE", help="open, waived, resolved or all."
+    ),
     policy: list[str] = typer.Option(
         [],
         "--policy",

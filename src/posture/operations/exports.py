@@ -38,6 +38,7 @@ FINDING_COLUMNS = (
     "statement_ja",
     "reason",
     "evidence",
+    "waiver_id",
 )
 RESULT_COLUMNS = (
     "status",
@@ -95,6 +96,7 @@ def finding_record(row: FindingRow) -> dict[str, Any]:
         "first_seen": row.first_seen.isoformat(),
         "last_seen": row.last_seen.isoformat(),
         "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None,
+        "waiver_id": row.waiver_id,
     }
 
 

@@ -15,7 +15,7 @@ from posture.operations.rows import FindingRow, PolicyFacts, Text
 from posture.operations.tenants import resolve_tenant
 from posture.store import Connection, Finding
 
-STATES = ("open", "resolved", "all")
+STATES = ("open", "waived", "resolved", "all")
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class FindingQuery:
     """Which findings to list; every filter is optional, ``tenant`` defaults to the only one."""
 
     tenant: str | None = None
-    status: str = "open"  # open | resolved | all
+    status: str = "open"  # open | waived | resolved | all
     severities: tuple[str, ...] = ()
     min_severity: str | None = None
     policies: tuple[str, ...] = ()  # exact ids, id prefixes or globs
@@ -100,6 +100,7 @@ def _row(f: Finding, facts: PolicyFacts, names: dict[str, str]) -> FindingRow:
         first_seen=f.first_seen,
         last_seen=f.last_seen,
         resolved_at=f.resolved_at,
+        waiver_id=f.waiver_id,
     )
 
 

@@ -61,7 +61,7 @@ class FindingRow:
 
     id: str
     policy_id: str
-    status: str  # open | resolved
+    status: str  # open | waived | resolved
     severity: str
     title: Text
     statement: Text
@@ -79,6 +79,7 @@ class FindingRow:
     last_seen: datetime
     resolved_at: datetime | None
     reason: str = ""
+    waiver_id: str = ""  # the waiver a waived finding is under
 
 
 @dataclass(frozen=True)

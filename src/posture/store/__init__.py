@@ -1,9 +1,11 @@
-"""Persistence: tenants, connections, scans, resources, findings and notifications."""
+"""Persistence: tenants, connections, scans, resources, findings, their events, waivers and
+notifications."""
 
 from posture.store.db import Store, default_url, make_engine, migrate
 from posture.store.tables import (
     Connection,
     Finding,
+    FindingEvent,
     Notification,
     NotificationChannel,
     ResourceRecord,
@@ -12,11 +14,13 @@ from posture.store.tables import (
     ScanResource,
     ScanTarget,
     Tenant,
+    Waiver,
 )
 
 __all__ = [
     "Connection",
     "Finding",
+    "FindingEvent",
     "Notification",
     "NotificationChannel",
     "ResourceRecord",
@@ -26,6 +30,7 @@ __all__ = [
     "ScanTarget",
     "Store",
     "Tenant",
+    "Waiver",
     "default_url",
     "make_engine",
     "migrate",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
@@ -134,7 +134,7 @@ class Finding(SQLModel, table=True):
     resource_name: str = Field(default="", max_length=1024)
     region: str = Field(default="", max_length=64)
     severity: str = Field(max_length=16)
-    state: str = Field(default="open", max_length=16)  # open | resolved
+    state: str = Field(default="open", max_length=16)  # open | resolved | waived
     evidence: list[dict[str, Any]] = _json(list)
     # the finding sentence per language and the recommendation's filled-in commands
     statement: dict[str, str] = _json()
@@ -144,6 +144,9 @@ class Finding(SQLModel, table=True):
     resolved_at: datetime | None = _time(nullable=True)
     reopened: int = 0
     last_scan_id: str = Field(default="", max_length=32)
+    # the resource's tags when last seen (waivers scoped by tag match them)
+    tags: dict[str, str] = _json()
+    waiver_id: str = Field(default="", max_length=32)  # the waiver a waived finding is under
 
 
 class ResultRecord(SQLModel, table=True):
@@ -216,3 +219,56 @@ class Notification(SQLModel, table=True):
     created_at: datetime = _time()
     claimed_at: datetime | None = _time(nullable=True)  # when a process began sending it
     sent_at: datetime | None = _time(nullable=True)
+
+
+class FindingEvent(SQLModel, table=True):
+    """One state change of a finding; append-only, the source of every history figure.
+
+    ``kind``: opened | resolved | reopened | waived | waiver_lapsed | unwaived. ``reason`` is
+    a code (``no_longer_fails``, ``resource_deleted``, ...) the message catalogs translate;
+    ``severity`` is the finding's severity at that moment; ``scan_id`` is empty for a change
+    made outside a scan (a waiver added or revoked, the first migration).
+    """
+
+    __tablename__ = "finding_event"
+    __table_args__ = (
+        Index("ix_finding_event_tenant_at", "tenant_id", "at"),
+        Index("ix_finding_event_finding_at", "finding_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: str = Field(foreign_key="finding.id", max_length=64)
+    tenant_id: str = Field(foreign_key="tenant.id")
+    scan_id: str = Field(default="", max_length=32)
+    at: datetime = _time()
+    kind: str = Field(max_length=16)
+    reason: str = Field(default="", max_length=32)
+    severity: str = Field(max_length=16)
+    waiver_id: str = Field(default="", max_length=32)
+
+
+class Waiver(SQLModel, table=True):
+    """An accepted risk: which findings it covers, why, who approved it and until when.
+
+    The scope is every non-empty criterion together (policy id or glob, resource uid glob,
+    one tag, one connection), or the whole tenant. It is in force until ``expires_at``, the
+    end of the expiry day in the tenant's time zone, unless revoked before.
+    """
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True)
+    policy: str = Field(default="", max_length=200)
+    resource: str = Field(default="", max_length=2048)
+    tag_key: str = Field(default="", max_length=256)
+    tag_value: str = Field(default="", max_length=256)
+    connection_id: str | None = Field(default=None, foreign_key="connection.id")
+    whole_tenant: bool = False
+    reason: str
+    requested_by: str = Field(max_length=200)
+    approved_by: str = Field(max_length=200)
+    expires_on: date
+    expires_at: datetime = _time()
+    created_at: datetime = _time()
+    revoked_at: datetime | None = _time(nullable=True)
+    revoked_by: str = Field(default="", max_length=200)
+    revoke_reason: str = ""
