@@ -17,6 +17,8 @@ from posture.cli import (
     results,
     scan,
     scans,
+    schedule,
+    serve,
     tenants,
 )
 from posture.cli.runtime import State
@@ -75,8 +77,10 @@ app.add_typer(connections.app, name="connection")
 app.add_typer(policies.app, name="policies")
 app.add_typer(frameworks.app, name="frameworks")
 app.add_typer(scans.app, name="scans")
+app.add_typer(schedule.app, name="schedule")
 app.command("scan")(scan.scan)
 app.command("findings")(findings.findings)
 app.command("results")(results.results)
 app.command("report")(report.report)
 app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
