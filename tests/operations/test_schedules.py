@@ -132,6 +132,10 @@ def test_schedules_take_the_tenants_zone_and_show_their_next_run(ops: Operations
         ({"kind": "monthly-report", "day": 3, "options": {"formats": ["docx"]}}, "html or pdf"),
         ({"kind": "retention", "cron": "0 4 * * *", "options": {"days": 0}}, "at least 1"),
         ({"kind": "scan", "cron": "0 3 * * *", "timezone": "Mars/Olympus"}, "time zone"),
+        (
+            {"kind": "scan", "cron": "0 3 * * *", "options": {"days": 3}},
+            "--days is for --kind retention, not scan",
+        ),
     ],
 )
 def test_invalid_schedules_are_refused(
@@ -321,6 +325,33 @@ def test_a_monthly_report_missed_during_downtime_runs_once_after_restart(
         again.shutdown()
     assert len(finished_runs(ops, schedule_id)) == 1
     assert [f.stat().st_mtime_ns for f in sorted((tmp_path / "reports").iterdir())] == stamps
+
+
+def test_a_run_found_beyond_its_window_is_recorded_as_missed(
+    ops: Operations, tmp_path: Path
+) -> None:
+    add_tenant(ops, "acme", name="Acme")
+    now, out = datetime.now(UTC), tmp_path / "reports"
+    fired = (now.astimezone(TOKYO) - timedelta(days=10)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    info = add_schedule(
+        ops, "acme", "monthly-report", cron=f"0 0 {fired.day} * *", options={"out": str(out)}
+    )
+    running = SchedulerService(ops, poll_seconds=60)
+    running.start()
+    running.shutdown()
+    _rewind(ops, info.id, fired)  # down for ten days: beyond the seven-day window
+    restarted = SchedulerService(ops, poll_seconds=60)
+    restarted.start()
+    try:
+        wait_for(lambda: len(finished_runs(ops, info.id)) == 1)
+    finally:
+        restarted.shutdown()
+    (run,) = list_runs(ops, "acme")
+    assert (run.outcome, run.scheduled_for) == ("missed", fired)
+    assert "within 7 days of the scheduled time (found 10 days" in run.error
+    assert not out.exists()
 
 
 def test_a_schedule_added_while_no_scheduler_ran_catches_up_once(

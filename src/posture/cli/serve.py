@@ -34,6 +34,12 @@ def serve(
     logger = logging.getLogger("posture.scheduler")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    # APScheduler's own warnings and errors (a job that could not be submitted, say)
+    upstream = logging.getLogger("apscheduler")
+    upstream_handler = logging.StreamHandler(sys.stderr)
+    upstream_handler.setLevel(logging.WARNING)
+    upstream_handler.setFormatter(handler.formatter)
+    upstream.addHandler(upstream_handler)
     service = SchedulerService(state(ctx), poll_seconds=poll)
     try:
         run_until_signalled(
@@ -44,3 +50,4 @@ def serve(
         )
     finally:
         logger.removeHandler(handler)
+        upstream.removeHandler(upstream_handler)

@@ -69,7 +69,7 @@ class RunInfo:
     scheduled_for: datetime
     started_at: datetime
     finished_at: datetime | None
-    outcome: str  # running | succeeded | failed
+    outcome: str  # running | succeeded | failed | missed
     error: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
     runner: str = ""
@@ -201,8 +201,23 @@ def previous_month(scheduled_for: datetime, timezone: str) -> str:
     return f"{last_day.year:04d}-{last_day.month:02d}"
 
 
+# the options of each kind, and the command-line flag that sets each
+OPTIONS = {
+    "scan": {"connections": "--connection", "policies": "--policy"},
+    "monthly_report": {"formats": "--format", "languages": "--lang", "out": "--out"},
+    "retention": {"days": "--days"},
+}
+
+
 def _check_options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
     clean = {k: v for k, v in options.items() if v not in (None, [], "")}
+    for key in clean:
+        if key not in OPTIONS[kind]:
+            owner = next((k for k, names in OPTIONS.items() if key in names), None)
+            if owner is None:
+                raise UsageError(f"unknown schedule option '{key}'")
+            flag, other = OPTIONS[owner][key], owner.replace("_", "-")
+            raise UsageError(f"{flag} is for --kind {other}, not {kind.replace('_', '-')}")
     if kind == "monthly_report":
         formats = [str(f) for f in clean.get("formats", ["pdf"])]
         for fmt in formats:
@@ -403,7 +418,8 @@ def list_runs(
         if tenant:
             query = query.where(JobRun.tenant_id == get_tenant(session, tenant).id)
         if schedule_id:
-            query = query.where(col(JobRun.schedule_id).startswith(schedule_id.strip().lower()))
+            prefix = schedule_id.strip().lower()
+            query = query.where(col(JobRun.schedule_id).startswith(prefix, autoescape=True))
         rows = session.exec(
             query.order_by(col(JobRun.scheduled_for).desc(), col(JobRun.id).desc()).limit(limit)
         )
@@ -552,6 +568,53 @@ def run_schedule(
         return _run_info(run, slug)
 
 
+def record_missed(
+    ops: Operations, schedule_id: str, scheduled_for: datetime, *, runner: str | None = None
+) -> RunInfo | None:
+    """Record that a scheduled time passed beyond its misfire window without a run.
+
+    ``None`` when the schedule is gone or that time has a run already (another
+    scheduler ran it).
+    """
+    when = _aware(scheduled_for).astimezone(UTC)
+    moment = datetime.now(UTC)
+    try:
+        with ops.session() as session:
+            row = session.get(Schedule, schedule_id)
+            ten = session.get(Tenant, row.tenant_id) if row is not None else None
+            if row is None or ten is None:
+                return None
+            run = JobRun(
+                schedule_id=schedule_id,
+                tenant_id=row.tenant_id,
+                kind=row.kind,
+                scheduled_for=when,
+                started_at=moment,
+                finished_at=moment,
+                outcome="missed",
+                error=(
+                    f"no scheduler was running within {_span(GRACE[row.kind])} of the "
+                    f"scheduled time (found {_span(moment - when)} late)"
+                ),
+                runner=runner if runner is not None else runner_name(),
+            )
+            session.add(run)
+            session.flush()
+            return _run_info(run, ten.slug)
+    except IntegrityError:
+        return None
+
+
+def _span(delta: timedelta) -> str:
+    """``7 days``, ``10 days 11 hours``, ``6 hours``, ``3 minutes``: for messages."""
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [(days, "day"), (hours, "hour")] if days else [(hours, "hour"), (minutes, "minute")]
+    shown = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n]
+    return " ".join(shown) or "less than a minute"
+
+
 def report_folder(tenant: Tenant) -> Path:
     """Where scheduled reports of a tenant go: its ``report_dir`` option, or
     ``$POSTURE_HOME/reports/<tenant>`` (``~/.posture`` by default)."""
@@ -573,10 +636,11 @@ def _execute(ops: Operations, sched: Schedule, slug: str, when: datetime) -> dic
         )
         return {"scan": outcome.scan_id, "status": outcome.status}
     if sched.kind == "monthly_report":
-        period = previous_month(when, sched.timezone)
         with ops.session() as session:
             ten = get_tenant(session, slug)
             out = Path(str(options["out"])) if options.get("out") else report_folder(ten)
+        # the month before the run, as the report reads months: in the tenant's zone
+        period = previous_month(when, ten.timezone)
         report = generate_report(
             ops,
             slug,

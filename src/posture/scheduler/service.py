@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.base import run_job
 from apscheduler.executors.pool import BasePoolExecutor
 from apscheduler.job import Job
@@ -35,7 +36,13 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from posture.operations import Operations
-from posture.operations.schedules import job_specs, job_store, run_schedule, schedules_version
+from posture.operations.schedules import (
+    job_specs,
+    job_store,
+    record_missed,
+    run_schedule,
+    schedules_version,
+)
 
 log = logging.getLogger("posture.scheduler")
 JOB_FUNC = "posture.scheduler.service:run_scheduled"
@@ -171,6 +178,7 @@ class SchedulerService:
             timezone=UTC,
         )
         self._scheduler = scheduler
+        scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
         scheduler.start(paused=True)
         outcome = self.sync()
         scheduler.add_job(
@@ -231,6 +239,25 @@ class SchedulerService:
                 for job_id in getattr(outcome, name):
                     log.info("schedule %s: job %s", job_id, name)
             return outcome
+
+    def _missed(self, event: JobExecutionEvent) -> None:
+        """A run found too late (beyond the kind's window) is recorded as missed."""
+        if event.jobstore != JOBS:
+            return
+        try:
+            run = record_missed(self.ops, event.job_id, event.scheduled_run_time)
+        except Exception:
+            log.exception("could not record the missed run of schedule %s", event.job_id)
+            return
+        if run is not None:
+            log.warning(
+                "schedule %s (%s %s) for %s: missed; %s",
+                event.job_id,
+                run.tenant,
+                run.kind,
+                run.scheduled_for.isoformat(timespec="seconds"),
+                run.error,
+            )
 
     def _remove(self, job_id: str) -> None:
         with contextlib.suppress(JobLookupError):  # another scheduler removed it first
