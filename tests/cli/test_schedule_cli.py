@@ -8,12 +8,18 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from posture.cli import app
 from posture.cli.runtime import run_app
+from posture.operations import Operations
+from posture.operations.schedules import add_schedule, list_runs
+from posture.store import Store
+from tests.conftest import PG_URL, STORE_KINDS, _postgres_store
 
 
 def cli(db: str, *args: str) -> int:
@@ -93,3 +99,57 @@ def test_serve_runs_schedules_and_stops_on_sigterm(db: str) -> None:
     assert proc.returncode == 0, log
     assert "scheduler started: 1 job(s)" in log
     assert "received SIGTERM" in log and "scheduler stopped" in log
+
+
+def _start_serving(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "posture", "serve", "--scheduler", "--poll-seconds", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("kind", STORE_KINDS)
+def test_two_scheduler_processes_run_a_due_job_once(kind: str, tmp_path: Path) -> None:
+    """Two ``posture serve --scheduler`` processes on one database: one run, one skip."""
+    with ExitStack() as stack:
+        if kind == "postgres":
+            if not PG_URL:
+                pytest.skip("POSTURE_TEST_DATABASE_URL is not set")
+            store = stack.enter_context(_postgres_store())
+            url = store.engine.url.render_as_string(hide_password=False)
+        else:
+            url = f"sqlite:///{tmp_path / 'two.db'}"
+            store = Store(url)
+            stack.callback(store.dispose)
+        assert cli(url, "tenant", "add", "acme", "--name", "Acme") == 0
+        ops = Operations.using(store)
+        # due since a minute ago, when neither scheduler was running
+        info = add_schedule(
+            ops, "acme", "retention", cron="* * * * *", now=datetime.now(UTC) - timedelta(minutes=2)
+        )
+        env = {**os.environ, "POSTURE_DATABASE_URL": url}
+        procs = [_start_serving(env), _start_serving(env)]
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                runs = list_runs(ops, "acme")
+                if runs and all(r.finished_at for r in runs):
+                    break
+                time.sleep(0.2)
+            time.sleep(1.0)  # both have polled the job store again by now
+        finally:
+            logs = []
+            for proc in procs:
+                proc.send_signal(signal.SIGTERM)
+                logs.append(proc.communicate(timeout=60)[1])
+        assert [p.returncode for p in procs] == [0, 0], logs
+        runs = [r for r in list_runs(ops, "acme", limit=100) if r.schedule_id == info.id]
+        by_time: dict[datetime, int] = {}
+        for run in runs:
+            by_time[run.scheduled_for] = by_time.get(run.scheduled_for, 0) + 1
+        assert runs and set(by_time.values()) == {1}, runs
+        assert {r.outcome for r in runs} == {"succeeded"}
+        assert len({r.runner for r in runs}) >= 1
