@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -52,6 +53,14 @@ def finished_runs(ops: Operations, schedule_id: str) -> list[JobRun]:
             for r in session.exec(select(JobRun).where(JobRun.schedule_id == schedule_id))
             if r.finished_at is not None
         ]
+
+
+def due_hourly() -> dict[str, Any]:
+    """An hourly schedule, added three minutes ago, due since about two: both schedulers
+    find it due as they start, and it does not fire again during the test."""
+    now = datetime.now(UTC)
+    fired = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)
+    return {"cron": f"{fired.minute} * * * *", "now": now - timedelta(minutes=3)}
 
 
 @pytest.fixture
@@ -231,10 +240,7 @@ def test_two_schedulers_on_one_database_do_not_double_run(
     ops = Operations.using(store, catalog)
     other = _other_store(store)
     add_tenant(ops, "acme", name="Acme")
-    # due since two minutes ago: both schedulers find it due as they start
-    info = add_schedule(
-        ops, "acme", "retention", cron="* * * * *", now=datetime.now(UTC) - timedelta(minutes=3)
-    )
+    info = add_schedule(ops, "acme", "retention", **due_hourly())
     first = SchedulerService(ops, poll_seconds=60)
     second = SchedulerService(Operations.using(other, catalog), poll_seconds=60)
     starters = [threading.Thread(target=s.start) for s in (first, second)]
@@ -250,7 +256,7 @@ def test_two_schedulers_on_one_database_do_not_double_run(
         second.shutdown()
         other.dispose()
     runs = finished_runs(ops, info.id)
-    assert len(runs) == 1 and runs[0].outcome == "succeeded"
+    assert len(runs) == 1 and runs[0].outcome == "succeeded", runs
     assert len(counted_purge) == 1
     with ops.session() as session:
         claimed = session.exec(select(JobRun).where(JobRun.schedule_id == info.id)).all()

@@ -227,6 +227,8 @@ def _check_options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
         clean["languages"] = check_choices(
             "--lang", [str(x) for x in clean.get("languages", [])], LANGUAGES
         )
+        if "out" in clean:  # the scheduler may run in another folder than the command
+            clean["out"] = str(Path(str(clean["out"])).expanduser().resolve())
     if kind == "retention":
         days = clean.setdefault("days", DEFAULT_RESULT_DAYS)
         if not isinstance(days, int) or days < 1:

@@ -287,12 +287,20 @@ class SchedulerService:
 def run_until_signalled(
     service: SchedulerService, *, started: Callable[[SyncOutcome], None] | None = None
 ) -> None:
-    """Run in the foreground until SIGINT or SIGTERM, then stop after the running jobs."""
+    """Run in the foreground until SIGINT or SIGTERM, then stop after the running jobs.
+
+    A run cut short by a second signal keeps its ``job_run`` row ``running``.
+    """
     stop = threading.Event()
 
     def handle(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s: stopping after the running jobs", signal.Signals(signum).name)
+        log.info(
+            "received %s: stopping after the running jobs (signal again to stop at once)",
+            signal.Signals(signum).name,
+        )
         stop.set()
+        for sig in previous:  # a second signal ends the process without waiting
+            signal.signal(sig, signal.SIG_DFL)
 
     previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
