@@ -6,8 +6,8 @@ Errors are ``PostureError`` subclasses with messages a user can act on. Nothing 
 prints, parses command lines or knows about HTTP: that is the faces' work.
 
 Modules: ``tenants``, ``connections``, ``scans``, ``findings``, ``results``,
-``reports``, ``exports``, ``policies``, ``frameworks``; ``filters`` and ``rows`` hold what
-they share.
+``reports``, ``exports``, ``policies``, ``frameworks``, ``schedules``, ``retention``;
+``filters`` and ``rows`` hold what they share.
 """
 
 from posture.operations.context import Operations
