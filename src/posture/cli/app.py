@@ -18,6 +18,8 @@ from posture.cli import (
     results,
     scan,
     scans,
+    schedule,
+    serve,
     tenants,
     waivers,
 )
@@ -79,8 +81,10 @@ app.add_typer(frameworks.app, name="frameworks")
 app.add_typer(scans.app, name="scans")
 app.add_typer(notify.app, name="notify")
 app.add_typer(waivers.app, name="waiver")
+app.add_typer(schedule.app, name="schedule")
 app.command("scan")(scan.scan)
 app.command("findings")(findings.findings)
 app.command("results")(results.results)
 app.command("report")(report.report)
 app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)

@@ -6,8 +6,9 @@ Errors are ``PostureError`` subclasses with messages a user can act on. Nothing 
 prints, parses command lines or knows about HTTP: that is the faces' work.
 
 Modules: ``tenants``, ``connections``, ``scans``, ``findings``, ``results``,
-``history`` (state at a period end, changes, trends), ``waivers``, ``reports``,
-``exports``, ``policies``, ``frameworks``; ``filters`` and ``rows`` hold what they share.
+``history`` (state at a period end, changes, trends), ``waivers``, ``notifications``,
+``reports``, ``exports``, ``policies``, ``frameworks``, ``schedules``, ``retention``;
+``filters`` and ``rows`` hold what they share.
 """
 
 from posture.operations.context import Operations

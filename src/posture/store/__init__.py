@@ -1,11 +1,12 @@
-"""Persistence: tenants, connections, scans, resources, findings, their events, waivers and
-notifications."""
+"""Persistence: tenants, connections, scans, resources, findings, their events, waivers,
+notifications, schedules and the audit log."""
 
 from posture.store.db import Store, default_url, make_engine, migrate
 from posture.store.tables import (
     Connection,
     Finding,
     FindingEvent,
+    JobRun,
     Notification,
     NotificationChannel,
     ResourceRecord,
@@ -13,6 +14,7 @@ from posture.store.tables import (
     Scan,
     ScanResource,
     ScanTarget,
+    Schedule,
     Tenant,
     Waiver,
 )
@@ -21,6 +23,7 @@ __all__ = [
     "Connection",
     "Finding",
     "FindingEvent",
+    "JobRun",
     "Notification",
     "NotificationChannel",
     "ResourceRecord",
@@ -28,6 +31,7 @@ __all__ = [
     "Scan",
     "ScanResource",
     "ScanTarget",
+    "Schedule",
     "Store",
     "Tenant",
     "Waiver",

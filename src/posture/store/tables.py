@@ -272,3 +272,48 @@ class Waiver(SQLModel, table=True):
     revoked_at: datetime | None = _time(nullable=True)
     revoked_by: str = Field(default="", max_length=200)
     revoke_reason: str = ""
+
+
+class Schedule(SQLModel, table=True):
+    """A recurring job of a tenant: a scan, the monthly report or retention.
+
+    ``cron`` is a standard five-field crontab expression (0 or 7 = Sunday) read in
+    ``timezone``, the tenant's by default. The scheduler's own job store is derived from
+    these rows; this table is the source of truth.
+    """
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True)
+    kind: str = Field(max_length=32)  # scan | monthly_report | retention
+    cron: str = Field(max_length=200)
+    timezone: str = Field(default="Asia/Tokyo", max_length=64)
+    options: dict[str, Any] = _json()
+    enabled: bool = True
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a schedule for one scheduled time.
+
+    The row is inserted, and committed, before the work starts: the unique
+    (schedule, scheduled time) pair is the lock that lets only one scheduler process run
+    it, once, across processes and restarts.
+    """
+
+    __tablename__ = "job_run"
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "scheduled_for", name="uq_job_run_schedule_time"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    schedule_id: str = Field(max_length=32, index=True)  # kept after the schedule is removed
+    tenant_id: str = Field(foreign_key="tenant.id", index=True)
+    kind: str = Field(max_length=32)
+    scheduled_for: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    started_at: datetime = _time()
+    finished_at: datetime | None = _time(nullable=True)
+    outcome: str = Field(default="running", max_length=16)  # running|succeeded|failed|missed
+    error: str = ""
+    detail: dict[str, Any] = _json()
+    runner: str = Field(default="", max_length=200)  # host:pid of the scheduler process
