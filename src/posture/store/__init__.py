@@ -2,6 +2,8 @@
 
 from posture.store.db import Store, default_url, make_engine, migrate
 from posture.store.tables import (
+    AuditChain,
+    AuditEntry,
     Connection,
     Finding,
     ResourceRecord,
@@ -13,6 +15,8 @@ from posture.store.tables import (
 )
 
 __all__ = [
+    "AuditChain",
+    "AuditEntry",
     "Connection",
     "Finding",
     "ResourceRecord",
