@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from posture.cli import (
+    audit,
     connections,
     demo,
     findings,
@@ -18,8 +19,10 @@ from posture.cli import (
     scan,
     scans,
     tenants,
+    usage,
 )
 from posture.cli.runtime import State
+from posture.operations.audit import face_source
 
 app = typer.Typer(
     name="posture",
@@ -59,6 +62,13 @@ def root(
         metavar="DIR",
         help="Extra collection-spec folder (repeatable); extends the built-in specs.",
     ),
+    actor: str | None = typer.Option(
+        None,
+        "--actor",
+        metavar="NAME",
+        envvar="POSTURE_ACTOR",
+        help="Who is acting, as the audit log records it (default: the operating-system user).",
+    ),
     version: bool = typer.Option(
         False,
         "--version",
@@ -67,7 +77,13 @@ def root(
         help="Print the version and exit.",
     ),
 ) -> None:
-    ctx.obj = State(db_url=db, policy_dirs=list(policies_dir), scanner_dirs=list(scanners_dir))
+    ctx.obj = State(
+        db_url=db,
+        policy_dirs=list(policies_dir),
+        scanner_dirs=list(scanners_dir),
+        actor=actor or "",
+        source=face_source("cli"),
+    )
 
 
 app.add_typer(tenants.app, name="tenant")
@@ -75,8 +91,10 @@ app.add_typer(connections.app, name="connection")
 app.add_typer(policies.app, name="policies")
 app.add_typer(frameworks.app, name="frameworks")
 app.add_typer(scans.app, name="scans")
+app.add_typer(audit.app, name="audit")
 app.command("scan")(scan.scan)
 app.command("findings")(findings.findings)
 app.command("results")(results.results)
 app.command("report")(report.report)
 app.command("demo")(demo.demo)
+app.command("usage")(usage.usage)

@@ -583,8 +583,9 @@ def export_audit(
     return ExportOutcome(out, len(entries), fmt)
 
 
-def purge_file_name(now: datetime) -> str:
-    return f"posture-audit-purged-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}.jsonl"
+def purge_file_name(now: datetime | None = None) -> str:
+    """A file name for a purge that sorts by time: ``posture-audit-purged-<UTC time>.jsonl``."""
+    return f"posture-audit-purged-{(now or utcnow()).astimezone(UTC):%Y%m%dT%H%M%SZ}.jsonl"
 
 
 def purge_audit(ops: Operations, out: Path, *, now: datetime | None = None) -> PurgeOutcome:
