@@ -150,7 +150,7 @@ def purge(
         "--out",
         metavar="FILE",
         help="New JSON Lines file for the purged entries "
-        "(default: posture-audit-purged-<time>.jsonl here).",
+        "(default: posture-audit-purged-YYYYMMDDTHHMMSSZ.jsonl here).",
     ),
 ) -> None:
     """Move entries older than the retention to a file (ending with the chain's anchor),
