@@ -6,8 +6,9 @@ Errors are ``PostureError`` subclasses with messages a user can act on. Nothing 
 prints, parses command lines or knows about HTTP: that is the faces' work.
 
 Modules: ``tenants``, ``connections``, ``scans``, ``findings``, ``results``,
-``reports``, ``exports``, ``policies``, ``frameworks``; ``filters`` and ``rows`` hold what
-they share.
+``reports``, ``exports``, ``policies``, ``frameworks``, ``audit``, ``usage``; ``filters``
+and ``rows`` hold what they share. Every function that changes something records it with
+``audit.record`` under the context's ``actor`` and ``source``.
 """
 
 from posture.operations.context import Operations
