@@ -374,3 +374,12 @@ def test_exports_are_verifiable_json_lines_or_formula_safe_csv(
         export_audit(hostile, tmp_path / "audit.csv", fmt="csv")
     with pytest.raises(UsageError, match="--format takes one of jsonl, csv"):
         export_audit(hostile, tmp_path / "audit.xml", fmt="xml")
+
+
+def test_every_action_has_a_label_in_both_languages() -> None:
+    from posture.report.i18n import SUPPORTED_LANGUAGES, load_messages
+
+    for lang in SUPPORTED_LANGUAGES:
+        messages = load_messages(lang)
+        for action in audit.ACTIONS:
+            assert messages.get(f"audit.action.{action}", ""), (lang, action)

@@ -43,6 +43,18 @@ from posture.operations.exports import BOM, safe_cell
 from posture.store import AuditChain, AuditEntry
 from posture.store.types import utcnow
 
+# the actions posture records; each has a label under audit.action in the message catalogs
+ACTIONS = (
+    "tenant.add",
+    "connection.add",
+    "connection.check",
+    "scan.run",
+    "report.generate",
+    "demo.run",
+    "audit.export",
+    "audit.purge",
+    "audit.retention",
+)
 GENESIS = ""  # the previous hash of the very first entry of a store
 DEFAULT_RETENTION_DAYS = 90
 MAX_RETENTION_DAYS = 36500
