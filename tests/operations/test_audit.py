@@ -372,6 +372,13 @@ def test_exports_are_verifiable_json_lines_or_formula_safe_csv(
     assert [e.action for e in list_audit(hostile)][2:] == ["audit.export", "audit.export"]
     with pytest.raises(UsageError, match="already exists"):
         export_audit(hostile, tmp_path / "audit.csv", fmt="csv")
+    # a filtered export is a part of the chain: whole with --partial only
+    part = export_audit(hostile, tmp_path / "part.jsonl", AuditQuery(actions=("tenant", "audit")))
+    lines = part.path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["seq"] for line in lines] == [1, 3, 4]
+    check = verify_audit_file(part.path)
+    assert check.broken_seq == 2 and "entry 2 is missing" in check.problem
+    assert verify_audit_file(part.path, partial=True).ok
     with pytest.raises(UsageError, match="--format takes one of jsonl, csv"):
         export_audit(hostile, tmp_path / "audit.xml", fmt="xml")
 

@@ -129,11 +129,16 @@ def verify(
         metavar="FILE",
         help="Verify this exported or purged JSON Lines file instead of the store.",
     ),
+    partial: bool = typer.Option(
+        False,
+        "--partial",
+        help="The file is a filtered export (--tenant, --action): accept gaps between entries.",
+    ),
 ) -> None:
     """Check the hash chain; exit 1 and name the first broken entry if any was edited,
     deleted or inserted."""
     if file is not None:
-        check = verify_audit_file(file)
+        check = verify_audit_file(file, partial=partial)
         _show_check(check, str(file))
     else:
         check = verify_audit(state(ctx))
