@@ -271,8 +271,10 @@ def append(
     details: Mapping[str, Any] | None = None,
 ) -> AuditRecord:
     """Chain one entry onto the head, inside the caller's transaction."""
-    if not _ACTION.match(action):
-        raise UsageError(f"invalid audit action '{action}': use dotted lower-case words")
+    if len(action) > 64 or not _ACTION.match(action):
+        raise UsageError(
+            f"invalid audit action '{action}': use dotted lower-case words, at most 64 characters"
+        )
     chain = _lock_chain(session)
     fields: dict[str, Any] = {
         "seq": chain.head_seq + 1,
