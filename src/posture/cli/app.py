@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from posture.cli import (
+    audit,
     connections,
     demo,
     findings,
@@ -21,9 +22,11 @@ from posture.cli import (
     schedule,
     serve,
     tenants,
+    usage,
     waivers,
 )
 from posture.cli.runtime import State
+from posture.operations.audit import face_source
 
 app = typer.Typer(
     name="posture",
@@ -63,6 +66,13 @@ def root(
         metavar="DIR",
         help="Extra collection-spec folder (repeatable); extends the built-in specs.",
     ),
+    actor: str | None = typer.Option(
+        None,
+        "--actor",
+        metavar="NAME",
+        envvar="POSTURE_ACTOR",
+        help="Who is acting, as the audit log records it (default: the operating-system user).",
+    ),
     version: bool = typer.Option(
         False,
         "--version",
@@ -71,7 +81,13 @@ def root(
         help="Print the version and exit.",
     ),
 ) -> None:
-    ctx.obj = State(db_url=db, policy_dirs=list(policies_dir), scanner_dirs=list(scanners_dir))
+    ctx.obj = State(
+        db_url=db,
+        policy_dirs=list(policies_dir),
+        scanner_dirs=list(scanners_dir),
+        actor=actor or "",
+        source=face_source("cli"),
+    )
 
 
 app.add_typer(tenants.app, name="tenant")
@@ -82,9 +98,11 @@ app.add_typer(scans.app, name="scans")
 app.add_typer(notify.app, name="notify")
 app.add_typer(waivers.app, name="waiver")
 app.add_typer(schedule.app, name="schedule")
+app.add_typer(audit.app, name="audit")
 app.command("scan")(scan.scan)
 app.command("findings")(findings.findings)
 app.command("results")(results.results)
 app.command("report")(report.report)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("usage")(usage.usage)

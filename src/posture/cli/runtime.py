@@ -22,6 +22,7 @@ from typer.exceptions import TyperException
 
 from posture.errors import PostureError
 from posture.operations import Operations
+from posture.operations.audit import face_source
 
 # outside a terminal (logs, CI) Rich would assume 80 columns and squeeze every table
 _WIDTH = None if sys.stdout.isatty() else 160
@@ -36,7 +37,7 @@ State = Operations
 def state(ctx: typer.Context) -> State:
     obj = ctx.find_root().obj
     if not isinstance(obj, State):
-        obj = State()
+        obj = State(source=face_source("cli"))
         ctx.find_root().obj = obj
     return obj
 

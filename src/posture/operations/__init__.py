@@ -7,8 +7,9 @@ prints, parses command lines or knows about HTTP: that is the faces' work.
 
 Modules: ``tenants``, ``connections``, ``scans``, ``findings``, ``results``,
 ``history`` (state at a period end, changes, trends), ``waivers``, ``notifications``,
-``reports``, ``exports``, ``policies``, ``frameworks``, ``schedules``, ``retention``;
-``filters`` and ``rows`` hold what they share.
+``reports``, ``exports``, ``policies``, ``frameworks``, ``schedules``, ``retention``,
+``audit``, ``usage``; ``filters`` and ``rows`` hold what they share. Every function that
+changes something records it with ``audit.record`` under the context's ``actor`` and ``source``.
 """
 
 from posture.operations.context import Operations

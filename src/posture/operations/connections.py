@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from posture.connectors.registry import CONNECTORS, checker
 from posture.errors import ConfigurationError, PostureError, UsageError, failure_reason
+from posture.operations.audit import record
 from posture.operations.context import Operations
 from posture.operations.tenants import resolve_tenant
 from posture.store import Connection, Tenant
@@ -90,6 +91,8 @@ def add_connection(
             raise ConfigurationError(
                 f"tenant '{slug}' already has a connection named '{name}'"
             ) from exc
+        details = {"provider": provider, "settings": dict(settings)}
+        record(ops, "connection.add", tenant=slug, target=name, details=details, session=session)
         return ConnectionInfo.of(row, ten)
 
 
@@ -254,6 +257,15 @@ def check_connections(
                 )
                 row.account = check.account or row.account
                 session.add(row)
+                details = {"health": check.health, "reason": check.reason, "account": row.account}
+                record(
+                    ops,
+                    "connection.check",
+                    tenant=ten.slug,
+                    target=conn.name,
+                    details=details,
+                    session=session,
+                )
         checks.append(check)
         if on_checked:
             on_checked(check)

@@ -2,7 +2,8 @@
 
 A face builds one ``Operations`` per process (the CLI from its global options, a web
 worker from its settings) and hands it to the operation functions. Opening lazily keeps
-commands that need neither, such as ``--help``, fast.
+commands that need neither, such as ``--help``, fast. ``actor`` and ``source`` say who
+acts and through which face; every change an operation makes is audited under them.
 """
 
 from __future__ import annotations
@@ -26,13 +27,22 @@ class Operations:
     db_url: str | None = None
     policy_dirs: list[Path] = field(default_factory=list)
     scanner_dirs: list[Path] = field(default_factory=list)
+    actor: str = ""  # who acts (empty: the operating-system user)
+    source: str = ""  # the face and where it runs, e.g. "cli alice@host"
     _store: Store | None = field(default=None, init=False, repr=False)
     _catalog: Catalog | None = field(default=None, init=False, repr=False)
 
     @classmethod
-    def using(cls, store: Store, catalog: Catalog | None = None) -> Operations:
+    def using(
+        cls,
+        store: Store,
+        catalog: Catalog | None = None,
+        *,
+        actor: str = "",
+        source: str = "",
+    ) -> Operations:
         """Operations over an already open store (and catalog), e.g. in tests or a worker."""
-        ops = cls()
+        ops = cls(actor=actor, source=source)
         ops._store, ops._catalog = store, catalog
         return ops
 

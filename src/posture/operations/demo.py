@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
+from posture.operations.audit import record
 from posture.operations.context import Operations
 from posture.scan import ProgressFactory
 from posture.store import Store
@@ -32,7 +33,14 @@ def run_demo(
 
     store = Store(store_url)
     try:
-        return run(store, ops.catalog(), out=out, scale=scale, progress=progress)
+        result = run(store, ops.catalog(), out=out, scale=scale, progress=progress)
+        # audited in the demo's store: that is the store the demo changed
+        audited = Operations.using(store, actor=ops.actor, source=ops.source)
+        details = {"store": shown_url(store_url), "scale": scale, "out": str(out.resolve())}
+        details |= {"status": result.outcome.status, "reports": [p.name for p in result.reports]}
+        scan = result.outcome
+        record(audited, "demo.run", tenant=scan.tenant, target=scan.scan_id, details=details)
+        return result
     finally:
         store.dispose()
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from posture.errors import UsageError
+from posture.operations.audit import record
 from posture.operations.context import Operations
 from posture.operations.filters import check_choices
 from posture.operations.tenants import resolve_tenant
@@ -62,4 +63,8 @@ def generate_report(
         data = build_report_data(session, catalog, ten, span.start, span.end, generated_at=moment)
         langs = list(languages) or [ten.locale]
     paths = [write_report(data, lang, fmt, out) for lang in langs for fmt in formats]
-    return ReportOutcome(span, paths, [gap.name for gap in data.gaps])
+    gaps = [gap.name for gap in data.gaps]
+    details = {"formats": list(formats), "languages": langs, "gaps": gaps}
+    details["files"] = [str(Path(p).resolve()) for p in paths]
+    record(ops, "report.generate", tenant=ten.slug, target=span.label, details=details)
+    return ReportOutcome(span, paths, gaps)

@@ -10,7 +10,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from posture.connectors.inventory import ScopeFailure, TypeStats
-from posture.errors import ConfigurationError, UsageError
+from posture.errors import ConfigurationError, PostureError, UsageError
+from posture.operations.audit import record
 from posture.operations.context import Operations
 from posture.operations.filters import PolicySelector
 from posture.operations.notifications import notify_scan
@@ -109,14 +110,23 @@ def scan_tenant(
         policy_ids = sorted(p for p in catalog.policies if selector.matches(p))
     with ops.session() as session:
         slug = get_tenant(session, tenant).slug
-    outcome = run_scan(
-        ops.store(),
-        catalog,
-        slug,
-        connections=list(connections) or None,
-        policy_ids=policy_ids,
-        progress=progress,
-    )
+    asked: dict[str, Any] = {"connections": list(connections), "policies": list(policies)}
+    try:
+        outcome = run_scan(
+            ops.store(),
+            catalog,
+            slug,
+            connections=list(connections) or None,
+            policy_ids=policy_ids,
+            progress=progress,
+        )
+    except PostureError as exc:  # refused before it started (e.g. no such connection)
+        record(ops, "scan.run", tenant=slug, details={**asked, "error": exc.message})
+        raise
+    targets = {t.connection: t.status for t in outcome.targets}
+    details = {**asked, "status": outcome.status, "targets": targets}
+    details |= {"seconds": round(outcome.seconds, 3), "open_by_severity": outcome.open_by_severity}
+    record(ops, "scan.run", tenant=slug, target=outcome.scan_id, details=details)
     if notify:
         notify_scan(ops, outcome)
     return outcome

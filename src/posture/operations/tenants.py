@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from posture.errors import ConfigurationError, UsageError
+from posture.operations.audit import record
 from posture.operations.context import Operations
 from posture.store import Tenant
 
@@ -110,6 +111,11 @@ def add_tenant(
     try:
         with ops.session() as session:
             session.add(tenant)
+            session.flush()
+            details: dict[str, Any] = {"name": tenant.name, "locale": locale}
+            details["timezone"] = timezone
+            details |= {"contacts": list(contacts), "options": dict(options or {})}
+            record(ops, "tenant.add", tenant=slug, target=slug, details=details, session=session)
     except IntegrityError as exc:
         raise ConfigurationError(f"tenant '{slug}' already exists") from exc
     return TenantInfo.of(tenant)

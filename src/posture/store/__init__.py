@@ -3,6 +3,8 @@ notifications, schedules and the audit log."""
 
 from posture.store.db import Store, default_url, make_engine, migrate
 from posture.store.tables import (
+    AuditChain,
+    AuditEntry,
     Connection,
     Finding,
     FindingEvent,
@@ -20,6 +22,8 @@ from posture.store.tables import (
 )
 
 __all__ = [
+    "AuditChain",
+    "AuditEntry",
     "Connection",
     "Finding",
     "FindingEvent",

@@ -317,3 +317,43 @@ class JobRun(SQLModel, table=True):
     error: str = ""
     detail: dict[str, Any] = _json()
     runner: str = Field(default="", max_length=200)  # host:pid of the scheduler process
+
+
+class AuditEntry(SQLModel, table=True):
+    """One operator action. Append-only: ``hash`` chains it to the entry before it.
+
+    ``seq`` numbers the chain without gaps, so a deleted or inserted entry shows; the
+    tenant is kept by slug, not by key, so the record outlives the tenant.
+    """
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_tenant_at", "tenant", "at"),)
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime = _time(index=True)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=64, index=True)
+    tenant: str = Field(default="", max_length=64)
+    target: str = Field(default="", max_length=1024)
+    details: dict[str, Any] = _json()
+    source: str = Field(default="", max_length=300)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditChain(SQLModel, table=True):
+    """The single row holding the chain's head, its anchor and the retention setting.
+
+    Every append locks this row, so concurrent writers on PostgreSQL queue up and the
+    chain stays one line. The anchor is the last purged entry: the chain starts after it.
+    """
+
+    __tablename__ = "audit_chain"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    head_seq: int = 0
+    head_hash: str = Field(default="", max_length=64)
+    anchor_seq: int = 0
+    anchor_hash: str = Field(default="", max_length=64)
+    anchored_at: datetime | None = _time(nullable=True)
+    retention_days: int = 90
