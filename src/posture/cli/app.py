@@ -10,6 +10,7 @@ import typer
 from posture.cli import (
     connections,
     demo,
+    export,
     findings,
     frameworks,
     policies,
@@ -79,4 +80,5 @@ app.command("scan")(scan.scan)
 app.command("findings")(findings.findings)
 app.command("results")(results.results)
 app.command("report")(report.report)
+app.command("export")(export.export)
 app.command("demo")(demo.demo)
