@@ -7,7 +7,7 @@ prints, parses command lines or knows about HTTP: that is the faces' work.
 
 Modules: ``tenants``, ``connections``, ``scans``, ``findings``, ``results``,
 ``reports``, ``exports``, ``policies``, ``frameworks``; ``filters`` and ``rows`` hold what
-they share.
+they share, ``ocsf`` the OCSF events ``exports`` writes for a SIEM.
 """
 
 from posture.operations.context import Operations
