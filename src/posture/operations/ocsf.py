@@ -145,7 +145,7 @@ def detection_finding(row: FindingRow, framing: Framing) -> DetectionFinding:
         type_name=f"Detection Finding: {activity.name}",
         class_name="Detection Finding",
         severity_id=severity,
-        severity="Informational" if severity is SeverityID.Informational else severity.name,
+        severity=severity.name,
         status_id=status,
         status=_STATUS_CAPTION[status],
         time=millis(event_time),
