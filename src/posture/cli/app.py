@@ -11,6 +11,7 @@ from posture.cli import (
     audit,
     connections,
     demo,
+    export,
     findings,
     frameworks,
     notify,
@@ -103,6 +104,7 @@ app.command("scan")(scan.scan)
 app.command("findings")(findings.findings)
 app.command("results")(results.results)
 app.command("report")(report.report)
+app.command("export")(export.export)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("usage")(usage.usage)

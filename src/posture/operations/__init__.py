@@ -10,6 +10,7 @@ Modules: ``tenants``, ``connections``, ``scans``, ``findings``, ``results``,
 ``reports``, ``exports``, ``policies``, ``frameworks``, ``schedules``, ``retention``,
 ``audit``, ``usage``; ``filters`` and ``rows`` hold what they share. Every function that
 changes something records it with ``audit.record`` under the context's ``actor`` and ``source``.
+``ocsf`` holds the OCSF events ``exports`` writes for a SIEM.
 """
 
 from posture.operations.context import Operations
