@@ -39,7 +39,6 @@ from sqlmodel import Session, col, select
 
 from posture.errors import PostureError, StoreError, UsageError
 from posture.operations.context import Operations
-from posture.operations.exports import BOM, safe_cell
 from posture.store import AuditChain, AuditEntry
 from posture.store.types import utcnow
 
@@ -54,6 +53,14 @@ ACTIONS = (
     "audit.export",
     "audit.purge",
     "audit.retention",
+    "waiver.add",
+    "waiver.revoke",
+    "schedule.add",
+    "schedule.remove",
+    "schedule.change",
+    "notify.add",
+    "notify.remove",
+    "export.findings",
 )
 GENESIS = ""  # the previous hash of the very first entry of a store
 DEFAULT_RETENTION_DAYS = 90
@@ -544,6 +551,8 @@ def _jsonl_line(entry: AuditRecord) -> str:
 
 
 def _csv_text(entries: Iterable[AuditRecord], *, bom: bool) -> Iterator[str]:
+    from posture.operations.exports import BOM, safe_cell  # exports are audited themselves
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)

@@ -30,6 +30,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from posture.errors import UsageError
 from posture.models import Severity
+from posture.operations.auditing import audited
 from posture.operations.context import Operations
 from posture.operations.filters import check_choices
 from posture.operations.rows import FindingRow, PolicyFacts, ResultRow, Text
@@ -192,6 +193,14 @@ class ExportOutcome:
     path: Path | None = None
 
 
+@audited(
+    "export.findings",
+    lambda e, a, k: (
+        e.tenant,
+        str(e.path or ""),
+        {"format": e.format, "findings": e.findings, "period": str(e.period or "")},
+    ),
+)
 def export_findings(
     ops: Operations,
     tenant: str | None,

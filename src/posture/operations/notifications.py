@@ -25,6 +25,7 @@ from posture.errors import ConfigurationError, UsageError
 from posture.models import Severity
 from posture.notify import ChannelSpec, Item, Message, Outcome, deliver, parse_settings
 from posture.notify.channels import KINDS, MODES
+from posture.operations.auditing import audited
 from posture.operations.context import Operations
 from posture.operations.filters import parse_severity
 from posture.operations.rows import PolicyFacts
@@ -120,6 +121,7 @@ class DeliveryRow:
 # --- channels ---------------------------------------------------------------------------
 
 
+@audited("notify.add", lambda c, a, k: (c.tenant, c.name, {"kind": c.kind, "mode": c.mode}))
 def add_channel(
     ops: Operations,
     tenant: str,
@@ -184,6 +186,7 @@ def list_channels(ops: Operations, tenant: str | None = None) -> list[ChannelInf
         return [ChannelInfo.of(c, ten.slug) for c in rows]
 
 
+@audited("notify.remove", lambda n, a, k: (str(a[1] or ""), str(a[2]), {"deliveries": n}))
 def remove_channel(ops: Operations, tenant: str | None, name: str) -> int:
     """Remove a channel and the record of its deliveries; returns how many were recorded."""
     with ops.session() as session:

@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from posture.errors import ConfigurationError, PostureError, UsageError
+from posture.operations.auditing import audited
 from posture.operations.context import Operations
 from posture.operations.filters import check_choices
 from posture.operations.reports import FORMATS, LANGUAGES, generate_report
@@ -239,6 +240,7 @@ def _check_options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+@audited("schedule.add", lambda s, a, k: (s.tenant, s.id, {"kind": s.kind, "cron": s.cron}))
 def add_schedule(
     ops: Operations,
     tenant: str | None,
@@ -372,6 +374,7 @@ def find_schedule(session: Session, schedule_id: str, tenant_id: str | None = No
     return matches[0]
 
 
+@audited("schedule.remove", lambda s, a, k: (s.tenant, s.id, {"kind": s.kind}))
 def remove_schedule(ops: Operations, schedule_id: str, tenant: str | None = None) -> ScheduleInfo:
     """Delete a schedule (its run history stays); a running scheduler drops its job."""
     moment = datetime.now(UTC)
@@ -384,6 +387,7 @@ def remove_schedule(ops: Operations, schedule_id: str, tenant: str | None = None
         return info
 
 
+@audited("schedule.change", lambda s, a, k: (s.tenant, s.id, {"enabled": s.enabled}))
 def set_schedule_enabled(
     ops: Operations,
     schedule_id: str,

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from posture.errors import ConfigurationError, UsageError
 from posture.lifecycle import EventLog, load_waivers
 from posture.lifecycle import apply_waivers as apply_to_findings
+from posture.operations.auditing import audited
 from posture.operations.context import Operations
 from posture.operations.filters import GLOB_CHARS, PolicySelector, check_choices
 from posture.operations.tenants import resolve_tenant
@@ -205,6 +206,10 @@ def _check_policy(ops: Operations, session: Session, tenant: Tenant, policy: str
     PolicySelector.of([policy]).check_known(known)
 
 
+@audited(
+    "waiver.add",
+    lambda w, a, k: (w.tenant, w.id, {"reason": w.reason, "approved_by": w.approved_by}),
+)
 def add_waiver(
     ops: Operations,
     tenant: str | None,
@@ -361,6 +366,7 @@ def find_waiver(session: Session, tenant: Tenant, waiver_id: str) -> Waiver:
     return matches[0]
 
 
+@audited("waiver.revoke", lambda w, a, k: (w.tenant, w.id, {"reason": k.get("reason", "")}))
 def revoke_waiver(
     ops: Operations,
     waiver_id: str,
