@@ -12,7 +12,9 @@ from sqlmodel import Session, col, select
 
 from posture.catalog import Catalog, LocalizedText, Policy
 from posture.models import Severity
+from posture.report.history_view import report_history
 from posture.report.model import (
+    Branding,
     CollectionIssue,
     ConnectionCoverage,
     ConnectionHealth,
@@ -216,7 +218,30 @@ def build_report_data(
         catalog, set(summary.get("policies", [])), open_now, set(summary.get("errored", []))
     )
     _add_health(session, data, connections, scans, latest, tz)
+    data.history = report_history(session, tenant, period_start, period_end, tz)
+    data.branding = branding(tenant)
     return data
+
+
+_LOGO_PREFIXES = ("data:image/png;base64,", "data:image/jpeg;base64,", "data:image/svg+xml;base64,")
+
+
+def _logo(value: Any) -> str:
+    """A logo is accepted only as an inline image (the reports load nothing from outside)."""
+    text = str(value or "")
+    return text if text.startswith(_LOGO_PREFIXES) else ""
+
+
+def branding(tenant: Tenant) -> Branding:
+    """Cover names and logos from the tenant's ``options.report``."""
+    options = tenant.options.get("report", {}) if isinstance(tenant.options, dict) else {}
+    if not isinstance(options, dict):
+        options = {}
+    return Branding(
+        provider_name=str(options.get("provider_name", "")),
+        provider_logo=_logo(options.get("provider_logo")),
+        customer_logo=_logo(options.get("customer_logo")),
+    )
 
 
 def _with_config(

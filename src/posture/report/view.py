@@ -35,6 +35,7 @@ from posture.report.model import (
     ReportData,
     ReportFinding,
 )
+from posture.report.monthly_view import MonthlyView, monthly_view
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ class ReportView:
     coverage: tuple[str, ...] = ()  # one line per connection: how often, from when to when
     times_note: str = ""
     has_data: bool = True  # False: no successful scan at all in the period
+    monthly: MonthlyView | None = None  # history, top fixes, waivers, compact appendix
 
 
 def build_view(data: ReportData, lang: str, *, with_config: bool = False) -> ReportView:
@@ -173,6 +175,7 @@ def build_view(data: ReportData, lang: str, *, with_config: bool = False) -> Rep
         ),
         times_note=messages("coverage.times_note", tz=data.timezone),
         has_data=has_data,
+        monthly=monthly_view(data, views, messages),
     )
 
 
