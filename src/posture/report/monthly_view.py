@@ -18,6 +18,7 @@ from posture.report.model import FrameworkScore, PeriodCounts, ReportData
 SEVERITY_WEIGHT = {"critical": 10, "high": 5, "medium": 2, "low": 1, "info": 0}
 TOP_FIXES = 10
 COMMANDS_SHOWN = 3
+FAILING_SHOWN = 10  # failing controls listed per framework in the PDF
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,20 @@ class FixView:
 
 @dataclass(frozen=True)
 class AppendixRow:
+    resource: str
+    uid: str
+    statement: str
+
+
+@dataclass(frozen=True)
+class AppendixGroup:
+    """Open findings of one policy: its severity and title once, then one line each."""
+
+    policy_id: str
     severity: str
     severity_label: str
     title: str
-    resource: str
-    statement: str
+    rows: tuple[AppendixRow, ...]
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,15 @@ class WaiverView:
 
 
 @dataclass(frozen=True)
+class FailingControl:
+    control_id: str
+    title: str
+    status: str
+    status_label: str
+    failed_findings: int
+
+
+@dataclass(frozen=True)
 class ComplianceLine:
     name: str
     passed: int
@@ -71,6 +90,8 @@ class ComplianceLine:
     evaluated: int
     score: str
     change: str
+    top_failing: tuple[FailingControl, ...] = ()  # most failed findings first
+    more_failing: str = ""  # "N more failing controls..." or ""
 
 
 @dataclass(frozen=True)
@@ -81,7 +102,7 @@ class MonthlyView:
     months: tuple[MonthView, ...]
     months_note: str  # sentence when there is no trend
     fixes: tuple[FixView, ...]
-    appendix: tuple[AppendixRow, ...]
+    appendix: tuple[AppendixGroup, ...]
     waivers: tuple[WaiverView, ...]
     waivers_note: str  # sentence when none are listed
     compliance: tuple[ComplianceLine, ...]
@@ -133,6 +154,31 @@ def top_fixes(open_views: Sequence[FindingView], messages: Messages) -> tuple[Fi
     return tuple(out)
 
 
+def appendix(open_views: Sequence[FindingView]) -> tuple[AppendixGroup, ...]:
+    """Open findings per policy, most serious first, in the builder's order otherwise."""
+    members: dict[str, list[FindingView]] = {}
+    for view in open_views:
+        members.setdefault(view.policy_id, []).append(view)
+    groups = [
+        AppendixGroup(
+            policy_id=policy_id,
+            severity=found[0].severity,
+            severity_label=found[0].severity_label,
+            title=found[0].title,
+            rows=tuple(
+                AppendixRow(
+                    v.resource_name,
+                    v.resource_uid if v.resource_uid != v.resource_name else "",
+                    v.statement,
+                )
+                for v in found
+            ),
+        )
+        for policy_id, found in members.items()
+    ]
+    return tuple(sorted(groups, key=lambda g: -severity_rank(g.severity)))
+
+
 def _days(value: float | None, messages: Messages) -> str:
     if value is None:
         return messages("report.not_available")
@@ -152,7 +198,11 @@ def _compliance(data: ReportData, messages: Messages) -> tuple[ComplianceLine, .
 
 
 def _compliance_line(fw: FrameworkScore, change: str, messages: Messages) -> ComplianceLine:
-    failing = sum(1 for c in fw.controls if c.status == "fail")
+    failing_controls = sorted(
+        (c for c in fw.controls if c.status == "fail"), key=lambda c: -c.failed_findings
+    )
+    failing = len(failing_controls)
+    label = messages.get("control_status.fail", "fail")
     return ComplianceLine(
         name=fw.name.get(messages.lang),
         passed=fw.controls_passed,
@@ -162,6 +212,15 @@ def _compliance_line(fw: FrameworkScore, change: str, messages: Messages) -> Com
         if fw.controls_evaluated
         else messages("report.not_available"),
         change=change or messages("compliance.change_unknown"),
+        top_failing=tuple(
+            FailingControl(
+                c.control_id, c.title.get(messages.lang), c.status, label, c.failed_findings
+            )
+            for c in failing_controls[:FAILING_SHOWN]
+        ),
+        more_failing=messages("compliance.more_failing", count=failing - FAILING_SHOWN)
+        if failing > FAILING_SHOWN
+        else "",
     )
 
 
@@ -225,10 +284,7 @@ def monthly_view(data: ReportData, views: Sequence[FindingView], messages: Messa
         months=months,
         months_note="" if months else messages("history.no_trend"),
         fixes=top_fixes(open_views, messages),
-        appendix=tuple(
-            AppendixRow(v.severity, v.severity_label, v.title, v.resource_name, v.statement)
-            for v in open_views
-        ),
+        appendix=appendix(open_views),
         waivers=waivers,
         waivers_note=waivers_note,
         compliance=_compliance(data, messages),
