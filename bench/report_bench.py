@@ -192,6 +192,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--findings", type=int, default=5000)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--formats", default="pdf,html", help="what to render: pdf,html")
     parser.add_argument("--keep", type=Path, help="write the store and reports here")
     parser.add_argument("--render", choices=("pdf", "html"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -209,7 +210,7 @@ def main() -> None:
         build_store(url, args.findings)
         build_seconds = time.monotonic() - t0
         figures: dict[str, Any] = {"findings": args.findings}
-        for fmt in ("pdf", "html"):
+        for fmt in args.formats.split(","):
             child = subprocess.run(
                 [sys.executable, __file__, "--render", fmt, "--url", url, "--out", str(work)],
                 check=True,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from posture.report.model import History, MonthTrend, PeriodCounts
@@ -33,10 +34,9 @@ class _Row:
 
 
 def _month_start(year: int, month: int, tz: tzinfo) -> datetime:
-    while month < 1:
-        month += 12
-        year -= 1
-    return datetime(year, month, 1, tzinfo=tz)
+    """The 1st of ``month`` (any integer: 0 is December of the year before, 13 January after)."""
+    year, index = divmod(year * 12 + month - 1, 12)
+    return datetime(year, index + 1, 1, tzinfo=tz)
 
 
 def _score(summary: dict[str, Any]) -> float | None:
@@ -73,14 +73,14 @@ def report_history(
     )
     rows = [
         _Row(sev, first, resolved, reopened or 0, last)
-        for sev, first, resolved, reopened, last in session.exec(
-            select(
-                Finding.severity,
-                Finding.first_seen,
-                Finding.resolved_at,
-                Finding.reopened,
-                Finding.last_seen,
-            ).where(Finding.tenant_id == tenant.id, col(Finding.first_seen) < period_end)
+        for sev, first, resolved, reopened, last in session.execute(
+            select_columns(
+                col(Finding.severity),
+                col(Finding.first_seen),
+                col(Finding.resolved_at),
+                col(Finding.reopened),
+                col(Finding.last_seen),
+            ).where(col(Finding.tenant_id) == tenant.id, col(Finding.first_seen) < period_end)
         )
     ]
     months: list[MonthTrend] = []

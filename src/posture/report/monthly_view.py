@@ -18,6 +18,7 @@ from posture.report.model import FrameworkScore, PeriodCounts, ReportData
 SEVERITY_WEIGHT = {"critical": 10, "high": 5, "medium": 2, "low": 1, "info": 0}
 TOP_FIXES = 10
 COMMANDS_SHOWN = 3
+APPENDIX_MAX_LINES = 5000  # beyond this the PDF refers to the analyst report and exports
 FAILING_SHOWN = 10  # failing controls listed per framework in the PDF
 
 
@@ -103,6 +104,7 @@ class MonthlyView:
     months_note: str  # sentence when there is no trend
     fixes: tuple[FixView, ...]
     appendix: tuple[AppendixGroup, ...]
+    appendix_more: str  # sentence when the appendix is cut at APPENDIX_MAX_LINES, or ""
     waivers: tuple[WaiverView, ...]
     waivers_note: str  # sentence when none are listed
     compliance: tuple[ComplianceLine, ...]
@@ -155,9 +157,13 @@ def top_fixes(open_views: Sequence[FindingView], messages: Messages) -> tuple[Fi
 
 
 def appendix(open_views: Sequence[FindingView]) -> tuple[AppendixGroup, ...]:
-    """Open findings per policy, most serious first, in the builder's order otherwise."""
+    """Open findings per policy, most serious first, in the builder's order otherwise.
+
+    At most ``APPENDIX_MAX_LINES`` lines: the most serious are kept (the builder sorts by
+    severity), the rest are counted in ``MonthlyView.appendix_more``.
+    """
     members: dict[str, list[FindingView]] = {}
-    for view in open_views:
+    for view in open_views[:APPENDIX_MAX_LINES]:
         members.setdefault(view.policy_id, []).append(view)
     groups = [
         AppendixGroup(
@@ -285,6 +291,9 @@ def monthly_view(data: ReportData, views: Sequence[FindingView], messages: Messa
         months_note="" if months else messages("history.no_trend"),
         fixes=top_fixes(open_views, messages),
         appendix=appendix(open_views),
+        appendix_more=messages("appendix_list.more", count=len(open_views) - APPENDIX_MAX_LINES)
+        if len(open_views) > APPENDIX_MAX_LINES
+        else "",
         waivers=waivers,
         waivers_note=waivers_note,
         compliance=_compliance(data, messages),
