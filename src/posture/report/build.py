@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import Any
 
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from posture.catalog import Catalog, LocalizedText, Policy
@@ -46,7 +47,7 @@ def _text(value: LocalizedText) -> Text:
 
 
 def _finding(
-    f: Finding,
+    f: Any,  # a Finding, or a row of its table
     policy: Policy | None,
     connections: dict[str, Connection],
     start: datetime,
@@ -175,11 +176,13 @@ def build_report_data(
     )
     finished = [s for s in scans if s.finished_at is not None and s.status != "failed"]
     latest = finished[-1] if finished else None
-    rows = session.exec(select(Finding).where(Finding.tenant_id == tenant.id))
+    # plain rows of the finding table: no ORM identity map for what is only read
+    table = Finding.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        select_columns(table).where(table.c.tenant_id == tenant.id, table.c.first_seen < period_end)
+    )
     findings = [
-        _finding(f, catalog.policies.get(f.policy_id), connections, period_start, tz)
-        for f in rows
-        if f.first_seen < period_end
+        _finding(f, catalog.policies.get(f.policy_id), connections, period_start, tz) for f in rows
     ]
     open_now = sorted((f for f in findings if f.state == "open"), key=_sort_key)
     if with_config:

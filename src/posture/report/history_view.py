@@ -9,6 +9,7 @@ state change as an event answers the same questions exactly: only this function 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -83,24 +84,34 @@ def report_history(
             ).where(col(Finding.tenant_id) == tenant.id, col(Finding.first_seen) < period_end)
         )
     ]
+    # one pass over the findings: the month each was opened and resolved in (or none)
+    ends = [end for _, end in bounds]
+    n = len(bounds)
+    opened_in: list[Counter[str]] = [Counter() for _ in range(n + 1)]
+    resolved_in: list[Counter[str]] = [Counter() for _ in range(n + 1)]
+    window_start = bounds[0][0]
+    early_opened = early_resolved = 0  # before the window: open at its start, not new in it
+    for r in rows:
+        opened_in[bisect_right(ends, r.first_seen)][r.severity] += 1
+        early_opened += r.first_seen < window_start
+        if r.resolved_at is not None:
+            resolved_in[bisect_right(ends, r.resolved_at)][r.severity] += 1
+            early_resolved += r.resolved_at < window_start
     months: list[MonthTrend] = []
-    for start, end in bounds:
+    open_now: Counter[str] = Counter()
+    for i, (start, end) in enumerate(bounds):
+        # open at the end of month i: opened in or before it, not resolved by its end
+        open_now.update(opened_in[i])
+        open_now.subtract(resolved_in[i])
         in_month = [s for s in scans if start <= s.started_at < end]
         if not in_month:
             continue
-        open_at_end: Counter[str] = Counter(
-            r.severity
-            for r in rows
-            if r.first_seen < end and (r.resolved_at is None or r.resolved_at >= end)
-        )
         months.append(
             MonthTrend(
                 month=f"{start.year:04d}-{start.month:02d}",
-                open_by_severity=dict(open_at_end),
-                new=sum(1 for r in rows if start <= r.first_seen < end),
-                resolved=sum(
-                    1 for r in rows if r.resolved_at is not None and start <= r.resolved_at < end
-                ),
+                open_by_severity={k: v for k, v in open_now.items() if v > 0},
+                new=sum(opened_in[i].values()) - (early_opened if i == 0 else 0),
+                resolved=sum(resolved_in[i].values()) - (early_resolved if i == 0 else 0),
                 score=_score(in_month[-1].summary),
             )
         )
