@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk poppler-utils
 BENCH_SCALE ?= 20
 
-.PHONY: demo test lint format bench system-deps clean
+.PHONY: demo test lint format bench bench-report system-deps clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ test: $(STAMP) system-deps lint
 
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/scan_bench.py --scale $(BENCH_SCALE)
+
+bench-report: $(STAMP) system-deps
+	$(BIN)/python bench/report_bench.py --findings 5000
+	$(BIN)/python bench/report_bench.py --findings 100000 --formats html
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

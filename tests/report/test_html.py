@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from typing import Any
 
 import pytest
 
+import posture.report.html as html_module
 from posture.errors import UsageError
 from posture.report import ReportData, render_html
+from posture.report.html import unpack_rows
 from tests.report.report_support import HOSTILE_ATTR, HOSTILE_SCRIPT, JAPANESE_BUCKET, Page
 
 
@@ -23,17 +26,57 @@ def page_ja(report_data: ReportData) -> Page:
     return Page(render_html(report_data, "ja"))
 
 
+def report_json(page: Page) -> dict[str, Any]:
+    (raw,) = [content for attrs, content in page.scripts if attrs.get("type")]
+    loaded: dict[str, Any] = json.loads(raw)
+    return loaded
+
+
+def finding_rows(page: Page) -> list[dict[str, Any]]:
+    """The embedded findings with their field names, policy and severity resolved."""
+    data = report_json(page)["data"]
+    out = []
+    for row in unpack_rows(data):
+        named = dict(zip(data["fields"], row, strict=True))
+        policy = data["policies"][named["policy"]]
+        named.update(
+            policy_id=policy[0],
+            title=policy[1],
+            rationale=policy[2],
+            recommendation=policy[3],
+            controls=policy[4],
+            severity=data["severities"][named["severity"]][0],
+            state=data["states"][named["state"]][0],
+            service=data["strings"][named["service"]],
+        )
+        out.append(named)
+    return out
+
+
 def test_every_finding_is_listed_once_with_its_severity(
     report_data: ReportData, page_en: Page
 ) -> None:
-    rows = page_en.classed("tbody", "finding")
+    rows = finding_rows(page_en)
     assert len(rows) == len(report_data.findings) + len(report_data.resolved_in_period)
-    assert {r["data-severity"] for r in rows} == {"critical", "high", "medium", "low", "info"}
-    assert [r["data-severity"] for r in rows[:3]] == ["critical"] * 3
-    assert rows[-1]["data-state"] == "resolved"
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert {r["severity"] for r in rows} == {"critical", "high", "medium", "low", "info"}
+    assert [r["severity"] for r in rows[:3]] == ["critical"] * 3
+    assert rows[-1]["state"] == "resolved"
     for finding in report_data.findings:
-        assert finding.title.en in page_en.text
-        assert finding.recommendation.en in page_en.text
+        (row,) = [r for r in rows if r["id"] == finding.finding_id]
+        assert row["title"] == finding.title.en
+        assert row["recommendation"] == finding.recommendation.en
+        assert row["uid"] == finding.resource_uid
+
+
+def test_policy_texts_are_stored_once(report_data: ReportData, page_en: Page) -> None:
+    data = report_json(page_en)["data"]
+    ids = [p[0] for p in data["policies"]]
+    assert len(ids) == len(set(ids))
+    assert len(ids) < len(data["rows"])  # two buckets share one policy
+    assert sorted(ids) == sorted(
+        {f.policy_id for f in report_data.findings} | {"aws.s3.bucket.block_public_access"}
+    )
 
 
 def test_summary_cards_count_open_findings_by_severity(page_en: Page) -> None:
@@ -45,27 +88,54 @@ def test_summary_cards_count_open_findings_by_severity(page_en: Page) -> None:
     assert "Resolved in this period 1" in text
 
 
+def test_monthly_sections_are_present(page_en: Page, page_ja: Page) -> None:
+    for section in (
+        "summary",
+        "history",
+        "fixes",
+        "compliance",
+        "connections",
+        "waivers",
+        "findings",
+    ):
+        assert page_en.with_attr("id", section)
+    assert "Top 10 recommended fixes" in page_en.text
+    assert "No waiver records are available for this period." in page_en.text
+    assert "推奨する対策トップ 10" in page_ja.text
+    assert "この期間の例外承認の記録はありません。" in page_ja.text
+
+
 def test_hostile_names_are_escaped_everywhere(report_data: ReportData) -> None:
     html = render_html(report_data, "en")
     page = Page(html)
     assert "<script>alert(1)" not in html
-    assert HOSTILE_SCRIPT in page.text  # shown to the reader as text
-    assert HOSTILE_ATTR in page.text
     assert len(page.scripts) == 2
     assert {a.get("type", "") for a, _ in page.scripts} == {"application/json", ""}
     handlers = [name for _, attrs in page.elements for name in attrs if name.startswith("on")]
     assert handlers == []
-    resources = {r["data-resource"] for r in page.classed("tbody", "finding")}
-    assert {HOSTILE_SCRIPT, HOSTILE_ATTR} <= resources  # attributes stayed intact
+    names = {r["name"] for r in finding_rows(page)}
+    assert {HOSTILE_SCRIPT, HOSTILE_ATTR} <= names  # the data keeps them intact
+    (script,) = [content for attrs, content in page.scripts if not attrs.get("type")]
+    assert "innerHTML" not in script and "insertAdjacentHTML" not in script
+    assert "textContent" in script
 
 
 def test_embedded_json_cannot_close_its_script(page_en: Page) -> None:
     (raw,) = [content for attrs, content in page_en.scripts if attrs.get("type")]
     assert not {"<", ">", "&"} & set(raw)
-    config = json.loads(raw)
-    texts = " ".join(entry["text"] for entry in config["search"])
-    assert HOSTILE_SCRIPT.lower() in texts
-    assert config["labels"]["showing"] == "Showing {shown} of {total} findings"
+    assert HOSTILE_SCRIPT in {r["name"] for r in finding_rows(page_en)}
+    assert report_json(page_en)["labels"]["showing"] == "Showing {shown} of {total} findings"
+
+
+def test_large_lists_travel_compressed(
+    report_data: ReportData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = finding_rows(Page(render_html(report_data, "en")))
+    monkeypatch.setattr(html_module, "COMPRESS_ABOVE", 100)
+    page = Page(render_html(report_data, "en"))
+    data = report_json(page)["data"]
+    assert "rows" not in data and data["rowsGzip"]
+    assert finding_rows(page) == plain
 
 
 def test_only_the_report_script_may_run(page_en: Page) -> None:
@@ -85,23 +155,25 @@ def test_report_is_self_contained(page_en: Page) -> None:
 
 
 def test_evidence_lines_read_as_sentences(page_en: Page) -> None:
-    assert "mfa_active is false, expected equal to true" in page_en.items
+    evidence = {line for r in finding_rows(page_en) for line in r["evidence"]}
+    assert "mfa_active is false, expected equal to true" in evidence
     assert (
         "IpPermissions[0].IpRanges[0].CidrIp is 0.0.0.0/0, expected not equal to 0.0.0.0/0"
-        in page_en.items
+        in evidence
     )
-    assert "public_access_block.BlockPublicAcls is not set, expected equal to true" in (
-        page_en.items
-    )
+    assert "public_access_block.BlockPublicAcls is not set, expected equal to true" in evidence
 
 
 def test_details_show_controls_and_dates(page_en: Page) -> None:
+    rows = finding_rows(page_en)
     assert any(
-        i.startswith("CIS AWS Foundations Benchmark v7.0.0 2.8 IAM password policy requires")
-        for i in page_en.items
+        c.startswith("CIS AWS Foundations Benchmark v7.0.0 2.8 IAM password policy requires")
+        for r in rows
+        for c in r["controls"]
     )
-    assert "First seen 2025-06-03" in page_en.text
-    assert "Last seen 2025-06-29" in page_en.text
+    assert "2025-06-03" in {r["firstSeen"] for r in rows}
+    assert "2025-06-29" in {r["lastSeen"] for r in rows}
+    assert report_json(page_en)["labels"]["firstSeen"] == "First seen"
 
 
 def test_failed_collection_is_visible(page_en: Page) -> None:
@@ -138,12 +210,14 @@ def test_japanese_report_uses_japanese_labels(page_ja: Page) -> None:
     (html_tag,) = [a for t, a in page_ja.elements if t == "html"]
     assert html_tag["lang"] == "ja"
     text = page_ja.text
-    for label in ("セキュリティ態勢レポート", "検出事項", "重大度", "緊急", "未対応", "推奨対策"):
+    for label in ("セキュリティ態勢レポート", "検出事項", "重大度", "緊急", "未対応"):
         assert label in text
+    assert report_json(page_ja)["labels"]["recommendation"] == "推奨対策"
     assert "ルートユーザーで MFA が有効になっていません" in text
-    assert JAPANESE_BUCKET in text
+    assert JAPANESE_BUCKET in {r["name"] for r in finding_rows(page_ja)}
     assert "2025年6月1日〜2025年6月30日" in text
-    assert "mfa_active の値は false ですが、true と等しいことが求められます" in page_ja.items
+    evidence = {line for r in finding_rows(page_ja) for line in r["evidence"]}
+    assert "mfa_active の値は false ですが、true と等しいことが求められます" in evidence
 
 
 def test_japanese_report_uses_japanese_control_titles(page_ja: Page) -> None:
@@ -204,13 +278,14 @@ def test_statement_commands_and_highlighted_configuration(report_data: ReportDat
         ),
     )
     report_data.findings[0] = tailored
-    html = render_html(report_data, "en")
-    assert "Group sg-1 allows TCP 22 from 0.0.0.0/0" in html
-    assert (
-        '<pre class="command"><code>aws ec2 revoke-security-group-ingress --group-id sg-1 '
-        "--region ap-northeast-1</code></pre>"
-    ) in html
-    # the offending rule is marked, and the collected value is escaped
-    assert "<mark>    {</mark>" in html
-    assert "&lt;0.0.0.0/0&gt;" in html
-    assert "グループ sg-1 は TCP 22 を許可" in render_html(report_data, "ja")
+    rows = finding_rows(Page(render_html(report_data, "en")))
+    (row,) = [r for r in rows if r["id"] == tailored.finding_id]
+    assert row["statement"] == "Group sg-1 allows TCP 22 from 0.0.0.0/0"
+    assert row["commands"] == [
+        "aws ec2 revoke-security-group-ingress --group-id sg-1 --region ap-northeast-1"
+    ]
+    # the offending rule is marked, and the collected value is kept as text
+    assert ["    {", 1] in row["config"]
+    assert any("<0.0.0.0/0>" in text for text, _ in row["config"])
+    ja_rows = finding_rows(Page(render_html(report_data, "ja")))
+    assert "グループ sg-1 は TCP 22 を許可" in {r["statement"] for r in ja_rows}

@@ -60,7 +60,15 @@ def generate_report(
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
         span = parse_period(period, ten.timezone, moment)
-        data = build_report_data(session, catalog, ten, span.start, span.end, generated_at=moment)
+        data = build_report_data(
+            session,
+            catalog,
+            ten,
+            span.start,
+            span.end,
+            generated_at=moment,
+            with_config="html" in formats,  # the collected configuration is analyst detail
+        )
         langs = list(languages) or [ten.locale]
     paths = [write_report(data, lang, fmt, out) for lang in langs for fmt in formats]
     gaps = [gap.name for gap in data.gaps]

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from posture.catalog import Catalog, LocalizedText, Policy
 from posture.models import Severity
+from posture.report.history_view import report_history
 from posture.report.model import (
+    Branding,
     CollectionIssue,
     ConnectionCoverage,
     ConnectionHealth,
@@ -43,21 +46,51 @@ def _text(value: LocalizedText) -> Text:
     return Text(en=value.en, ja=value.ja)
 
 
+@dataclass(frozen=True)
+class _PolicyTexts:
+    title: Text
+    rationale: Text
+    recommendation: Text
+    controls: tuple[tuple[str, str], ...]
+
+
+def _policy_texts(policy: Policy | None, policy_id: str) -> _PolicyTexts:
+    """What every finding of a policy shares."""
+    if policy is None:
+        return _PolicyTexts(Text(policy_id, policy_id), _UNKNOWN, _UNKNOWN, ())
+    return _PolicyTexts(
+        _text(policy.title),
+        _text(policy.rationale),
+        _text(policy.recommendation),
+        tuple(
+            (fw, control)
+            for fw, controls in sorted(policy.frameworks.items())
+            for control in controls
+        ),
+    )
+
+
 def _finding(
-    f: Finding,
+    f: Any,  # a Finding, or a row of its table
     policy: Policy | None,
     connections: dict[str, Connection],
     start: datetime,
     tz: tzinfo,
+    shared: dict[str, _PolicyTexts] | None = None,  # built once per policy when given
 ) -> ReportFinding:
     parts = f.policy_id.split(".")
     statement = f.statement or {}
+    texts = shared.get(f.policy_id) if shared is not None else None
+    if texts is None:
+        texts = _policy_texts(policy, f.policy_id)
+        if shared is not None:
+            shared[f.policy_id] = texts
     return ReportFinding(
         finding_id=f.id,
         policy_id=f.policy_id,
-        title=_text(policy.title) if policy else Text(f.policy_id, f.policy_id),
-        rationale=_text(policy.rationale) if policy else _UNKNOWN,
-        recommendation=_text(policy.recommendation) if policy else _UNKNOWN,
+        title=texts.title,
+        rationale=texts.rationale,
+        recommendation=texts.recommendation,
         severity=f.severity,
         service=parts[1] if len(parts) > 1 else "",
         provider=parts[0],
@@ -80,11 +113,7 @@ def _finding(
             )
             for e in f.evidence
         ),
-        controls=tuple(
-            (fw, control)
-            for fw, controls in sorted((policy.frameworks if policy else {}).items())
-            for control in controls
-        ),
+        controls=texts.controls,
         is_new=f.first_seen >= start,
         statement=Text(en=statement["en"], ja=statement.get("ja", statement["en"]))
         if statement.get("en")
@@ -173,11 +202,15 @@ def build_report_data(
     )
     finished = [s for s in scans if s.finished_at is not None and s.status != "failed"]
     latest = finished[-1] if finished else None
-    rows = session.exec(select(Finding).where(Finding.tenant_id == tenant.id))
+    # plain rows of the finding table: no ORM identity map for what is only read
+    table = Finding.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        select_columns(table).where(table.c.tenant_id == tenant.id, table.c.first_seen < period_end)
+    )
+    shared: dict[str, _PolicyTexts] = {}
     findings = [
-        _finding(f, catalog.policies.get(f.policy_id), connections, period_start, tz)
+        _finding(f, catalog.policies.get(f.policy_id), connections, period_start, tz, shared)
         for f in rows
-        if f.first_seen < period_end
     ]
     open_now = sorted((f for f in findings if f.state == "open"), key=_sort_key)
     if with_config:
@@ -216,7 +249,30 @@ def build_report_data(
         catalog, set(summary.get("policies", [])), open_now, set(summary.get("errored", []))
     )
     _add_health(session, data, connections, scans, latest, tz)
+    data.history = report_history(session, tenant, period_start, period_end, tz)
+    data.branding = branding(tenant)
     return data
+
+
+_LOGO_PREFIXES = ("data:image/png;base64,", "data:image/jpeg;base64,", "data:image/svg+xml;base64,")
+
+
+def _logo(value: Any) -> str:
+    """A logo is accepted only as an inline image (the reports load nothing from outside)."""
+    text = str(value or "")
+    return text if text.startswith(_LOGO_PREFIXES) else ""
+
+
+def branding(tenant: Tenant) -> Branding:
+    """Cover names and logos from the tenant's ``options.report``."""
+    options = tenant.options.get("report", {}) if isinstance(tenant.options, dict) else {}
+    if not isinstance(options, dict):
+        options = {}
+    return Branding(
+        provider_name=str(options.get("provider_name", "")),
+        provider_logo=_logo(options.get("provider_logo")),
+        customer_logo=_logo(options.get("customer_logo")),
+    )
 
 
 def _with_config(

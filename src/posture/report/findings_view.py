@@ -13,7 +13,7 @@ from posture.report.config_view import ConfigLine, config_lines
 from posture.report.evidence import Line, describe
 from posture.report.formatting import short_date
 from posture.report.i18n import Messages
-from posture.report.model import FrameworkScore, ReportData, ReportFinding
+from posture.report.model import FrameworkScore, ReportData, ReportEvidence, ReportFinding
 
 STANDARD_SEVERITIES = tuple(s.value for s in Severity.ordered())
 
@@ -121,6 +121,7 @@ def finding_view(
     names: ControlNames,
     *,
     with_config: bool = False,
+    lines: dict[ReportEvidence, Line] | None = None,  # shared by the findings of one view
 ) -> FindingView:
     lang = messages.lang
     return FindingView(
@@ -146,12 +147,27 @@ def finding_view(
         first_seen=short_date(finding.first_seen, messages),
         last_seen=short_date(finding.last_seen, messages),
         resolved_at=short_date(finding.resolved_at, messages),
-        evidence=tuple(describe(e, messages) for e in finding.evidence),
+        evidence=tuple(_describe(e, messages, lines) for e in finding.evidence),
         controls=tuple(names.ref(fw, control) for fw, control in finding.controls),
         statement=finding.statement.get(lang) if finding.statement else finding.title.get(lang),
         commands=finding.commands,
         config=config_lines(finding.config, finding.evidence) if with_config else (),
     )
+
+
+def _describe(
+    evidence: ReportEvidence, messages: Messages, lines: dict[ReportEvidence, Line] | None
+) -> Line:
+    """``describe``, once per distinct evidence item when ``lines`` is given."""
+    if lines is None:
+        return describe(evidence, messages)
+    try:
+        line = lines.get(evidence)
+    except TypeError:  # a list or mapping value is not hashable: described each time
+        return describe(evidence, messages)
+    if line is None:
+        line = lines[evidence] = describe(evidence, messages)
+    return line
 
 
 def _location(finding: ReportFinding, messages: Messages) -> str:

@@ -153,6 +153,8 @@ class ReportData:
     coverage: list[ConnectionCoverage] = field(default_factory=list)
     # set while the period is still running: the report covers up to this moment
     covered_until: datetime | None = None
+    history: History = field(default_factory=lambda: History())
+    branding: Branding = field(default_factory=lambda: Branding())
 
     @property
     def gaps(self) -> list[ConnectionCoverage]:
@@ -162,3 +164,61 @@ class ReportData:
     @property
     def open_findings(self) -> list[ReportFinding]:
         return [f for f in self.findings if f.state == "open"]
+
+
+# ---- history: what the monthly report needs beyond the state of the latest scan ----------
+
+
+@dataclass(frozen=True)
+class MonthTrend:
+    """One month of the 12-month trend, as it stood at the end of that month."""
+
+    month: str  # YYYY-MM in the tenant's time zone
+    open_by_severity: dict[str, int]
+    new: int  # first seen in the month
+    resolved: int  # resolved in the month
+    score: float | None = None  # posture score 0..100 at the month's last scan, if known
+
+
+@dataclass(frozen=True)
+class PeriodCounts:
+    """Changes inside the report period."""
+
+    new: int
+    resolved: int
+    reopened: int
+    mttr_days: float | None  # mean time to resolve of the findings resolved in the period
+
+
+@dataclass(frozen=True)
+class WaiverLine:
+    """An accepted risk in force during the period."""
+
+    policy_id: str
+    title: Text
+    scope: str  # what it covers, e.g. a resource pattern, a connection or "tenant"
+    reason: str
+    approved_by: str
+    expires_at: datetime | None  # None: no expiry
+    findings: int  # findings it covers
+    expiring: bool = False  # expires within 30 days of the period end
+
+
+@dataclass
+class History:
+    """Trend, period counts and waivers; ``None`` fields are not known for this period."""
+
+    months: list[MonthTrend] = field(default_factory=list)  # oldest first, up to 12
+    counts: PeriodCounts | None = None
+    waivers: list[WaiverLine] | None = None
+    # framework id -> controls passing at the end of the previous month
+    previous_passed: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class Branding:
+    """Cover page: the provider's and the customer's names and optional logos."""
+
+    provider_name: str = ""
+    provider_logo: str = ""  # data: URI of an image, or ""
+    customer_logo: str = ""

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from posture.report.evidence import Line
 from posture.report.findings_view import (
     ControlNames,
     FindingGroup,
@@ -33,8 +34,10 @@ from posture.report.model import (
     ConnectionHealth,
     FrameworkScore,
     ReportData,
+    ReportEvidence,
     ReportFinding,
 )
+from posture.report.monthly_view import MonthlyView, monthly_view
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ class ReportView:
     coverage: tuple[str, ...] = ()  # one line per connection: how often, from when to when
     times_note: str = ""
     has_data: bool = True  # False: no successful scan at all in the period
+    monthly: MonthlyView | None = None  # history, top fixes, waivers, compact appendix
 
 
 def build_view(data: ReportData, lang: str, *, with_config: bool = False) -> ReportView:
@@ -123,8 +127,9 @@ def build_view(data: ReportData, lang: str, *, with_config: bool = False) -> Rep
     messages = load_messages(lang)
     merged = report_findings(data)
     names = ControlNames(data.frameworks, lang)
+    lines: dict[ReportEvidence, Line] = {}  # evidence sentences, once per distinct item
     views = tuple(
-        finding_view(f, i, messages, names, with_config=with_config)
+        finding_view(f, i, messages, names, with_config=with_config, lines=lines)
         for i, f in enumerate(merged, start=1)
     )
     has_data = any(c.status == "covered" for c in data.coverage) or (
@@ -173,6 +178,7 @@ def build_view(data: ReportData, lang: str, *, with_config: bool = False) -> Rep
         ),
         times_note=messages("coverage.times_note", tz=data.timezone),
         has_data=has_data,
+        monthly=monthly_view(data, views, messages),
     )
 
 
