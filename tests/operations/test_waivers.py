@@ -274,3 +274,34 @@ def test_waivers_are_scoped_to_their_tenant(
     assert list_waivers(ops, "globex") == []
     with pytest.raises(ConfigurationError, match="no waiver"):
         revoke_waiver(ops, info.id, tenant="globex", revoked_by="x")
+
+
+def test_the_monthly_report_reads_the_recorded_history_and_waivers(
+    ops: Operations, store: Store, estate: Estate, catalog: Catalog
+) -> None:
+    from posture.report.history_view import report_history
+    from posture.report.period import month
+    from posture.store import Tenant
+
+    info = add_waiver(
+        ops, "acme", policy=ENCRYPTION, expires="2026-02-05", now=JAN + timedelta(hours=1), **WHO
+    )
+    # February: the versioning of logs is fixed, the root account still fails
+    estate.scan(
+        datetime(2026, 2, 3, tzinfo=UTC),
+        [bucket(LOGS), bucket(SCRATCH, {"env": "dev"}), account()],
+        [(ENCRYPTION, LOGS), (VERSIONING, SCRATCH), (ROOT_MFA, ACCOUNT)],
+    )
+    with store.session() as session:
+        tenant = session.get(Tenant, estate.tenant.id)
+        assert tenant is not None
+        jan = month("2026-01", tenant.timezone, datetime(2026, 3, 1, tzinfo=UTC))
+        feb = month("2026-02", tenant.timezone, datetime(2026, 3, 1, tzinfo=UTC))
+        january = report_history(session, tenant, jan.start, jan.end, jan.start.tzinfo or UTC)
+        february = report_history(session, tenant, feb.start, feb.end, feb.start.tzinfo or UTC)
+    assert january.counts is not None and january.counts.new == 4
+    assert [w.policy_id for w in january.waivers or []] == [ENCRYPTION]
+    assert (january.waivers or [])[0].findings == 1  # the encryption finding stood waived
+    assert february.counts is not None and february.counts.resolved == 1
+    assert [m.month for m in february.months] == ["2026-01", "2026-02"]
+    assert info.id

@@ -403,15 +403,21 @@ def month_history(
     _check_months(months)
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
-        span = _period(ten, period)
-        timeline = _Timeline(session, ten.id, span.end)
-        return MonthHistory(
-            period=span,
-            findings=_states(session, ten, timeline, span.end, ("open", "waived")),
-            counts=_counts(span, timeline.within(span)),
-            resolve_time=_resolve_time(timeline, span),
-            trend=_trend(timeline, _months_back(span, ten.timezone, months)),
-        )
+        return read_month_history(session, ten, _period(ten, period), months=months)
+
+
+def read_month_history(
+    session: Session, ten: Tenant, span: Period, *, months: int = MAX_TREND_MONTHS
+) -> MonthHistory:
+    """``month_history`` inside a session the caller holds (the report builder's)."""
+    timeline = _Timeline(session, ten.id, span.end)
+    return MonthHistory(
+        period=span,
+        findings=_states(session, ten, timeline, span.end, ("open", "waived")),
+        counts=_counts(span, timeline.within(span)),
+        resolve_time=_resolve_time(timeline, span),
+        trend=_trend(timeline, _months_back(span, ten.timezone, months)),
+    )
 
 
 def finding_events(ops: Operations, finding_id: str, tenant: str | None = None) -> list[EventRow]:

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
-from posture.report.model import History, MonthTrend, PeriodCounts
-from posture.store.tables import Finding, Scan, Tenant
+from posture.report.model import History, MonthTrend, PeriodCounts, Text, WaiverLine
+from posture.store.tables import Finding, FindingEvent, Scan, Tenant, Waiver
 
 MONTHS = 12
 _SECONDS_PER_DAY = 86400.0
@@ -115,6 +115,9 @@ def report_history(
                 score=_score(in_month[-1].summary),
             )
         )
+    recorded = _recorded(session, tenant, period_start, period_end, tz, months)
+    if recorded is not None:
+        return recorded
     resolved = [
         r for r in rows if r.resolved_at is not None and period_start <= r.resolved_at < period_end
     ]
@@ -138,3 +141,90 @@ def report_history(
     )
     # waivers and last month's compliance are not recorded by this store yet: unknown
     return History(months=months, counts=counts, waivers=None, previous_passed=None)
+
+
+def _recorded(
+    session: Session,
+    tenant: Tenant,
+    period_start: datetime,
+    period_end: datetime,
+    tz: tzinfo,
+    scanned: list[MonthTrend],
+) -> History | None:
+    """The period as the finding events and waivers recorded it, or None for a store that
+    kept no events yet (then the approximation from the findings above stands)."""
+    from datetime import timedelta
+
+    from posture.operations.history import read_month_history
+    from posture.report.period import Period
+
+    has_events = session.exec(
+        select(FindingEvent.id).where(FindingEvent.tenant_id == tenant.id).limit(1)
+    ).first()
+    if has_events is None:
+        return None
+    local = period_start.astimezone(tz)
+    span = Period(period_start, period_end, f"{local.year:04d}-{local.month:02d}")
+    recorded = read_month_history(session, tenant, span, months=MONTHS)
+    scores = {m.month: m.score for m in scanned}
+    months = [
+        MonthTrend(
+            month=point.period.label,
+            open_by_severity={k: v for k, v in point.open_by_severity.items() if v > 0},
+            new=point.new,
+            resolved=point.resolved,
+            score=scores.get(point.period.label),
+        )
+        for point in recorded.trend
+        # months with a successful scan, or with findings open or changing in them
+        if point.period.label in scores
+        or any(point.open_by_severity.values())
+        or point.new
+        or point.resolved
+        or point.reopened
+    ]
+    mean = recorded.resolve_time.mean
+    counts = PeriodCounts(
+        new=recorded.counts.new,
+        resolved=recorded.counts.resolved,
+        reopened=recorded.counts.reopened,
+        mttr_days=mean.total_seconds() / _SECONDS_PER_DAY if mean is not None else None,
+    )
+    waived: Counter[str] = Counter(f.waiver_id for f in recorded.findings if f.waiver_id)
+    soon = period_end + timedelta(days=30)
+    waivers = [
+        WaiverLine(
+            policy_id=w.policy,
+            title=Text(en=w.policy or "every policy", ja=w.policy or "すべてのポリシー"),
+            scope=_scope(w),
+            reason=w.reason,
+            approved_by=w.approved_by,
+            expires_at=w.expires_at,
+            findings=waived.get(w.id, 0),
+            expiring=w.expires_at < soon,
+        )
+        for w in session.exec(
+            select(Waiver)
+            .where(
+                Waiver.tenant_id == tenant.id,
+                col(Waiver.created_at) < period_end,
+                col(Waiver.expires_at) > period_start,
+            )
+            .order_by(col(Waiver.expires_at))
+        )
+        if w.revoked_at is None or w.revoked_at > period_end
+    ]
+    return History(months=months, counts=counts, waivers=waivers, previous_passed=None)
+
+
+def _scope(waiver: Waiver) -> str:
+    parts = []
+    if waiver.whole_tenant:
+        parts.append("tenant")
+    if waiver.resource:
+        parts.append(waiver.resource)
+    if waiver.tag_key:
+        parts.append(f"{waiver.tag_key}={waiver.tag_value}")
+    if waiver.connection_id:
+        parts.append(f"connection {waiver.connection_id}")
+    return ", ".join(parts) or (waiver.policy or "tenant")
