@@ -14,7 +14,7 @@ from posture.errors import ConfigurationError, UsageError
 from posture.operations import FindingQuery, Operations
 from posture.operations.exports import finding_record
 from posture.operations.findings import query_findings
-from posture.operations.history import findings_at, period_counts
+from posture.operations.history import findings_at, period_counts, read_month_history
 from posture.operations.waivers import (
     add_waiver,
     apply_waivers,
@@ -297,11 +297,59 @@ def test_the_monthly_report_reads_the_recorded_history_and_waivers(
         assert tenant is not None
         jan = month("2026-01", tenant.timezone, datetime(2026, 3, 1, tzinfo=UTC))
         feb = month("2026-02", tenant.timezone, datetime(2026, 3, 1, tzinfo=UTC))
-        january = report_history(session, tenant, jan.start, jan.end, jan.start.tzinfo or UTC)
-        february = report_history(session, tenant, feb.start, feb.end, feb.start.tzinfo or UTC)
+        january = report_history(
+            session, tenant, jan.start, jan.end, jan.start.tzinfo or UTC, read_month_history
+        )
+        february = report_history(
+            session, tenant, feb.start, feb.end, feb.start.tzinfo or UTC, read_month_history
+        )
     assert january.counts is not None and january.counts.new == 4
     assert [w.policy_id for w in january.waivers or []] == [ENCRYPTION]
     assert (january.waivers or [])[0].findings == 1  # the encryption finding stood waived
     assert february.counts is not None and february.counts.resolved == 1
     assert [m.month for m in february.months] == ["2026-01", "2026-02"]
     assert info.id
+
+
+def test_a_closed_month_is_reported_as_it_stood_at_its_end(
+    ops: Operations, store: Store, estate: Estate, catalog: Catalog
+) -> None:
+    from posture.report.build import build_report_data
+    from posture.report.period import month
+    from posture.store import Tenant
+
+    # February: the logs bucket's versioning is fixed; January's report, rendered in March,
+    # still shows it open, as it was at the end of January
+    estate.scan(
+        datetime(2026, 2, 3, tzinfo=UTC),
+        [bucket(LOGS), bucket(SCRATCH, {"env": "dev"}), account()],
+        [(ENCRYPTION, LOGS), (VERSIONING, SCRATCH), (ROOT_MFA, ACCOUNT)],
+    )
+    march = datetime(2026, 3, 1, tzinfo=UTC)
+    with store.session() as session:
+        tenant = session.get(Tenant, estate.tenant.id)
+        assert tenant is not None
+        jan = month("2026-01", tenant.timezone, march)
+        feb = month("2026-02", tenant.timezone, march)
+        january = build_report_data(
+            session,
+            catalog,
+            tenant,
+            jan.start,
+            jan.end,
+            generated_at=march,
+            history=read_month_history,
+        )
+        february = build_report_data(
+            session,
+            catalog,
+            tenant,
+            feb.start,
+            feb.end,
+            generated_at=march,
+            history=read_month_history,
+        )
+    fixed = estate.fid(VERSIONING, LOGS)
+    assert fixed in {f.finding_id for f in january.findings}
+    assert fixed not in {f.finding_id for f in february.findings}
+    assert fixed in {f.finding_id for f in february.resolved_in_period}

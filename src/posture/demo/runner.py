@@ -148,6 +148,7 @@ def run_demo(
     store records no new and no resolved finding. The IAM credentials are aged relative to
     now, which keeps every age-based outcome the same from one run to the next.
     """
+    from posture.operations.history import read_month_history
     from posture.report import write_report
     from posture.report.build import build_report_data
     from posture.report.period import month
@@ -163,7 +164,9 @@ def run_demo(
     with store.session() as session:
         tenant = session.exec(select(Tenant).where(Tenant.slug == DEMO_TENANT)).one()
         span = month(None, tenant.timezone, now)
-        data = build_report_data(session, catalog, tenant, span.start, span.end)
+        data = build_report_data(
+            session, catalog, tenant, span.start, span.end, history=read_month_history
+        )
     result.failing_policies = sorted({f.policy_id for f in data.findings})
     for lang in langs:
         for fmt in formats:

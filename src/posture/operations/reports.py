@@ -16,6 +16,7 @@ from posture.errors import UsageError
 from posture.operations.audit import record
 from posture.operations.context import Operations
 from posture.operations.filters import check_choices
+from posture.operations.history import read_month_history
 from posture.operations.tenants import resolve_tenant
 from posture.report.period import Period, month
 
@@ -67,6 +68,7 @@ def generate_report(
             span.start,
             span.end,
             generated_at=moment,
+            history=read_month_history,
             with_config="html" in formats,  # the collected configuration is analyst detail
         )
         langs = list(languages) or [ten.locale]

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from posture.catalog import Catalog, LocalizedText, Policy
 from posture.models import Severity
-from posture.report.history_view import report_history
+from posture.report.history_view import HistoryReader, report_history
 from posture.report.model import (
     Branding,
     CollectionIssue,
@@ -169,6 +169,38 @@ def framework_scores(
     return out
 
 
+def _as_at_end(
+    session: Session,
+    tenant: Tenant,
+    findings: list[ReportFinding],
+    period_start: datetime,
+    period_end: datetime,
+    read_month_history: HistoryReader,
+) -> list[ReportFinding]:
+    """A closed month shows each finding as it stood at the month's end, from the recorded
+    finding events, whatever happened since (a store without events keeps today's state)."""
+    from dataclasses import replace
+
+    from posture.report.period import Period
+    from posture.store import FindingEvent
+
+    has_events = session.exec(
+        select(FindingEvent.id).where(FindingEvent.tenant_id == tenant.id).limit(1)
+    ).first()
+    if has_events is None:
+        return findings
+    span = Period(period_start, period_end, "")
+    at_end = {s.finding_id: s for s in read_month_history(session, tenant, span, months=1).findings}
+    out = []
+    for f in findings:
+        state = at_end.get(f.finding_id)
+        if state is not None:
+            out.append(replace(f, state=state.status))  # open or waived then
+        else:
+            out.append(replace(f, state="resolved"))  # not open at the end of the month
+    return out
+
+
 def build_report_data(
     session: Session,
     catalog: Catalog,
@@ -178,6 +210,7 @@ def build_report_data(
     *,
     generated_at: datetime | None = None,
     with_config: bool = True,
+    history: HistoryReader | None = None,
 ) -> ReportData:
     """The report of ``tenant`` for [period_start, period_end), times in its time zone.
 
@@ -212,6 +245,8 @@ def build_report_data(
         _finding(f, catalog.policies.get(f.policy_id), connections, period_start, tz, shared)
         for f in rows
     ]
+    if period_end <= now and history is not None:
+        findings = _as_at_end(session, tenant, findings, period_start, period_end, history)
     open_now = sorted((f for f in findings if f.state == "open"), key=_sort_key)
     if with_config:
         open_now = _with_config(session, open_now, tenant.id)
@@ -249,7 +284,7 @@ def build_report_data(
         catalog, set(summary.get("policies", [])), open_now, set(summary.get("errored", []))
     )
     _add_health(session, data, connections, scans, latest, tz)
-    data.history = report_history(session, tenant, period_start, period_end, tz)
+    data.history = report_history(session, tenant, period_start, period_end, tz, history)
     data.branding = branding(tenant)
     return data
 

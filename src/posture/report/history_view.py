@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -47,8 +48,19 @@ def _score(summary: dict[str, Any]) -> float | None:
     return 100.0 * passed / (passed + failed) if passed + failed else None
 
 
+#: ``read_month_history(session, tenant, period, months=N)`` of the operations layer, which
+#: the report is handed (it does not import upward): the month as the finding events
+#: recorded it.
+HistoryReader = Callable[..., Any]
+
+
 def report_history(
-    session: Session, tenant: Tenant, period_start: datetime, period_end: datetime, tz: tzinfo
+    session: Session,
+    tenant: Tenant,
+    period_start: datetime,
+    period_end: datetime,
+    tz: tzinfo,
+    reader: HistoryReader | None = None,
 ) -> History:
     """Trend over the 12 months ending with the period, and the period's changes."""
     local = period_start.astimezone(tz)
@@ -115,7 +127,11 @@ def report_history(
                 score=_score(in_month[-1].summary),
             )
         )
-    recorded = _recorded(session, tenant, period_start, period_end, tz, months)
+    recorded = (
+        _recorded(session, tenant, period_start, period_end, tz, months, reader)
+        if reader is not None
+        else None
+    )
     if recorded is not None:
         return recorded
     resolved = [
@@ -150,12 +166,12 @@ def _recorded(
     period_end: datetime,
     tz: tzinfo,
     scanned: list[MonthTrend],
+    read_month_history: HistoryReader,
 ) -> History | None:
     """The period as the finding events and waivers recorded it, or None for a store that
     kept no events yet (then the approximation from the findings above stands)."""
     from datetime import timedelta
 
-    from posture.operations.history import read_month_history
     from posture.report.period import Period
 
     has_events = session.exec(
