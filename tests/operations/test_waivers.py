@@ -279,7 +279,7 @@ def test_waivers_are_scoped_to_their_tenant(
 def test_the_monthly_report_reads_the_recorded_history_and_waivers(
     ops: Operations, store: Store, estate: Estate, catalog: Catalog
 ) -> None:
-    from posture.report.history_view import report_history
+    from posture.report.history_view import read_recorded, report_history
     from posture.report.period import month
     from posture.store import Tenant
 
@@ -297,12 +297,12 @@ def test_the_monthly_report_reads_the_recorded_history_and_waivers(
         assert tenant is not None
         jan = month("2026-01", tenant.timezone, datetime(2026, 3, 1, tzinfo=UTC))
         feb = month("2026-02", tenant.timezone, datetime(2026, 3, 1, tzinfo=UTC))
-        january = report_history(
-            session, tenant, jan.start, jan.end, jan.start.tzinfo or UTC, read_month_history
-        )
-        february = report_history(
-            session, tenant, feb.start, feb.end, feb.start.tzinfo or UTC, read_month_history
-        )
+        zone_ = jan.start.tzinfo or UTC
+        recorded = read_recorded(session, tenant, jan.start, jan.end, zone_, read_month_history)
+        january = report_history(session, tenant, jan.start, jan.end, zone_, recorded)
+        zone_ = feb.start.tzinfo or UTC
+        recorded = read_recorded(session, tenant, feb.start, feb.end, zone_, read_month_history)
+        february = report_history(session, tenant, feb.start, feb.end, zone_, recorded)
     assert january.counts is not None and january.counts.new == 4
     assert [w.policy_id for w in january.waivers or []] == [ENCRYPTION]
     assert (january.waivers or [])[0].findings == 1  # the encryption finding stood waived

@@ -30,6 +30,12 @@ app.add_typer(add_app, name="add")
 TENANT_HELP = "Tenant (default: the only one)."
 
 
+DNS_SERVER_HELP = (
+    "IP address of the DNS server for the mail domains' SPF, DKIM and DMARC look-ups "
+    "(default: the system's resolvers; port 53; IPv6 as [ADDRESS]:PORT)."
+)
+
+
 @add_app.command("aws")
 def add_aws(
     ctx: typer.Context,
@@ -113,8 +119,7 @@ def add_m365(
         None,
         "--dns-server",
         metavar="HOST[:PORT]",
-        help="IP address of the DNS server for the mail domains' SPF, DKIM and DMARC "
-        "look-ups (default: the system's resolvers; port 53; IPv6 as [ADDRESS]:PORT).",
+        help=DNS_SERVER_HELP,
     ),
     dkim_selector: list[str] = typer.Option(
         [],
@@ -178,8 +183,7 @@ def add_gws(
         None,
         "--dns-server",
         metavar="HOST[:PORT]",
-        help="IP address of the DNS server for the mail domains' SPF, DKIM and DMARC "
-        "look-ups (default: the system's resolvers; port 53; IPv6 as [ADDRESS]:PORT).",
+        help=DNS_SERVER_HELP,
     ),
     dkim_selector: list[str] = typer.Option(
         [],

@@ -29,10 +29,10 @@ from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from posture.errors import UsageError
-from posture.models import Severity
 from posture.operations.auditing import audited
 from posture.operations.context import Operations
 from posture.operations.filters import check_choices
+from posture.operations.findings import finding_row, severity_rank
 from posture.operations.rows import FindingRow, PolicyFacts, ResultRow, Text
 from posture.operations.tenants import resolve_tenant
 from posture.report.period import Period, month
@@ -234,10 +234,10 @@ def export_findings(
         }
         found = list(session.exec(_export_query(ten.id, period)))
         slug, name, locale = ten.slug, ten.name, ten.locale
-    found.sort(key=lambda f: (-_rank(f.severity), f.policy_id, f.resource_uid))
+    found.sort(key=lambda f: (-severity_rank(f.severity), f.policy_id, f.resource_uid))
     catalog = ops.catalog()
     names = {cid: c.name for cid, c in connections.items()}
-    rows = [_export_row(f, PolicyFacts.lookup(catalog, f.policy_id), names) for f in found]
+    rows = [finding_row(f, PolicyFacts.lookup(catalog, f.policy_id), names) for f in found]
     if fmt == "csv":
         text = to_csv((finding_record(r) for r in rows), EXPORT_COLUMNS, bom=bom)
     elif fmt == "json":
@@ -303,37 +303,6 @@ def _export_query(tenant_id: str, period: Period | None) -> SelectOfScalar[Findi
     return stmt.where(
         col(Finding.first_seen) < period.end,
         or_(col(Finding.state) != "resolved", resolved_in_month),
-    )
-
-
-def _rank(severity: str) -> int:
-    try:
-        return Severity(severity).rank
-    except ValueError:
-        return -1
-
-
-def _export_row(f: Finding, facts: PolicyFacts, names: Mapping[str, str]) -> FindingRow:
-    return FindingRow(
-        id=f.id,
-        policy_id=f.policy_id,
-        status=f.state,
-        severity=f.severity,
-        title=facts.title,
-        statement=Text.of(f.statement),
-        commands=list(f.commands),
-        recommendation=facts.recommendation,
-        resource_uid=f.resource_uid,
-        resource_name=f.resource_name,
-        resource_type=f.resource_type,
-        connection=names.get(f.connection_id, ""),
-        region=f.region,
-        frameworks=facts.frameworks,
-        evidence=list(f.evidence),
-        scan_id=f.last_scan_id,
-        first_seen=f.first_seen,
-        last_seen=f.last_seen,
-        resolved_at=f.resolved_at,
     )
 
 

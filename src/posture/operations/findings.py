@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlmodel import col, select
@@ -59,15 +59,16 @@ def query_findings(ops: Operations, query: FindingQuery) -> list[FindingRow]:
         f
         for f in found
         if (not wanted or f.severity in wanted)
-        and (floor is None or _rank(f.severity) >= floor)
+        and (floor is None or severity_rank(f.severity) >= floor)
         and selector.matches(f.policy_id)
         and (not query.services or _service(f.policy_id) in query.services)
     ]
-    rows.sort(key=lambda f: (-_rank(f.severity), f.policy_id, f.resource_uid))
-    return [_row(f, PolicyFacts.lookup(catalog, f.policy_id), names) for f in rows]
+    rows.sort(key=lambda f: (-severity_rank(f.severity), f.policy_id, f.resource_uid))
+    return [finding_row(f, PolicyFacts.lookup(catalog, f.policy_id), names) for f in rows]
 
 
-def _rank(severity: str) -> int:
+def severity_rank(severity: str) -> int:
+    """Rank of a stored severity for sorting; -1 for one posture no longer knows."""
     try:
         return Severity(severity).rank
     except ValueError:
@@ -79,7 +80,8 @@ def _service(policy_id: str) -> str:
     return parts[1] if len(parts) > 1 else ""
 
 
-def _row(f: Finding, facts: PolicyFacts, names: dict[str, str]) -> FindingRow:
+def finding_row(f: Finding, facts: PolicyFacts, names: Mapping[str, str]) -> FindingRow:
+    """A stored finding as every face and export shows it."""
     return FindingRow(
         id=f.id,
         policy_id=f.policy_id,
@@ -107,7 +109,7 @@ def _row(f: Finding, facts: PolicyFacts, names: dict[str, str]) -> FindingRow:
 def open_at_or_above(rows: Iterable[FindingRow], severity: str) -> bool:
     """Is any of ``rows`` an open finding of ``severity`` or higher? (``--fail-on``)"""
     floor = parse_severity(severity).rank
-    return any(r.status == "open" and _rank(r.severity) >= floor for r in rows)
+    return any(r.status == "open" and severity_rank(r.severity) >= floor for r in rows)
 
 
 def open_by_severity(ops: Operations, tenant: str | None = None) -> dict[str, int]:

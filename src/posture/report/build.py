@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from posture.catalog import Catalog, LocalizedText, Policy
 from posture.models import Severity
-from posture.report.history_view import HistoryReader, report_history
+from posture.report.history_view import HistoryReader, read_recorded, report_history
 from posture.report.model import (
     Branding,
     CollectionIssue,
@@ -170,27 +170,14 @@ def framework_scores(
 
 
 def _as_at_end(
-    session: Session,
-    tenant: Tenant,
     findings: list[ReportFinding],
-    period_start: datetime,
-    period_end: datetime,
-    read_month_history: HistoryReader,
+    recorded: Any,
 ) -> list[ReportFinding]:
     """A closed month shows each finding as it stood at the month's end, from the recorded
-    finding events, whatever happened since (a store without events keeps today's state)."""
+    finding events, whatever happened since."""
     from dataclasses import replace
 
-    from posture.report.period import Period
-    from posture.store import FindingEvent
-
-    has_events = session.exec(
-        select(FindingEvent.id).where(FindingEvent.tenant_id == tenant.id).limit(1)
-    ).first()
-    if has_events is None:
-        return findings
-    span = Period(period_start, period_end, "")
-    at_end = {s.finding_id: s for s in read_month_history(session, tenant, span, months=1).findings}
+    at_end = {s.finding_id: s for s in recorded.findings}
     out = []
     for f in findings:
         state = at_end.get(f.finding_id)
@@ -245,8 +232,9 @@ def build_report_data(
         _finding(f, catalog.policies.get(f.policy_id), connections, period_start, tz, shared)
         for f in rows
     ]
-    if period_end <= now and history is not None:
-        findings = _as_at_end(session, tenant, findings, period_start, period_end, history)
+    recorded = read_recorded(session, tenant, period_start, period_end, tz, history)
+    if period_end <= now and recorded is not None:
+        findings = _as_at_end(findings, recorded)
     open_now = sorted((f for f in findings if f.state == "open"), key=_sort_key)
     if with_config:
         open_now = _with_config(session, open_now, tenant.id)
@@ -284,7 +272,7 @@ def build_report_data(
         catalog, set(summary.get("policies", [])), open_now, set(summary.get("errored", []))
     )
     _add_health(session, data, connections, scans, latest, tz)
-    data.history = report_history(session, tenant, period_start, period_end, tz, history)
+    data.history = report_history(session, tenant, period_start, period_end, tz, recorded)
     data.branding = branding(tenant)
     return data
 

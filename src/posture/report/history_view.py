@@ -54,13 +54,37 @@ def _score(summary: dict[str, Any]) -> float | None:
 HistoryReader = Callable[..., Any]
 
 
+def read_recorded(
+    session: Session,
+    tenant: Tenant,
+    period_start: datetime,
+    period_end: datetime,
+    tz: tzinfo,
+    reader: HistoryReader | None,
+) -> Any:
+    """The month as the finding events recorded it (the reader's ``MonthHistory``, read once
+    per report), or None when there is no reader or the store kept no events yet."""
+    from posture.report.period import Period
+
+    if reader is None:
+        return None
+    has_events = session.exec(
+        select(FindingEvent.id).where(FindingEvent.tenant_id == tenant.id).limit(1)
+    ).first()
+    if has_events is None:
+        return None
+    local = period_start.astimezone(tz)
+    span = Period(period_start, period_end, f"{local.year:04d}-{local.month:02d}")
+    return reader(session, tenant, span, months=MONTHS)
+
+
 def report_history(
     session: Session,
     tenant: Tenant,
     period_start: datetime,
     period_end: datetime,
     tz: tzinfo,
-    reader: HistoryReader | None = None,
+    recorded: Any = None,
 ) -> History:
     """Trend over the 12 months ending with the period, and the period's changes."""
     local = period_start.astimezone(tz)
@@ -127,13 +151,8 @@ def report_history(
                 score=_score(in_month[-1].summary),
             )
         )
-    recorded = (
-        _recorded(session, tenant, period_start, period_end, tz, months, reader)
-        if reader is not None
-        else None
-    )
     if recorded is not None:
-        return recorded
+        return _recorded(session, tenant, period_end, months, recorded)
     resolved = [
         r for r in rows if r.resolved_at is not None and period_start <= r.resolved_at < period_end
     ]
@@ -162,26 +181,14 @@ def report_history(
 def _recorded(
     session: Session,
     tenant: Tenant,
-    period_start: datetime,
     period_end: datetime,
-    tz: tzinfo,
     scanned: list[MonthTrend],
-    read_month_history: HistoryReader,
-) -> History | None:
-    """The period as the finding events and waivers recorded it, or None for a store that
-    kept no events yet (then the approximation from the findings above stands)."""
+    recorded: Any,
+) -> History:
+    """The period as the finding events and waivers recorded it."""
     from datetime import timedelta
 
-    from posture.report.period import Period
-
-    has_events = session.exec(
-        select(FindingEvent.id).where(FindingEvent.tenant_id == tenant.id).limit(1)
-    ).first()
-    if has_events is None:
-        return None
-    local = period_start.astimezone(tz)
-    span = Period(period_start, period_end, f"{local.year:04d}-{local.month:02d}")
-    recorded = read_month_history(session, tenant, span, months=MONTHS)
+    period_start = recorded.period.start
     scores = {m.month: m.score for m in scanned}
     months = [
         MonthTrend(
