@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
@@ -77,7 +77,7 @@ class ScanOutcome:
 
 
 def _start(
-    store: Store, tenant_slug: str, names: Sequence[str] | None
+    store: Store, tenant_slug: str, names: Sequence[str] | None, now: datetime | None = None
 ) -> tuple[Tenant, list[Connection], Scan]:
     with store.session() as session:
         tenant = session.exec(select(Tenant).where(Tenant.slug == tenant_slug)).first()
@@ -107,7 +107,7 @@ def _start(
             stale.status = "interrupted"
             stale.message = "the scan process stopped before finishing"
             session.add(stale)
-        scan = Scan(tenant_id=tenant.id)
+        scan = Scan(tenant_id=tenant.id, started_at=now or utcnow())
         session.add(scan)
     return tenant, connections, scan
 
@@ -124,7 +124,7 @@ def run_scan(
 ) -> ScanOutcome:
     """Scan every (or the named) connection of a tenant and record the outcome."""
     started = time.monotonic()
-    tenant, targets, scan = _start(store, tenant_slug, connections)
+    tenant, targets, scan = _start(store, tenant_slug, connections, now)
     outcomes: list[TargetOutcome] = []
     try:
         for connection in targets:
@@ -140,7 +140,7 @@ def run_scan(
             except Exception as exc:  # choosing its policies failed: still one connection's fate
                 outcome = _fail_target(store, connection, scan.id, exc, 0.0)
             outcomes.append(outcome)
-        return _finish(store, tenant, scan.id, outcomes, time.monotonic() - started)
+        return _finish(store, tenant, scan.id, outcomes, time.monotonic() - started, now)
     except BaseException as exc:  # interrupted, or the store failed: never leave it running
         _abandon(store, scan.id, outcomes, exc)
         raise
@@ -436,7 +436,12 @@ def _store_results(
 
 
 def _finish(
-    store: Store, tenant: Tenant, scan_id: str, outcomes: list[TargetOutcome], seconds: float
+    store: Store,
+    tenant: Tenant,
+    scan_id: str,
+    outcomes: list[TargetOutcome],
+    seconds: float,
+    now: datetime | None = None,
 ) -> ScanOutcome:
     statuses = {o.status for o in outcomes}
     if statuses == {"succeeded"}:
@@ -451,7 +456,7 @@ def _finish(
             raise PostureError(f"scan {scan_id} disappeared from the store")
         summary = open_counts(session, tenant.id)
         scan.status = status
-        scan.finished_at = utcnow()
+        scan.finished_at = now + timedelta(seconds=seconds) if now else utcnow()
         scan.resources = sum(o.resources for o in outcomes)
         scan.api_calls = sum(o.api_calls for o in outcomes)
         ran = sorted({p for o in outcomes for p in o.policies})

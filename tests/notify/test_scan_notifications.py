@@ -249,6 +249,28 @@ def test_a_reopened_finding_notifies_again(
     assert len(receiver.requests) == 3
 
 
+def test_a_finding_waived_as_it_opens_is_not_announced(
+    ops: Operations, moto_url: str, receiver: Endpoint
+) -> None:
+    from posture.operations.waivers import add_waiver
+
+    estate(ops, moto_url, locale="en")
+    webhook(ops, receiver)
+    add_waiver(
+        ops,
+        "acme",
+        reason="bastion is reachable by design during the migration",
+        requested_by="ops@acme.example",
+        approved_by="ciso@acme.example",
+        expires=(utcnow() + timedelta(days=20)).date(),
+        policy="aws.notify.sg_no_ssh_from_internet",
+    )
+    scan(ops)
+    (request,) = receiver.requests
+    (finding,) = json.loads(request.body)["findings"]
+    assert finding["severity"] == "high"  # the bucket; the waived SSH group is not announced
+
+
 def test_a_failing_receiver_is_retried_then_recorded_failed(
     ops: Operations, moto_url: str, receiver: Endpoint
 ) -> None:

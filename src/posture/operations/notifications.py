@@ -284,7 +284,13 @@ def _enqueue(ops: Operations, tenant: str, scan_id: str, events: Mapping[str, st
         )
         if not channels:
             return 0
-        findings = list(session.exec(select(Finding).where(col(Finding.id).in_(list(events)))))
+        # a finding that a waiver in force covered as soon as it opened is an accepted risk:
+        # announcing it would ask the customer to act on what they already decided
+        findings = list(
+            session.exec(
+                select(Finding).where(col(Finding.id).in_(list(events)), Finding.state != "waived")
+            )
+        )
         done = {
             (n.channel_id, n.finding_id)
             for n in session.exec(select(Notification).where(Notification.scan_id == scan_id))

@@ -94,6 +94,7 @@ def scan_tenant(
     policies: Sequence[str] = (),
     progress: ProgressFactory | None = None,
     notify: bool = True,
+    now: datetime | None = None,
 ) -> ScanOutcome:
     """Collect, evaluate and reconcile every (or the named) connection of a tenant.
 
@@ -101,6 +102,7 @@ def scan_tenant(
     error rather than a scan that silently checks nothing. Once the scan is recorded, its
     new and reopened findings are notified to the tenant's channels (unless ``notify`` is
     off); a notification that cannot be sent is recorded as failed, never fails the scan.
+    ``now`` dates the scan (a replay or a test of a past month); by default the clock.
     """
     catalog = ops.catalog()
     selector = PolicySelector.of(policies)
@@ -119,6 +121,7 @@ def scan_tenant(
             connections=list(connections) or None,
             policy_ids=policy_ids,
             progress=progress,
+            now=now,
         )
     except PostureError as exc:  # refused before it started (e.g. no such connection)
         record(ops, "scan.run", tenant=slug, details={**asked, "error": exc.message})

@@ -26,6 +26,7 @@ from posture.report.model import (
     ReportFinding,
     Text,
     TrendPoint,
+    WaiverLine,
 )
 from posture.report.period import zone
 from posture.store.tables import (
@@ -131,9 +132,13 @@ def _sort_key(f: ReportFinding) -> tuple[int, str, str]:
 
 
 def framework_scores(
-    catalog: Catalog, ran: set[str], open_findings: Iterable[ReportFinding], errored: set[str]
+    catalog: Catalog, ran: set[str], open_findings: Iterable[Any], errored: set[str]
 ) -> list[FrameworkScore]:
-    """A control passes when every policy mapped to it ran and has no open finding."""
+    """A control passes when every policy mapped to it ran and has no open finding.
+
+    ``open_findings`` are anything with a ``policy_id``: report findings, or the finding
+    states of a month's end.
+    """
     failing: dict[str, int] = defaultdict(int)
     for finding in open_findings:
         failing[finding.policy_id] += 1
@@ -273,8 +278,64 @@ def build_report_data(
     )
     _add_health(session, data, connections, scans, latest, tz)
     data.history = report_history(session, tenant, period_start, period_end, tz, recorded)
+    data.history = replace(
+        data.history,
+        waivers=_titled(data.history.waivers, catalog),
+        previous_passed=_previous_passed(session, catalog, tenant, period_start, tz, history),
+    )
     data.branding = branding(tenant)
     return data
+
+
+def _titled(waivers: list[WaiverLine] | None, catalog: Catalog) -> list[WaiverLine] | None:
+    """A waiver of one policy is shown by that policy's title, in the reader's language."""
+    if waivers is None:
+        return None
+    out = []
+    for w in waivers:
+        policy = catalog.policies.get(w.policy_id) if w.policy_id else None
+        out.append(replace(w, title=_text(policy.title)) if policy else w)
+    return out
+
+
+def _previous_passed(
+    session: Session,
+    catalog: Catalog,
+    tenant: Tenant,
+    period_start: datetime,
+    tz: tzinfo,
+    history: HistoryReader | None,
+) -> dict[str, int] | None:
+    """Controls passing per framework at the end of the month before, as its last scan and
+    the recorded finding events left it; None when that month had no scan or no record."""
+    from posture.report.period import Period
+
+    if history is None:
+        return None
+    local = period_start.astimezone(tz)
+    year, index = divmod(local.year * 12 + local.month - 2, 12)
+    start = datetime(year, index + 1, 1, tzinfo=tz)
+    last = session.exec(
+        select(Scan)
+        .where(
+            Scan.tenant_id == tenant.id,
+            col(Scan.started_at) >= start,
+            col(Scan.started_at) < period_start,
+            col(Scan.finished_at).is_not(None),
+            Scan.status != "failed",
+        )
+        .order_by(col(Scan.started_at).desc())
+    ).first()
+    if last is None:
+        return None
+    span = Period(start, period_start, f"{year:04d}-{index + 1:02d}")
+    before = history(session, tenant, span, months=1)
+    open_then = [f for f in before.findings if f.status == "open"]
+    summary = last.summary or {}
+    scores = framework_scores(
+        catalog, set(summary.get("policies", [])), open_then, set(summary.get("errored", []))
+    )
+    return {fw.framework_id: fw.controls_passed for fw in scores}
 
 
 _LOGO_PREFIXES = ("data:image/png;base64,", "data:image/jpeg;base64,", "data:image/svg+xml;base64,")
