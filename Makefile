@@ -5,9 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk poppler-utils
+BROWSER_PACKAGES := chromium
 BENCH_SCALE ?= 20
 
-.PHONY: demo test lint format bench bench-report system-deps clean
+.PHONY: demo test lint format bench bench-report system-deps browser-deps clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +32,10 @@ system-deps:
 	  fi; \
 	fi
 
+# Headless Chromium for the browser measurements (Playwright drives the system's Chromium).
+browser-deps:
+	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(BROWSER_PACKAGES)"
+
 demo: $(STAMP) system-deps
 	$(BIN)/posture demo --out out
 
@@ -50,7 +55,7 @@ test: $(STAMP) system-deps lint
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/scan_bench.py --scale $(BENCH_SCALE)
 
-bench-report: $(STAMP) system-deps
+bench-report: $(STAMP) system-deps browser-deps
 	$(BIN)/python bench/report_bench.py --findings 5000
 	$(BIN)/python bench/report_bench.py --findings 100000 --formats html
 

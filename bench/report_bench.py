@@ -1,21 +1,26 @@
 """Benchmark of the monthly report: a store with N findings over a year of monthly scans,
 the customer PDF and the analyst HTML rendered from it, one JSON object of figures.
 
-Usage: python bench/report_bench.py --findings 5000 [--json] [--keep DIR]
+Usage: python bench/report_bench.py --findings 5000 [--json] [--keep DIR] [--no-browser]
 
 The store is synthetic but shaped like a managed-service tenant: four connections (two AWS
 accounts, Microsoft 365, Google Workspace) with the catalog's own policies, every
 severity, findings opened and resolved across twelve monthly scans, a few reopened, and one
 month in which a connection could not be read. The PDF is rendered in a child process so
-its peak RSS is the render's own.
+its peak RSS is the render's own. The HTML is then opened in headless Chromium (driven by
+Playwright, ``POSTURE_CHROMIUM`` or ``chromium`` on the PATH) until its findings table is
+interactive: ``html_open_seconds``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -188,12 +193,58 @@ def pdf_pages(path: Path) -> tuple[int, int]:
     return total, appendix
 
 
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium() -> str | None:
+    """The Chromium to drive: ``POSTURE_CHROMIUM``, else the one on the PATH."""
+    return os.environ.get("POSTURE_CHROMIUM") or shutil.which("chromium")
+
+
+def html_open_seconds(path: Path, runs: int = 3) -> float:
+    """Median time from navigating to the file until its findings table is interactive.
+
+    "Interactive" is what a reader can use: the page script has marked the findings section
+    ready and its first rows are in the table. Each run is a fresh page (no cache).
+    """
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium()
+    if executable is None:
+        raise SystemExit("html open time: no Chromium found (set POSTURE_CHROMIUM)")
+    timings = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        try:
+            for _ in range(runs):
+                page = browser.new_context().new_page()
+                start = time.monotonic()
+                page.goto(path.resolve().as_uri(), wait_until="commit")
+                page.wait_for_selector("#findings.ready tbody.rows tr", timeout=120_000)
+                timings.append(time.monotonic() - start)
+                page.context.close()
+        finally:
+            browser.close()
+    return round(statistics.median(timings), 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--findings", type=int, default=5000)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--formats", default="pdf,html", help="what to render: pdf,html")
     parser.add_argument("--keep", type=Path, help="write the store and reports here")
+    parser.add_argument(
+        "--no-browser", action="store_true", help="skip opening the HTML in headless Chromium"
+    )
     parser.add_argument("--render", choices=("pdf", "html"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -228,6 +279,8 @@ def main() -> None:
                 )
             else:
                 figures.update(html_seconds=result["seconds"], html_bytes=result["bytes"])
+                if not args.no_browser:
+                    figures["html_open_seconds"] = html_open_seconds(Path(result["path"]))
         figures["store_seconds"] = round(build_seconds, 1)
     if args.json:
         print(json.dumps(figures))
