@@ -3,6 +3,7 @@ scheduled time across schedulers, run history, retention."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -200,6 +201,46 @@ def test_a_failed_run_is_recorded_with_its_error(ops: Operations) -> None:
     assert "nope" in run.error
     (listed,) = list_schedules(ops)
     assert listed.last_run is not None and listed.last_run.outcome == "failed"
+
+
+def test_a_run_whose_process_died_is_closed_when_a_scheduler_starts(ops: Operations) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from posture.operations.schedules import close_interrupted_runs
+
+    add_tenant(ops, "acme", name="Acme")
+    info = add_schedule(ops, "acme", "retention", cron="0 4 * * *")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    host = socket.gethostname()
+    when = datetime(2026, 1, 1, 19, 0, tzinfo=UTC)
+    rows = {
+        "dead": (f"{host}:{dead.stdout.strip()}", when),
+        "alive": (f"{host}:{os.getpid()}", when + timedelta(days=1)),
+        "elsewhere": ("another-host:1", when + timedelta(days=2)),
+    }
+    with ops.session() as session:
+        from posture.store import Schedule
+
+        sched = session.get(Schedule, info.id)
+        assert sched is not None
+        for runner, at in rows.values():
+            session.add(JobRun(schedule_id=info.id, tenant_id=sched.tenant_id, kind="retention",
+                               scheduled_for=at, started_at=at, runner=runner))  # fmt: skip
+    service = SchedulerService(ops)
+    try:
+        service.start()
+    finally:
+        service.shutdown()
+    outcome = {r.runner: r.outcome for r in list_runs(ops, "acme")}
+    assert outcome == {
+        rows["dead"][0]: "interrupted",
+        rows["alive"][0]: "running",  # this very process: still going
+        rows["elsewhere"][0]: "running",  # another host's scheduler decides about its own
+    }
+    assert close_interrupted_runs(ops) == []  # nothing left to close
 
 
 def _other_store(store: Store) -> Store:

@@ -11,6 +11,9 @@ process firing the same job, or a restarted one catching up, fails that insert a
 the run. This works the same on SQLite and PostgreSQL and doubles as the run history
 (scheduled for, started, finished, outcome, error). A process killed in the middle of a
 run leaves its row ``running``; that scheduled time is not retried, the next one runs.
+When a scheduler starts, ``close_interrupted_runs`` marks the rows of processes of its
+own host that no longer exist as ``interrupted``, so the history never shows a run
+as going on forever.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ class RunInfo:
     scheduled_for: datetime
     started_at: datetime
     finished_at: datetime | None
-    outcome: str  # running | succeeded | failed | missed
+    outcome: str  # running | succeeded | failed | missed | interrupted
     error: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
     runner: str = ""
@@ -519,6 +522,37 @@ def _aware(moment: datetime) -> datetime:
 
 def runner_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
+def close_interrupted_runs(ops: Operations, *, host: str | None = None) -> list[RunInfo]:
+    """Mark ``interrupted`` the runs still ``running`` whose scheduler process on this host
+    (``host:pid`` in ``runner``) is gone; runs of other hosts are left to their own
+    schedulers. Returns the runs closed."""
+    here = host or socket.gethostname()
+    closed: list[RunInfo] = []
+    with ops.session() as session:
+        rows = session.exec(select(JobRun).where(JobRun.outcome == "running"))
+        for run in rows:
+            name, _, pid = run.runner.rpartition(":")
+            if name != here or not pid.isdigit() or _process_exists(int(pid)):
+                continue
+            run.outcome = "interrupted"
+            run.finished_at = datetime.now(UTC)
+            run.error = "the scheduler process stopped during the run"
+            session.add(run)
+            ten = session.get(Tenant, run.tenant_id)
+            closed.append(_run_info(run, ten.slug if ten else ""))
+    return closed
 
 
 def run_schedule(

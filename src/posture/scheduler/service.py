@@ -37,6 +37,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from posture.operations import Operations
 from posture.operations.schedules import (
+    close_interrupted_runs,
     job_specs,
     job_store,
     record_missed,
@@ -171,6 +172,14 @@ class SchedulerService:
 
     def start(self) -> SyncOutcome:
         """Load the jobs, bring them in line with the schedules, then start running them."""
+        for run in close_interrupted_runs(self.ops):
+            log.warning(
+                "schedule %s (%s %s) for %s was interrupted: its scheduler process stopped",
+                run.schedule_id,
+                run.tenant,
+                run.kind,
+                run.scheduled_for.isoformat(timespec="seconds"),
+            )
         scheduler = BackgroundScheduler(
             jobstores={JOBS: job_store(self.ops), INTERNAL: MemoryJobStore()},
             executors={"default": ScheduleExecutor(self.ops, self.max_workers)},

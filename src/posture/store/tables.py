@@ -313,7 +313,8 @@ class JobRun(SQLModel, table=True):
     scheduled_for: datetime = Field(sa_type=UTCDateTime, nullable=False)
     started_at: datetime = _time()
     finished_at: datetime | None = _time(nullable=True)
-    outcome: str = Field(default="running", max_length=16)  # running|succeeded|failed|missed
+    # running | succeeded | failed | missed | interrupted (its process died mid-run)
+    outcome: str = Field(default="running", max_length=16)
     error: str = ""
     detail: dict[str, Any] = _json()
     runner: str = Field(default="", max_length=200)  # host:pid of the scheduler process
