@@ -464,3 +464,34 @@ def test_retention_keeps_the_latest_results_of_every_connection(
     assert prune_results(ops, "acme", days=30, now=now) == 0
     with pytest.raises(UsageError):
         prune_results(ops, "acme", days=0)
+
+
+def test_a_retention_run_moves_old_audit_entries_to_a_file_first(
+    ops: Operations, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from posture.operations import audit
+    from posture.operations.audit import list_audit, verify_audit, verify_audit_file
+
+    long_ago = datetime.now(UTC) - timedelta(days=200)
+    monkeypatch.setattr(audit, "utcnow", lambda: long_ago)
+    add_tenant(ops, "acme", name="Acme")  # an audited action, 200 days ago
+    monkeypatch.undo()
+    info = add_schedule(
+        ops, "acme", "retention", cron="0 4 * * *", options={"audit_dir": str(tmp_path / "a")}
+    )
+    run = run_schedule(ops, info.id, datetime.now(UTC))
+    assert run is not None and run.outcome == "succeeded", run
+    moved = run.detail["audit"]
+    assert moved["moved"] == 1
+    archive = Path(moved["file"])
+    assert archive.parent == tmp_path / "a"
+    first = json.loads(archive.read_text(encoding="utf-8").splitlines()[0])
+    assert first["action"] == "tenant.add"
+    assert verify_audit_file(archive).ok and verify_audit(ops).ok
+    assert all(e.action != "tenant.add" for e in list_audit(ops))
+    # the next day's run finds nothing left to move and writes no file
+    again = run_schedule(ops, info.id, datetime.now(UTC) + timedelta(days=1))
+    assert again is not None and again.detail["audit"] == {"moved": 0, "file": None}
+    assert list((tmp_path / "a").iterdir()) == [archive]

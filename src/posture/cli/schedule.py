@@ -95,6 +95,13 @@ def add(
         metavar="N",
         help="Retention: keep results of the last N days (default 395).",
     ),
+    audit_dir: str | None = typer.Option(
+        None,
+        "--audit-dir",
+        metavar="DIR",
+        help="Retention: folder receiving audit entries past their retention, before they "
+        "are deleted (default: $POSTURE_HOME/audit-archive).",
+    ),
     connection: list[str] = typer.Option(
         [], "--connection", metavar="NAME", help="Scan: only this connection (repeatable)."
     ),
@@ -109,6 +116,7 @@ def add(
         "formats": fmt,
         "out": out,
         "days": days,
+        "audit_dir": audit_dir,
         "connections": connection,
         "policies": policy,
     }

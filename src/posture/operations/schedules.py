@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from posture.errors import ConfigurationError, PostureError, UsageError
+from posture.operations.audit import purge_audit, purge_file_name
 from posture.operations.auditing import audited
 from posture.operations.context import Operations
 from posture.operations.filters import check_choices
@@ -209,7 +210,7 @@ def previous_month(scheduled_for: datetime, timezone: str) -> str:
 OPTIONS = {
     "scan": {"connections": "--connection", "policies": "--policy"},
     "monthly_report": {"formats": "--format", "languages": "--lang", "out": "--out"},
-    "retention": {"days": "--days"},
+    "retention": {"days": "--days", "audit_dir": "--audit-dir"},
 }
 
 
@@ -237,6 +238,8 @@ def _check_options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
         days = clean.setdefault("days", DEFAULT_RESULT_DAYS)
         if not isinstance(days, int) or days < 1:
             raise UsageError(f"--days takes a number of days of at least 1, got '{days}'")
+        if "audit_dir" in clean:
+            clean["audit_dir"] = str(Path(str(clean["audit_dir"])).expanduser().resolve())
     if kind == "scan":
         for key in ("connections", "policies"):
             clean[key] = [str(x) for x in clean.get(key, [])]
@@ -665,6 +668,13 @@ def report_folder(tenant: Tenant) -> Path:
     return (Path(home) if home else Path.home() / ".posture") / "reports" / tenant.slug
 
 
+def audit_archive_folder() -> Path:
+    """Where a retention run moves audit entries past their retention:
+    ``$POSTURE_HOME/audit-archive`` (``~/.posture`` by default)."""
+    home = os.environ.get("POSTURE_HOME")
+    return (Path(home) if home else Path.home() / ".posture") / "audit-archive"
+
+
 def _execute(ops: Operations, sched: Schedule, slug: str, when: datetime) -> dict[str, Any]:
     options = sched.options
     if sched.kind == "scan":
@@ -695,4 +705,12 @@ def _execute(ops: Operations, sched: Schedule, slug: str, when: datetime) -> dic
             "gaps": report.gaps,
         }
     retention = run_retention(ops, slug, result_days=int(options.get("days", DEFAULT_RESULT_DAYS)))
-    return {"removed": retention.removed, "cutoff": retention.cutoff.isoformat()}
+    # the audit log is one chain for the whole service: entries past its retention are
+    # written to a file, complete on disk, before they are deleted (idempotent: a second
+    # run the same day finds nothing left to move)
+    folder = Path(str(options["audit_dir"])) if options.get("audit_dir") else audit_archive_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    moved = purge_audit(ops, folder / purge_file_name())
+    detail: dict[str, Any] = {"removed": retention.removed, "cutoff": retention.cutoff.isoformat()}
+    detail["audit"] = {"moved": moved.purged, "file": str(moved.path) if moved.path else None}
+    return detail
