@@ -22,6 +22,10 @@ class Control(BaseModel):
     # checked by hand rather than as a gap; ``reason`` tells the reader what it needs
     automation: Literal["manual"] | None = None
     reason: LocalizedText | None = None
+    # crosswalk: controls of other frameworks that answer this one (framework id -> control
+    # ids); a policy mapped to any of them is mapped to this control too, so a catalogue
+    # framework such as NIST SP 800-53 follows the benchmarks' policies without editing them
+    maps: dict[str, list[str]] = Field(default_factory=dict)
 
     @field_validator("title", mode="before")
     @classmethod

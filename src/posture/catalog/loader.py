@@ -115,6 +115,7 @@ def load_specs(folders: Sequence[Path], catalog: Catalog) -> None:
 
 
 def load_frameworks(folders: Sequence[Path], catalog: Catalog) -> None:
+    docs: dict[str, LocatedDocument] = {}
     for folder in folders:
         for path in _yaml_files(folder):
             doc = load_yaml(path)
@@ -124,6 +125,67 @@ def load_frameworks(folders: Sequence[Path], catalog: Catalog) -> None:
                     f"framework '{fw.id}' is defined twice", path=doc.path, field="id"
                 )
             catalog.frameworks[fw.id] = fw
+            docs[fw.id] = doc
+    for fw in catalog.frameworks.values():
+        for n, control in enumerate(fw.controls):
+            for other, ids in control.maps.items():
+                doc = docs[fw.id]
+                line = doc.line_of(("controls", n, "maps", other))
+                field = f"controls[{n}].maps.{other}"
+                target = catalog.frameworks.get(other)
+                if target is None or target.id == fw.id:
+                    raise ContentError(
+                        f"control '{control.id}' maps to unknown framework '{other}'"
+                        + _suggest(other, catalog.frameworks),
+                        path=doc.path,
+                        line=line,
+                        field=field,
+                    )
+                unknown = [c for c in ids if c not in target.control_ids()]
+                if unknown:
+                    raise ContentError(
+                        f"control '{control.id}' maps to '{unknown[0]}', which is not a "
+                        f"control of '{other}'",
+                        path=doc.path,
+                        line=line,
+                        field=field,
+                    )
+
+
+def apply_crosswalks(catalog: Catalog) -> None:
+    """Map each policy to the controls whose ``maps`` name a control the policy maps to.
+
+    Repeated until nothing changes, so a framework may map to one that itself maps (ISO
+    to NIST to CIS); the policies' own mappings are never removed.
+    """
+    answers: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for framework in catalog.frameworks.values():
+        for control in framework.controls:
+            for other, ids in control.maps.items():
+                for cid in ids:
+                    answers.setdefault((other, cid), set()).add((framework.id, control.id))
+    if not answers:
+        return
+    for policy_id, policy in list(catalog.policies.items()):
+        mapped = {fw: set(ids) for fw, ids in policy.frameworks.items()}
+        pending = [(fw, c) for fw, ids in mapped.items() for c in ids]
+        while pending:
+            for fw, cid in answers.get(pending.pop(), ()):
+                if cid not in mapped.setdefault(fw, set()):
+                    mapped[fw].add(cid)
+                    pending.append((fw, cid))
+        if any(len(ids) != len(policy.frameworks.get(fw, ())) for fw, ids in mapped.items()):
+            frameworks = {
+                fw: _in_order(catalog.frameworks[fw], ids)
+                for fw, ids in sorted(mapped.items())
+                if ids
+            }
+            catalog.policies[policy_id] = policy.model_copy(update={"frameworks": frameworks})
+
+
+def _in_order(framework: Framework, ids: set[str]) -> list[str]:
+    """Control ids in the order the framework lists them."""
+    return [c.id for c in framework.controls if c.id in ids]
 
 
 def load_policies(
@@ -239,4 +301,5 @@ def load_catalog(
     framework_dirs = [p / "frameworks" for p in policies if (p / "frameworks").is_dir()]
     load_frameworks(framework_dirs, catalog)
     load_policies(policies, catalog, problems)
+    apply_crosswalks(catalog)
     return catalog
