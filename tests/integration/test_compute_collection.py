@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import boto3
 import pytest
 from moto import mock_aws
 
@@ -173,3 +174,23 @@ def test_denied_ecr_detail_fails_the_scope(catalog: Catalog, denied: str) -> Non
     (failure,) = inventory.failures
     assert failure.permission == f"ecr:{denied}"
     assert not any(r.type == "aws.ecr.repository" for r in inventory.resources)
+
+
+@mock_aws
+def test_container_image_function_skips_code_signing(catalog: Catalog) -> None:
+    plant_functions(REGION)
+    role = "arn:aws:iam::123456789012:role/compute-test-lambda"
+    boto3.client("lambda", region_name=REGION).create_function(
+        FunctionName="ml-infer",
+        Role=role,
+        PackageType="Image",
+        Code={"ImageUri": f"123456789012.dkr.ecr.{REGION}.amazonaws.com/ml:1"},
+    )
+    inventory, calls = _collect(catalog)
+    image = _by_name(inventory.resources, "aws.lambda.function")["ml-infer"]
+    assert image.data["code_signing"] is None and image.data["runtime_support"] is None
+    signing = [k for k in calls if "GetFunctionCodeSigningConfig" in k]
+    assert len(signing) == 2 and not any("ml-infer" in k for k in signing)
+    failing = _failing(catalog, inventory.resources)
+    assert "aws.lambda.function_code_signing_enabled" not in failing["ml-infer"]
+    assert "aws.lambda.function_runtime_supported" not in failing["ml-infer"]
