@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import urllib.parse
 from collections.abc import Callable
 from typing import Any
@@ -135,3 +136,243 @@ TRANSFORMS: dict[str, Callable[[Any], Any]] = {
     "credential_report": credential_report,
     "s3_region": s3_region,
 }
+
+
+# --- Lambda, EKS and ECR --------------------------------------------------------------------
+
+#: Condition keys that narrow a grant to "*" down to a known caller (an account, an
+#: organisation, a source resource or endpoint). Lower case: IAM reads condition keys
+#: case-insensitively, and Lambda writes them as ``AWS:SourceAccount``.
+RESTRICTING_CONDITION_KEYS = (
+    "aws:sourceaccount",
+    "aws:sourcearn",
+    "aws:sourceowner",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:sourceorgid",
+    "aws:sourceorgpaths",
+    "lambda:eventsourcetoken",
+)
+
+
+def resource_policy_document(value: Any) -> Any:
+    """``policy_document`` plus ``ConditionKeys`` on each statement: its condition keys in lower
+    case, so a condition can ask whether a grant is narrowed without knowing the operators."""
+    doc = policy_document(value)
+    if not isinstance(doc, dict) or "Statement" not in doc:
+        return doc
+    for statement in doc["Statement"]:
+        condition = statement.get("Condition")
+        keys: set[str] = set()
+        if isinstance(condition, dict):
+            for block in condition.values():
+                if isinstance(block, dict):
+                    keys.update(str(key).lower() for key in block)
+        statement["ConditionKeys"] = sorted(keys)
+    return doc
+
+
+def lambda_functions(value: Any) -> list[dict[str, Any]]:
+    """ListFunctions items with every environment variable *value* removed.
+
+    Values are often credentials; a posture scanner needs only the names, and must not copy
+    secrets into its store, reports or exports. ``Environment`` keeps its other members
+    (``Error``); ``environment_variable_names`` lists the names, sorted, ``[]`` when none.
+    """
+    out: list[dict[str, Any]] = []
+    for item in value or []:
+        if not isinstance(item, dict):
+            continue
+        function = dict(item)
+        names: list[str] = []
+        environment = function.get("Environment")
+        if isinstance(environment, dict):
+            environment = {k: v for k, v in environment.items() if k != "Variables"}
+            variables = item["Environment"].get("Variables")
+            if isinstance(variables, dict):
+                names = sorted(str(name) for name in variables)
+            function["Environment"] = environment
+        function["environment_variable_names"] = names
+        out.append(function)
+    return out
+
+
+#: Lambda-managed runtimes and the date (UTC) each is or will be deprecated, from the
+#: "Supported runtimes" and "Deprecated runtimes" tables of
+#: https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html. Dates of runtimes
+#: still supported are AWS's projections and may move; update this table when they do.
+LAMBDA_RUNTIME_DEPRECATION: dict[str, str] = {
+    "nodejs": "2016-10-31",
+    "nodejs4.3": "2020-03-05",
+    "nodejs4.3-edge": "2020-03-05",
+    "nodejs6.10": "2019-08-12",
+    "nodejs8.10": "2020-03-06",
+    "nodejs10.x": "2021-07-30",
+    "nodejs12.x": "2023-03-31",
+    "nodejs14.x": "2023-12-04",
+    "nodejs16.x": "2024-06-12",
+    "nodejs18.x": "2025-09-01",
+    "nodejs20.x": "2026-04-30",
+    "nodejs22.x": "2027-04-30",
+    "nodejs24.x": "2028-04-30",
+    "python2.7": "2021-07-15",
+    "python3.6": "2022-07-18",
+    "python3.7": "2023-12-04",
+    "python3.8": "2024-10-14",
+    "python3.9": "2025-12-15",
+    "python3.10": "2026-06-30",
+    "python3.11": "2026-06-30",
+    "python3.12": "2028-10-31",
+    "python3.13": "2029-06-30",
+    "python3.14": "2029-06-30",
+    "java8": "2024-01-08",
+    "java8.al2": "2026-06-30",
+    "java11": "2026-06-30",
+    "java17": "2026-06-30",
+    "java21": "2029-06-30",
+    "java25": "2029-06-30",
+    "dotnetcore1.0": "2019-07-27",
+    "dotnetcore2.0": "2019-05-30",
+    "dotnetcore2.1": "2022-01-05",
+    "dotnetcore3.1": "2023-04-03",
+    "dotnet5.0": "2022-05-10",
+    "dotnet6": "2024-12-20",
+    "dotnet7": "2024-05-14",
+    "dotnet8": "2026-11-10",
+    "dotnet10": "2028-11-14",
+    "ruby2.5": "2021-07-30",
+    "ruby2.7": "2023-12-07",
+    "ruby3.2": "2026-03-31",
+    "ruby3.3": "2027-03-31",
+    "ruby3.4": "2028-03-31",
+    "go1.x": "2024-01-08",
+    "provided": "2024-01-08",
+    "provided.al2": "2026-06-30",
+    "provided.al2023": "2029-06-30",
+}
+
+
+def lambda_runtime_support(doc: dict[str, Any]) -> dict[str, Any]:
+    """Add ``runtime_support: {runtime, deprecation_date}`` for a Lambda-managed runtime.
+
+    Null for container images (no ``Runtime``) and for runtimes the table does not know,
+    so a policy judges the date against its evaluation clock (the scan's time), not today.
+    """
+    runtime = doc.get("Runtime")
+    date = LAMBDA_RUNTIME_DEPRECATION.get(str(runtime)) if runtime else None
+    doc["runtime_support"] = {"runtime": runtime, "deprecation_date": date} if date else None
+    return doc
+
+
+#: Amazon EKS Kubernetes release calendar (UTC): end of standard and of extended support,
+#: https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html. Versions before
+#: 1.23 had no extended support; their support ended on the date given for both.
+EKS_VERSION_SUPPORT: dict[str, tuple[str, str]] = {
+    "1.22": ("2023-06-04", "2023-06-04"),
+    "1.23": ("2023-10-11", "2024-10-11"),
+    "1.24": ("2024-01-31", "2025-01-31"),
+    "1.25": ("2024-05-01", "2025-05-01"),
+    "1.26": ("2024-06-11", "2025-06-11"),
+    "1.27": ("2024-07-24", "2025-07-24"),
+    "1.28": ("2024-11-26", "2025-11-26"),
+    "1.29": ("2025-03-23", "2026-03-23"),
+    "1.30": ("2025-07-23", "2026-07-23"),
+    "1.31": ("2025-11-26", "2026-11-26"),
+    "1.32": ("2026-03-23", "2027-03-23"),
+    "1.33": ("2026-07-29", "2027-07-29"),
+    "1.34": ("2026-12-02", "2027-12-02"),
+    "1.35": ("2027-03-27", "2028-03-27"),
+}
+
+
+def _minor(version: str) -> tuple[int, int] | None:
+    parts = version.split(".")
+    try:
+        return int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def eks_version_support(doc: dict[str, Any]) -> dict[str, Any]:
+    """Add ``version_support`` for the cluster's Kubernetes version from the EKS calendar.
+
+    A version older than the calendar's oldest entry gets that entry's dates with
+    ``approximate: true`` (its support ended earlier still); a version newer than the table
+    knows is null, never judged unsupported.
+    """
+    cluster = doc.get("cluster") or {}
+    version = str(cluster.get("version") or "")
+    found = EKS_VERSION_SUPPORT.get(version)
+    approximate = False
+    wanted = _minor(version)
+    if found is None and wanted is not None:
+        oldest = min(EKS_VERSION_SUPPORT, key=lambda v: _minor(v) or (0, 0))
+        if wanted < (_minor(oldest) or (0, 0)):
+            found, approximate = EKS_VERSION_SUPPORT[oldest], True
+    doc["version_support"] = (
+        {
+            "version": version,
+            "standard_support_end": found[0],
+            "extended_support_end": found[1],
+            "approximate": approximate,
+        }
+        if found
+        else None
+    )
+    return doc
+
+
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    """ECR repository filters: ``*`` matches any run of characters, nothing else is special."""
+    return re.compile("".join(".*" if c == "*" else re.escape(c) for c in pattern) + r"\Z")
+
+
+def ecr_scan_coverage(doc: dict[str, Any]) -> dict[str, Any]:
+    """Add ``scan_coverage: {scan_type, frequency, covered_by}`` for one repository.
+
+    The registry's scanning configuration (``registry_scanning``; BASIC without rules when
+    never set) applies to a repository when a rule's WILDCARD filter matches its name. With
+    basic scanning, the repository's own ``imageScanningConfiguration.scanOnPush`` also
+    scans on push. ``frequency`` is SCAN_ON_PUSH, CONTINUOUS_SCAN or null (manual only).
+    """
+    registry = doc.get("registry_scanning") or {}
+    scan_type = registry.get("scanType") or "BASIC"
+    name = str(doc.get("repositoryName") or "")
+    frequency: str | None = None
+    covered_by: str | None = None
+    for rule in registry.get("rules") or []:
+        if rule.get("scanFrequency") not in ("SCAN_ON_PUSH", "CONTINUOUS_SCAN"):
+            continue
+        for repo_filter in rule.get("repositoryFilters") or []:
+            pattern = str(repo_filter.get("filter") or "")
+            matched = bool(pattern) and _wildcard(pattern).match(name) is not None
+            if matched and frequency != "CONTINUOUS_SCAN":
+                frequency, covered_by = rule["scanFrequency"], f"registry filter {pattern}"
+    repo_setting = (doc.get("imageScanningConfiguration") or {}).get("scanOnPush") is True
+    if frequency is None and scan_type == "BASIC" and repo_setting:
+        frequency, covered_by = "SCAN_ON_PUSH", "repository setting"
+    doc["scan_coverage"] = {
+        "scan_type": scan_type,
+        "frequency": frequency,
+        "covered_by": covered_by,
+    }
+    return doc
+
+
+TRANSFORMS.update(
+    {
+        "resource_policy_document": resource_policy_document,
+        "lambda_functions": lambda_functions,
+    }
+)
+ENRICHERS.update(
+    {
+        "lambda_runtime_support": lambda_runtime_support,
+        "eks_version_support": eks_version_support,
+        "ecr_scan_coverage": ecr_scan_coverage,
+    }
+)
