@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
+import ipaddress
 import json
 import urllib.parse
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 _NULLS = {"N/A", "no_information", "not_supported", ""}
@@ -111,6 +113,141 @@ def alarms_on_metric_filters(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+#: GetAccountAuthorizationDetails lists: (list key, inline policy list key, name key, kind)
+_PRINCIPAL_LISTS = (
+    ("UserDetailList", "UserPolicyList", "UserName", "user"),
+    ("GroupDetailList", "GroupPolicyList", "GroupName", "group"),
+    ("RoleDetailList", "RolePolicyList", "RoleName", "role"),
+)
+
+
+def inline_policies(value: Any) -> list[dict[str, Any]]:
+    """GetAccountAuthorizationDetails -> one item per inline policy of a user, group or role.
+
+    The API embeds each principal's inline policies (``UserPolicyList``, ``GroupPolicyList``,
+    ``RolePolicyList``) with their documents, so one paged call replaces a List*Policies and a
+    Get*Policy call per principal. botocore already decodes the URL-encoded documents; a
+    document that arrives as text is decoded here the same way.
+    """
+    if not isinstance(value, dict):
+        return []
+    out: list[dict[str, Any]] = []
+    for list_key, policy_key, name_key, kind in _PRINCIPAL_LISTS:
+        for principal in value.get(list_key) or []:
+            if not isinstance(principal, dict):
+                continue
+            for policy in principal.get(policy_key) or []:
+                if not isinstance(policy, dict):
+                    continue
+                out.append(
+                    {
+                        "PolicyName": policy.get("PolicyName"),
+                        "PrincipalType": kind,
+                        "PrincipalName": principal.get(name_key),
+                        "PrincipalArn": principal.get("Arn"),
+                        "PrincipalPath": principal.get("Path"),
+                        "document": policy_document(policy.get("PolicyDocument")),
+                    }
+                )
+    return out
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def access_keys_at_setup(doc: dict[str, Any]) -> dict[str, Any]:
+    """Minutes between a user's creation and the creation of each of its access keys.
+
+    The credential report has no key creation date of its own: for a key that was never
+    rotated, ``access_key_N_last_rotated`` is when it was created. A condition cannot
+    subtract two fields, so the difference is added as
+    ``access_key_N_minutes_after_user_creation`` (null when either date is unknown).
+    """
+    created = _timestamp(doc.get("user_creation_time"))
+    for n in ("1", "2"):
+        rotated = _timestamp(doc.get(f"access_key_{n}_last_rotated"))
+        minutes = None
+        if created is not None and rotated is not None:
+            minutes = round((rotated - created).total_seconds() / 60, 1)
+        doc[f"access_key_{n}_minutes_after_user_creation"] = minutes
+    return doc
+
+
+def _networks(cidrs: list[Any]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    out = []
+    for cidr in cidrs:
+        try:
+            out.append(ipaddress.ip_network(str(cidr), strict=False))
+        except ValueError:
+            continue
+    return out
+
+
+def _vpc_cidrs(info: Any) -> list[str]:
+    if not isinstance(info, dict):
+        return []
+    cidrs = [info.get("CidrBlock")]
+    cidrs += [c.get("CidrBlock") for c in info.get("CidrBlockSet") or [] if isinstance(c, dict)]
+    cidrs += [
+        c.get("Ipv6CidrBlock") for c in info.get("Ipv6CidrBlockSet") or [] if isinstance(c, dict)
+    ]
+    return sorted({str(c) for c in cidrs if c})
+
+
+def peering_routes(doc: dict[str, Any]) -> dict[str, Any]:
+    """Judge each route to this peering connection against the peer VPC's address ranges.
+
+    ``route_tables`` (the route tables holding a route to the connection) become
+    ``routes``: one entry per route whose target is this connection, naming its table, the
+    destination, the side (the VPC the table belongs to) and ``covers_whole_peer``: true when
+    the destination is a default route or spans a whole CIDR block of the VPC on the other
+    side, which is what "least access" peering routing rules out.
+    """
+    pcx = doc.get("VpcPeeringConnectionId")
+    sides = {
+        str((doc.get(k) or {}).get("VpcId")): _vpc_cidrs(doc.get(k))
+        for k in ("RequesterVpcInfo", "AccepterVpcInfo")
+    }
+    routes: list[dict[str, Any]] = []
+    for table in doc.pop("route_tables", None) or []:
+        if not isinstance(table, dict):
+            continue
+        vpc = str(table.get("VpcId"))
+        peer = [cidrs for side, cidrs in sides.items() if side != vpc]
+        peer_cidrs = peer[0] if peer else []
+        for route in table.get("Routes") or []:
+            if not isinstance(route, dict) or route.get("VpcPeeringConnectionId") != pcx:
+                continue
+            destination = route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock")
+            dest = _networks([destination])
+            covers = bool(dest) and (
+                dest[0].prefixlen == 0
+                or any(
+                    net.version == dest[0].version and net.subnet_of(dest[0])  # type: ignore[arg-type]
+                    for net in _networks(peer_cidrs)
+                )
+            )
+            routes.append(
+                {
+                    "RouteTableId": table.get("RouteTableId"),
+                    "VpcId": table.get("VpcId"),
+                    "Destination": destination,
+                    "DestinationPrefixListId": route.get("DestinationPrefixListId"),
+                    "State": route.get("State"),
+                    "peer_cidrs": peer_cidrs,
+                    "covers_whole_peer": covers,
+                }
+            )
+    doc["routes"] = routes
+    return doc
+
+
 def _arn_part(index: int) -> Callable[[Any], str]:
     def part(value: Any) -> str:
         pieces = str(value).split(":")
@@ -128,10 +265,13 @@ TEMPLATE_FILTERS: dict[str, Callable[[Any], str]] = {
 
 ENRICHERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "alarms_on_metric_filters": alarms_on_metric_filters,
+    "access_keys_at_setup": access_keys_at_setup,
+    "peering_routes": peering_routes,
 }
 
 TRANSFORMS: dict[str, Callable[[Any], Any]] = {
     "policy_document": policy_document,
     "credential_report": credential_report,
     "s3_region": s3_region,
+    "inline_policies": inline_policies,
 }
