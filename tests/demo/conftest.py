@@ -18,6 +18,7 @@ from posture.demo import (
     register_local_s3control_hook,
     settle_config_recorders,
 )
+from posture.localapi.aws_extras import install as install_aws_extras
 from tests.demo.demo_support import REGIONS, PlantedEstate, reset_moto
 
 
@@ -27,6 +28,7 @@ def estate() -> Iterator[PlantedEstate]:
         patch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # so AWSSupportAccess exists
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
+        install_aws_extras(server)  # Access Analyzer and contact information, which moto lacks
         host, port = server.get_host_and_port()
         endpoint_url = f"http://{host}:{port}"
         try:

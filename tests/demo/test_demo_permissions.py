@@ -269,8 +269,11 @@ def test_printed_policy_is_enough_for_a_full_scan(
         if r.type == "aws.cloudtrail.region_trail" and r.name == MONITORED_TRAIL
     )
     assert [a["AlarmName"] for a in trail.data["metric_filters"][0]["alarms"]] == [MONITORED_TRAIL]
-    # every printed action was needed and evaluated: none is missing, none is extra
-    assert moto_iam_fixes.actions == set(policy["Statement"][0]["Action"])
+    # every printed action was needed and evaluated: none is missing, none is extra (the
+    # two APIs moto lacks are answered by posture.localapi.aws_extras, which evaluates no IAM)
+    served_outside_moto = {"access-analyzer:ListAnalyzers", "account:GetContactInformation"}
+    assert served_outside_moto <= set(policy["Statement"][0]["Action"])
+    assert moto_iam_fixes.actions == set(policy["Statement"][0]["Action"]) - served_outside_moto
 
 
 def test_access_denied_names_the_real_action(

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from posture.connectors.aws.monitoring import monitored_activities
+
 _NULLS = {"N/A", "no_information", "not_supported", ""}
 _LISTY = ("Action", "NotAction", "Resource", "NotResource")
 
@@ -91,26 +93,60 @@ def s3_region(value: Any) -> str:
 
 
 def alarms_on_metric_filters(doc: dict[str, Any]) -> dict[str, Any]:
-    """Attach to each metric filter the alarms watching its metric; drop the raw alarm list.
+    """Judge each metric filter's pattern and attach the alarms watching its metric.
 
-    CloudWatch links them only by metric name and namespace, which a condition cannot join.
+    CloudWatch links a filter to its alarms only by metric name and namespace, and an alarm
+    to the people it reaches only through the SNS topics in its actions, which a condition
+    cannot join. Each filter gets ``monitors`` (the CIS section 5 activities its pattern
+    matches, read by :mod:`posture.connectors.aws.filter_pattern`; ``pattern_error`` says why
+    a pattern could not be read) and ``alarms``; each alarm gets ``sns_topics`` (its SNS
+    actions with their ``confirmed`` and ``pending`` subscription counts) and
+    ``confirmed_subscriptions``. A subscription is confirmed once its SubscriptionArn is an
+    ARN; until then SNS reports ``PendingConfirmation``. A topic whose subscriptions could
+    not be listed (another account's topic) counts as none confirmed. The raw alarm and
+    subscription lists are dropped.
     """
     alarms = doc.pop("alarms", None) or []
+    counts: dict[str, dict[str, int]] = {}
+    for sub in doc.pop("subscriptions", None) or []:
+        if not isinstance(sub, dict):
+            continue
+        topic = counts.setdefault(str(sub.get("TopicArn")), {"confirmed": 0, "pending": 0})
+        arn = str(sub.get("SubscriptionArn") or "")
+        if arn.startswith("arn:"):
+            topic["confirmed"] += 1
+        elif arn == "PendingConfirmation":
+            topic["pending"] += 1
     for metric_filter in doc.get("metric_filters") or []:
+        monitors, error = monitored_activities(metric_filter.get("filterPattern"))
+        metric_filter["monitors"] = monitors
+        metric_filter["pattern_error"] = error
         metrics = {
             (t.get("metricName"), t.get("metricNamespace"))
             for t in metric_filter.get("metricTransformations") or []
         }
         metric_filter["alarms"] = [
-            {
-                "AlarmName": a.get("AlarmName"),
-                "ActionsEnabled": a.get("ActionsEnabled"),
-                "AlarmActions": a.get("AlarmActions") or [],
-            }
+            _alarm(a, counts)
             for a in alarms
             if (a.get("MetricName"), a.get("Namespace")) in metrics
         ]
     return doc
+
+
+def _alarm(alarm: dict[str, Any], counts: dict[str, dict[str, int]]) -> dict[str, Any]:
+    actions = alarm.get("AlarmActions") or []
+    topics = [
+        {"TopicArn": arn, **counts.get(arn, {"confirmed": 0, "pending": 0})}
+        for arn in actions
+        if str(arn).startswith("arn:") and str(arn).split(":")[2:3] == ["sns"]
+    ]
+    return {
+        "AlarmName": alarm.get("AlarmName"),
+        "ActionsEnabled": alarm.get("ActionsEnabled"),
+        "AlarmActions": actions,
+        "sns_topics": topics,
+        "confirmed_subscriptions": sum(t["confirmed"] for t in topics),
+    }
 
 
 #: GetAccountAuthorizationDetails lists: (list key, inline policy list key, name key, kind)
