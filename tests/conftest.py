@@ -60,8 +60,11 @@ def catalog() -> Catalog:
 def moto_endpoint() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
+    from posture.localapi.aws_extras import install
+
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    install(server)  # Access Analyzer and contact information, which moto lacks
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()

@@ -21,6 +21,7 @@ from posture.demo import (
     settle_config_recorders,
 )
 from posture.demo.clients import moto_control
+from posture.localapi.aws_extras import install as install_aws_extras
 
 REGIONS = ("ap-northeast-1", "us-east-1")
 HOME, OTHER = REGIONS
@@ -60,6 +61,7 @@ def planted_estate() -> Iterator[PlantedEstate]:
         patch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # so AWSSupportAccess exists
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
+        install_aws_extras(server)  # Access Analyzer and contact information, which moto lacks
         host, port = server.get_host_and_port()
         endpoint_url = f"http://{host}:{port}"
         try:

@@ -43,13 +43,13 @@ def test_every_exercised_control_has_both_sides_where_moto_allows(estate: Plante
     bad = {c for r in manifest.bad() for c in r.controls}
     good = {c for r in manifest.good() for c in r.controls}
     one_sided = {"3.1.2", "2.8", "2.9"}  # MFA Delete dropped by moto; one password policy
-    account_wide = {"2.15", "4.1", "4.8", "4.9"}  # support role; the multi-region trail
+    account_wide = {"2.2", "2.15", "4.1", "4.8", "4.9"}  # contact; support role; the trail
     assert bad - good == one_sided
     assert good - bad == account_wide
-    expected_controls = {"2.10", "2.11", "2.12", "2.13", "2.14", "2.16", "2.21"}
+    expected_controls = {"2.10", "2.11", "2.12", "2.13", "2.14", "2.16", "2.18", "2.21"}
     expected_controls |= {"3.1.1", "3.1.4", "3.2.1", "3.2.2", "3.2.3", "3.2.4", "3.3.1"}
     expected_controls |= {"4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "5.16"}
-    expected_controls |= {"6.1.1", "6.1.2", "6.2", "6.3", "6.4", "6.5", "6.7"}
+    expected_controls |= {"6.1.1", "6.1.2", "6.2", "6.3", "6.4", "6.5", "6.6", "6.7"}
     assert expected_controls <= bad & good
 
 

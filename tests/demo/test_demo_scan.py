@@ -107,3 +107,38 @@ def test_at_least_25_distinct_policies_fail(scanned) -> None:  # type: ignore[no
     _, failing = scanned
     distinct = set().union(*failing.values())
     assert len(distinct) >= 25, sorted(distinct)
+
+
+def test_inline_admin_grants_fail_and_scoped_twins_pass(scanned) -> None:  # type: ignore[no-untyped-def]
+    """Inline administrator grants on a user, a group and a role (NotAction form) are found."""
+    resources, failing = scanned
+    policy = "aws.iam.inline_policy_full_admin"
+    verdicts = {
+        "sato.yuki/emergency-full-access": True,
+        "acme-jp-ops-admins/ops-full-access": True,
+        "acme-jp-deploy-pipeline/deploy-everything": True,
+        "batch-etl-svc/etl-inline": False,
+        "acme-jp-developers/developers-read-logs": False,
+        "acme-jp-app-server/app-server-assets": False,
+    }
+    inline = {r.name: r for r in resources if r.type == "aws.iam.inline_policy"}
+    assert set(verdicts) <= set(inline)
+    assert {inline[n].data["PrincipalType"] for n in verdicts} == {"user", "group", "role"}
+    for name, bad in verdicts.items():
+        resource = inline[name]
+        assert (policy in failing[(resource.type, resource.uid)]) is bad, name
+
+
+def test_access_key_created_at_console_user_setup(scanned) -> None:  # type: ignore[no-untyped-def]
+    """The unused key made with a console user is found; the twin's key, in use, is not."""
+    resources, failing = scanned
+    policy = "aws.iam.user_access_key_created_at_setup"
+    rows = {r.name: r for r in resources if r.type == "aws.iam.credential_report"}
+    planted, twin = rows["kobayashi.mei"], rows["yamada.taro"]
+    assert planted.data["access_key_1_minutes_after_user_creation"] is not None
+    assert planted.data["access_key_1_last_used_date"] is None
+    assert twin.data["access_key_1_last_used_date"] is not None
+    assert policy in failing[(planted.type, planted.uid)]
+    assert policy not in failing[(twin.type, twin.uid)]
+    flagged = {n for n, r in rows.items() if policy in failing[(r.type, r.uid)]}
+    assert flagged == {"kobayashi.mei"}

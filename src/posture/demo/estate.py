@@ -22,7 +22,12 @@ from typing import TYPE_CHECKING
 
 from posture.demo.clients import DEFAULT_ACCOUNT_ID, EstateClients, moto_control
 from posture.demo.common import PlantContext
-from posture.demo.estate_audit import plant_cloudtrail, plant_config, plant_security_hub
+from posture.demo.estate_audit import (
+    plant_analyzer_and_contact,
+    plant_cloudtrail,
+    plant_config,
+    plant_security_hub,
+)
 from posture.demo.estate_compute import plant_ebs, plant_instances
 from posture.demo.estate_containers import plant_clusters, plant_repositories
 from posture.demo.estate_data import plant_efs, plant_kms, plant_rds
@@ -36,6 +41,7 @@ from posture.demo.estate_network import (
     RegionNetwork,
     plant_network_acls,
     plant_security_group_set,
+    plant_vpc_peering,
     plant_vpcs,
     record_default_vpc,
 )
@@ -57,10 +63,9 @@ STANDING_GAPS = (
     "GetAccountSummary always reports AccountMFAEnabled 0 and AccountAccessKeysPresent 0, "
     "and the credential report has no <root_account> row.",
     "Macie (3.1.3): moto reports every region as ENABLED, so no failing side exists.",
-    "IAM Access Analyzer (2.18) is not implemented by moto (HTTP 500); nothing planted.",
     "Not planted: Organizations (2.1.x), security contact (2.3), server certificates (2.17), "
     "CloudShell access (2.20), CloudWatch metric filters and alarms (5.1-5.15), VPC "
-    "peering and endpoints (6.6, 6.8); absent things simply fail or pass as moto reports.",
+    "endpoints (6.8); absent things simply fail or pass as moto reports.",
 )
 
 
@@ -69,6 +74,7 @@ def _audit(ctx: PlantContext) -> Planted:
     planted = plant_cloudtrail(ctx)
     planted.merge(plant_config(ctx))
     planted.merge(plant_security_hub(ctx))
+    planted.merge(plant_analyzer_and_contact(ctx))
     return planted
 
 
@@ -81,6 +87,7 @@ def _tasks(ctx: PlantContext, base: IamFoundation, nets: Sequence[RegionNetwork]
         tasks += [partial(plant_rds, ctx, region), partial(plant_instances, ctx, net)]
         tasks += [partial(plant, ctx, region) for plant in (plant_kms, plant_efs, plant_ebs)]
         tasks += [partial(plant_network_acls, ctx, net), partial(record_default_vpc, ctx, region)]
+        tasks.append(partial(plant_vpc_peering, ctx, net))
     for index in range(ctx.scale):
         tasks.append(partial(plant_user_set, ctx, base, index))
         for net in nets:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from posture.demo.common import COMPANY, PlantContext, policy_json, region_code
 from posture.demo.estate_data import create_key
 from posture.demo.estate_s3 import create_bucket, harden_bucket
-from posture.demo.manifest import Planted
+from posture.demo.manifest import Planted, Verdict
 
 BUCKET, TRAIL, TRAILS = "aws.s3.bucket", "aws.cloudtrail.trail", "aws.cloudtrail.account"
 RECORDER, HUB = "aws.config.recorder_status", "aws.securityhub.hub"
@@ -131,4 +133,45 @@ def plant_security_hub(ctx: PlantContext) -> Planted:
             planted.add(HUB, region, "good", ["5.16"], "enabled", region=region)
         else:
             planted.add(HUB, region, "bad", ["5.16"], "not enabled", region=region)
+    return planted
+
+
+ANALYZERS, CONTACT = "aws.accessanalyzer.region", "aws.account.contact_information"
+#: Served by posture.localapi.aws_extras in front of moto, which lacks both APIs.
+NOT_IMPLEMENTED_GAP = (
+    "IAM Access Analyzer (2.18) and the account's contact information (2.2) need the local "
+    "additions of posture.localapi.aws_extras in front of moto; this moto server has none, "
+    "so neither was planted."
+)
+
+
+def plant_analyzer_and_contact(ctx: PlantContext) -> Planted:
+    """An external access analyzer in the first region only (2.18), none elsewhere, and a
+    complete primary contact (2.2)."""
+    planted = Planted()
+    try:
+        ctx.client("accessanalyzer", ctx.primary).create_analyzer(
+            analyzerName=f"{COMPANY}-external-access", type="ACCOUNT"
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Message") != "Not yet implemented":
+            raise
+        planted.gaps.append(NOT_IMPLEMENTED_GAP)
+        return planted
+    for region in ctx.regions:
+        verdict: Verdict = "good" if region == ctx.primary else "bad"
+        note = "active ACCOUNT analyzer" if verdict == "good" else "no analyzer"
+        planted.add(ANALYZERS, region, verdict, ["2.18"], note, region=region)
+    contact = {
+        "FullName": f"{COMPANY} cloud operations",
+        "CompanyName": "Acme Japan K.K.",
+        "AddressLine1": "1-1 Marunouchi",
+        "City": "Chiyoda-ku",
+        "StateOrRegion": "Tokyo",
+        "PostalCode": "100-0005",
+        "CountryCode": "JP",
+        "PhoneNumber": "+81-3-1234-5678",
+    }
+    ctx.client("account", ctx.primary).put_contact_information(ContactInformation=contact)
+    planted.add(CONTACT, ctx.account_id, "good", ["2.2"], "every primary contact field set")
     return planted

@@ -1,12 +1,15 @@
-"""IAM: risky users, an admin policy and a weak password policy, with clean twins."""
+"""IAM: risky users, admin policies (managed and inline) and a weak password policy, with
+clean twins."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
 from botocore.exceptions import ClientError
 
+from posture.demo.clients import DEFAULT_ACCOUNT_ID, register_account_header
 from posture.demo.common import (
     COMPANY,
     HOSTILE_MARKUP,
@@ -20,11 +23,15 @@ from posture.demo.manifest import Planted, Verdict
 
 USER, REPORT = "aws.iam.user", "aws.iam.credential_report"
 POLICY, ACCOUNT = "aws.iam.policy", "aws.iam.account"
+INLINE = "aws.iam.inline_policy"
 #: Users carrying this tag get old credentials from :func:`posture.demo.estate.backdate_iam`.
 BACKDATE_TAG = "posture-demo:backdate"
 SUPPORT_POLICY_ARN = "arn:aws:iam::aws:policy/AWSSupportAccess"
 INSTANCE_PROFILE = f"{COMPANY}-app-server"
 DEVELOPERS_GROUP, BATCH_GROUP = f"{COMPANY}-developers", f"{COMPANY}-batch-jobs"
+OPS_ADMINS_GROUP, DEPLOY_ROLE = f"{COMPANY}-ops-admins", f"{COMPANY}-deploy-pipeline"
+#: The access key planted with a console user is never used; its twin's key is used once.
+SETUP_KEY_USER = "kobayashi.mei"
 ADMIN_POLICY, BILLING_POLICY = f"{COMPANY}-breakglass-admin", f"{COMPANY}-billing-readonly"
 CONSOLE_PASSWORD = "Demo-Only-Passw0rd!2024"  # a planted demo credential, not a secret
 
@@ -126,6 +133,93 @@ def _plant_instance_profile(ctx: PlantContext) -> None:
     )
 
 
+def _put_inline(iam: Any, kind: str, principal: str, policy: str, statement: Any) -> None:
+    """``put_user_policy`` / ``put_group_policy`` / ``put_role_policy`` with one statement."""
+    call = getattr(iam, f"put_{kind}_policy")
+    key = {"user": "UserName", "group": "GroupName", "role": "RoleName"}[kind]
+    call(**{key: principal, "PolicyName": policy, "PolicyDocument": policy_json(statement)})
+
+
+def _plant_inline_admin_policies(ctx: PlantContext, base: IamFoundation) -> None:
+    """Inline administrator grants on a group and a role (2.14), each with a scoped twin.
+
+    The group's grant is the plain "*" on "*"; the role's is the NotAction form (everything
+    but IAM and Organizations), which is administrator access under another name.
+    """
+    iam = ctx.client("iam", ctx.primary)
+    iam.create_group(GroupName=OPS_ADMINS_GROUP)
+    _put_inline(
+        iam,
+        "group",
+        OPS_ADMINS_GROUP,
+        "ops-full-access",
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+    )
+    trust = policy_json(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "codebuild.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+    iam.create_role(RoleName=DEPLOY_ROLE, AssumeRolePolicyDocument=trust)
+    _put_inline(
+        iam,
+        "role",
+        DEPLOY_ROLE,
+        "deploy-everything",
+        {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"},
+    )
+    # twins: scoped inline grants on an existing group and the instance role
+    _put_inline(
+        iam,
+        "group",
+        DEVELOPERS_GROUP,
+        "developers-read-logs",
+        {"Effect": "Allow", "Action": ["logs:Get*", "logs:FilterLogEvents"], "Resource": "*"},
+    )
+    _put_inline(
+        iam,
+        "role",
+        INSTANCE_PROFILE,
+        "app-server-assets",
+        {
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{COMPANY}-web-assets-private-*/*",
+        },
+    )
+    planted = base.planted
+    planted.add(
+        INLINE,
+        f"{OPS_ADMINS_GROUP}/ops-full-access",
+        "bad",
+        ["2.14"],
+        note="inline Action * on Resource * on a group",
+    )
+    planted.add(
+        INLINE,
+        f"{DEPLOY_ROLE}/deploy-everything",
+        "bad",
+        ["2.14"],
+        note="inline NotAction iam:*, organizations:* on Resource * on a role",
+    )
+    planted.add(
+        INLINE,
+        f"{DEVELOPERS_GROUP}/developers-read-logs",
+        "good",
+        ["2.14"],
+        note="inline read-only logs access on a group",
+    )
+    planted.add(
+        INLINE,
+        f"{INSTANCE_PROFILE}/app-server-assets",
+        "good",
+        ["2.14"],
+        note="inline s3:GetObject on one bucket prefix on a role",
+    )
+
+
 def plant_iam_foundation(ctx: PlantContext) -> IamFoundation:
     """Policies, groups, the password policy, the support role and the instance profile."""
     base = IamFoundation()
@@ -133,6 +227,7 @@ def plant_iam_foundation(ctx: PlantContext) -> IamFoundation:
     _plant_password_policy(ctx, base)
     _plant_support_role(ctx, base)
     _plant_instance_profile(ctx)
+    _plant_inline_admin_policies(ctx, base)
     return base
 
 
@@ -155,6 +250,21 @@ def _plant_console_users(ctx: PlantContext, base: IamFoundation, tail: str) -> P
         iam.attach_user_policy(UserName=user, PolicyArn=base.policy_arns[policy])
         planted.add(USER, user, "bad", ["2.13"], note=f"{policy} attached directly")
         planted.add(REPORT, user, "bad", ["2.10"], note="console password, no MFA")
+        if policy == ADMIN_POLICY:
+            _put_inline(
+                iam,
+                "user",
+                user,
+                "emergency-full-access",
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            )
+            planted.add(
+                INLINE,
+                f"{user}/emergency-full-access",
+                "bad",
+                ["2.14"],
+                note="inline Action * on Resource * on a user",
+            )
         if stale:
             note = "password last used 100 days ago"
             planted.add(REPORT, user, "bad", ["2.11"], note=note, requires="backdate_iam")
@@ -172,6 +282,13 @@ def _plant_stale_service_user(ctx: PlantContext, tail: str) -> Planted:
         iam.create_access_key(UserName=service)
     planted = Planted()
     planted.add(USER, service, "bad", ["2.13"], note="inline policy etl-inline")
+    planted.add(
+        INLINE,
+        f"{service}/etl-inline",
+        "good",
+        ["2.14"],
+        note="inline s3:* on Resource *: broad, but not administrator",
+    )
     note = "two active keys, created 200 days ago, last used 100 days ago"
     planted.add(REPORT, service, "bad", ["2.11", "2.12"], note=note, requires="backdate_iam")
     return planted
@@ -194,7 +311,9 @@ def _plant_good_users(ctx: PlantContext, tail: str) -> Planted:
     _create_user(iam, service, Department="data-platform")
     iam.add_user_to_group(GroupName=BATCH_GROUP, UserName=service)
     for user in (person, service):
-        iam.create_access_key(UserName=user)
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        if user == person:
+            _use_access_key(ctx, key)  # a key made at set-up that is in use: the twin
     planted = Planted()
     planted.add(USER, person, "good", ["2.13"], note=f"permissions only via {DEVELOPERS_GROUP}")
     planted.add(USER, service, "good", ["2.13"], note=f"permissions only via {BATCH_GROUP}")
@@ -203,10 +322,47 @@ def _plant_good_users(ctx: PlantContext, tail: str) -> Planted:
     return planted
 
 
+def _use_access_key(ctx: PlantContext, key: dict[str, Any]) -> None:
+    """Sign one request with ``key``: moto then reports it as used, as AWS would."""
+    session = boto3.session.Session(
+        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
+    )
+    if ctx.account_id != DEFAULT_ACCOUNT_ID:
+        register_account_header(session, ctx.account_id)
+    sts = session.client("sts", region_name=ctx.primary, endpoint_url=ctx.clients.endpoint_url)
+    sts.get_caller_identity()
+
+
+def _plant_setup_key_user(ctx: PlantContext, tail: str) -> Planted:
+    """A console user (with MFA, group permissions) given an access key at set-up, unused.
+
+    Its twin is yamada.taro, whose key was also created with the user but is in use.
+    """
+    iam = ctx.client("iam", ctx.primary)
+    user = f"{SETUP_KEY_USER}{tail}"
+    _create_user(iam, user, Department="営業部")
+    iam.add_user_to_group(GroupName=DEVELOPERS_GROUP, UserName=user)
+    iam.create_login_profile(UserName=user, Password=CONSOLE_PASSWORD)
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=user)["VirtualMFADevice"]
+    iam.enable_mfa_device(
+        UserName=user,
+        SerialNumber=device["SerialNumber"],
+        AuthenticationCode1="123456",
+        AuthenticationCode2="654321",
+    )
+    iam.create_access_key(UserName=user)
+    planted = Planted()
+    planted.add(USER, user, "good", ["2.13"], note=f"permissions only via {DEVELOPERS_GROUP}")
+    note = "MFA; one fresh key created with the user and never used"
+    planted.add(REPORT, user, "good", ["2.10", "2.11", "2.12"], note=note)
+    return planted
+
+
 def plant_user_set(ctx: PlantContext, base: IamFoundation, index: int) -> Planted:
-    """Three risky users and two clean twins; ``index`` numbers the copy when scaled."""
+    """Four risky users and two clean twins; ``index`` numbers the copy when scaled."""
     tail = suffix(index, ctx.scale)
     planted = _plant_console_users(ctx, base, tail)
     planted.merge(_plant_stale_service_user(ctx, tail))
     planted.merge(_plant_good_users(ctx, tail))
+    planted.merge(_plant_setup_key_user(ctx, tail))
     return planted

@@ -22,6 +22,7 @@ from posture.demo.estate_s3 import create_bucket, harden_bucket
 from posture.demo.manifest import Planted, Verdict
 
 VPC, SG, NACL = "aws.ec2.vpc", "aws.ec2.security_group", "aws.ec2.network_acl"
+PEERING = "aws.ec2.vpc_peering_connection"
 BUCKET = "aws.s3.bucket"
 
 
@@ -266,4 +267,29 @@ def plant_security_group_set(ctx: PlantContext, net: RegionNetwork, index: int) 
             region=net.region,
             name=name,
         )
+    return planted
+
+
+def plant_vpc_peering(ctx: PlantContext, net: RegionNetwork) -> Planted:
+    """Peer "prod" with "shared services" (6.6): routed to the whole peer VPC in the first
+    region, to one peer subnet elsewhere (the twin)."""
+    ec2, planted = ctx.client("ec2", net.region), Planted()
+    whole = net.region == ctx.primary
+    name = f"{COMPANY}-prod-to-shared{'' if whole else '-scoped'}"
+    pcx = ec2.create_vpc_peering_connection(
+        VpcId=net.bad_vpc,
+        PeerVpcId=net.good_vpc,
+        TagSpecifications=ec2_tags("vpc-peering-connection", name),
+    )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    table = ec2.create_route_table(
+        VpcId=net.bad_vpc, TagSpecifications=ec2_tags("route-table", f"{name}-routes")
+    )["RouteTable"]["RouteTableId"]
+    destination = "10.20.0.0/16" if whole else "10.20.1.0/24"
+    ec2.create_route(
+        RouteTableId=table, DestinationCidrBlock=destination, VpcPeeringConnectionId=pcx
+    )
+    verdict: Verdict = "bad" if whole else "good"
+    note = f"route {destination} via the peering ({'whole peer VPC' if whole else 'one subnet'})"
+    planted.add(PEERING, pcx, verdict, ["6.6"], note, region=net.region, name=name)
     return planted

@@ -26,6 +26,7 @@ from posture.demo.clients import moto_control
 from posture.demo.estate import backdate_iam, plant_estate, settle_config_recorders
 from posture.demo.manifest import EstateManifest
 from posture.demo.saas import LocalSaas, local_saas
+from posture.localapi.aws_extras import install as install_aws_extras
 from posture.scan import ScanOutcome, run_scan
 from posture.store import Connection, Store, Tenant
 
@@ -92,6 +93,7 @@ def local_aws() -> Iterator[str]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request on the console
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    install_aws_extras(server)  # Access Analyzer and contact information, which moto lacks
     try:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
