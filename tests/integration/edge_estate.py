@@ -91,25 +91,24 @@ def plant_load_balancers(endpoint: str | None = None) -> dict[str, str]:
                 ],
             )
     elb = _client("elb", endpoint)
+    https = {
+        "Protocol": "HTTPS",
+        "LoadBalancerPort": 443,
+        "InstanceProtocol": "HTTP",
+        "InstancePort": 80,
+        "SSLCertificateId": cert,
+    }
+    plain = {
+        "Protocol": "HTTP",
+        "LoadBalancerPort": 80,
+        "InstanceProtocol": "HTTP",
+        "InstancePort": 80,
+    }
     for name, right in (("legacy-clb", False), ("shop-clb", True)):
-        listener = (
-            {
-                "Protocol": "HTTPS",
-                "LoadBalancerPort": 443,
-                "InstanceProtocol": "HTTP",
-                "InstancePort": 80,
-                "SSLCertificateId": cert,
-            }
-            if right
-            else {
-                "Protocol": "HTTP",
-                "LoadBalancerPort": 80,
-                "InstanceProtocol": "HTTP",
-                "InstancePort": 80,
-            }
-        )
         elb.create_load_balancer(
-            LoadBalancerName=name, Listeners=[listener], AvailabilityZones=[f"{REGION}a"]
+            LoadBalancerName=name,
+            Listeners=[https] if right else [plain, https],
+            AvailabilityZones=[f"{REGION}a"],
         )
         if right:
             elb.modify_load_balancer_attributes(
@@ -123,20 +122,23 @@ def plant_load_balancers(endpoint: str | None = None) -> dict[str, str]:
                     },
                 },
             )
-            elb.create_load_balancer_policy(
-                LoadBalancerName=name,
-                PolicyName="tls12-only",
-                PolicyTypeName="SSLNegotiationPolicyType",
-                PolicyAttributes=[
-                    {
-                        "AttributeName": "Reference-Security-Policy",
-                        "AttributeValue": "ELBSecurityPolicy-TLS-1-2-2017-01",
-                    }
-                ],
-            )
-            elb.set_load_balancer_policies_of_listener(
-                LoadBalancerName=name, LoadBalancerPort=443, PolicyNames=["tls12-only"]
-            )
+        policy = "tls12-only" if right else "old-tls"
+        elb.create_load_balancer_policy(
+            LoadBalancerName=name,
+            PolicyName=policy,
+            PolicyTypeName="SSLNegotiationPolicyType",
+            PolicyAttributes=[
+                {
+                    "AttributeName": "Reference-Security-Policy",
+                    "AttributeValue": "ELBSecurityPolicy-TLS-1-2-2017-01"
+                    if right
+                    else "ELBSecurityPolicy-2016-08",
+                }
+            ],
+        )
+        elb.set_load_balancer_policies_of_listener(
+            LoadBalancerName=name, LoadBalancerPort=443, PolicyNames=[policy]
+        )
     return arns
 
 
@@ -172,11 +174,25 @@ def plant_cloudfront(endpoint: str | None = None) -> dict[str, str]:
                 },
             },
         }
+        origins = [origin, api_origin]
+        if not right:  # HTTPS to the origin, but TLSv1 still allowed
+            origins.append(
+                {
+                    "Id": "partner",
+                    "DomainName": "partner.example.jp",
+                    "CustomOriginConfig": {
+                        "HTTPPort": 80,
+                        "HTTPSPort": 443,
+                        "OriginProtocolPolicy": "https-only",
+                        "OriginSslProtocols": {"Quantity": 2, "Items": ["TLSv1", "TLSv1.2"]},
+                    },
+                }
+            )
         config: dict[str, Any] = {
             "CallerReference": name,
             "Comment": name,
             "Enabled": True,
-            "Origins": {"Quantity": 2, "Items": [origin, api_origin]},
+            "Origins": {"Quantity": len(origins), "Items": origins},
             "DefaultCacheBehavior": {
                 "TargetOriginId": "assets",
                 "ViewerProtocolPolicy": "redirect-to-https" if right else "allow-all",
@@ -378,4 +394,29 @@ def plant_data(endpoint: str | None = None) -> dict[str, str]:
         if right:
             rule["Lifecycle"] = {"DeleteAfterDays": 35}
         backup.create_backup_plan(BackupPlan={"BackupPlanName": name, "Rules": [rule]})
+    dax = _client("dax", endpoint)
+    role = _client("iam", endpoint).create_role(
+        RoleName="dax-access",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "dax.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
+    for name, right in (("legacy-cache", False), ("orders-cache", True)):
+        dax.create_cluster(
+            ClusterName=name,
+            NodeType="dax.t3.small",
+            ReplicationFactor=1,
+            IamRoleArn=role,
+            SSESpecification={"Enabled": right},
+            ClusterEndpointEncryptionType="TLS" if right else "NONE",
+        )
     return {"key": key}
