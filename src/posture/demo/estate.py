@@ -25,6 +25,7 @@ from posture.demo.common import PlantContext
 from posture.demo.estate_audit import plant_cloudtrail, plant_config, plant_security_hub
 from posture.demo.estate_compute import plant_ebs, plant_instances
 from posture.demo.estate_data import plant_efs, plant_kms, plant_rds
+from posture.demo.estate_edge import plant_edge
 from posture.demo.estate_iam import (
     BACKDATE_TAG,
     IamFoundation,
@@ -74,6 +75,7 @@ def _audit(ctx: PlantContext) -> Planted:
 def _tasks(ctx: PlantContext, base: IamFoundation, nets: Sequence[RegionNetwork]) -> list[Task]:
     """Independent units of work once IAM and the VPCs exist; slow ones first."""
     tasks: list[Task] = [partial(_audit, ctx), partial(record_account_settings, ctx)]
+    tasks.append(partial(plant_edge, ctx, nets[0]))  # web front ends, messaging, data services
     for net in nets:
         region = net.region
         tasks += [partial(plant_rds, ctx, region), partial(plant_instances, ctx, net)]
