@@ -18,7 +18,9 @@ from moto import mock_aws
 
 from posture.catalog import Catalog
 from posture.connectors.aws import AwsCollector, AwsSettings, open_target
+from posture.connectors.aws.calls import CallRunner
 from posture.connectors.aws.session import AwsTarget
+from posture.connectors.inventory import Inventory
 from posture.engine import evaluate
 from posture.models import Resource
 
@@ -290,3 +292,22 @@ def test_unreadable_key_of_a_table_reads_as_customer_managed(catalog: Catalog) -
     outcomes = _outcomes(catalog, resources)
     _assert(outcomes, "orders", {"aws.dynamodb.table_encrypted_with_cmk": "pass"})
     _assert(outcomes, "legacy-sessions", {"aws.dynamodb.table_encrypted_with_cmk": "fail"})
+
+
+@mock_aws
+def test_a_result_list_inside_a_map_is_read_from_every_page() -> None:
+    """ListDistributions pages DistributionList.Items (100 a page): every page counts."""
+    ids = edge_estate.plant_cloudfront()
+    target = open_target("edge", AwsSettings(regions=[edge_estate.REGION]))
+    runner = CallRunner(target, Inventory("edge", "aws", edge_estate.ACCOUNT, ["us-east-1"]))
+    merged = runner.call(
+        "cloudfront",
+        "us-east-1",
+        "list_distributions",
+        {"MaxItems": "1"},  # one distribution a page
+        paginate=True,
+        absent_on=[],
+        resource_type="aws.cloudfront.distribution",
+    )
+    assert {d["Id"] for d in merged["DistributionList"]["Items"]} == set(ids.values())
+    assert runner.inventory.stats["aws.cloudfront.distribution"].calls == len(ids)
