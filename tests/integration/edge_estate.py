@@ -254,6 +254,31 @@ def plant_api_gateway(endpoint: str | None = None) -> dict[str, str]:
             securityPolicy="TLS_1_2" if right else "TLS_1_0",
         )
     v2 = _client("apigatewayv2", endpoint)
+    for name, right in (("legacy-ws", False), ("chat-ws", True)):
+        api = v2.create_api(
+            Name=name, ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
+        )["ApiId"]
+        out[name] = api
+        if right:
+            authorizer = v2.create_authorizer(
+                ApiId=api,
+                AuthorizerType="REQUEST",
+                IdentitySource=["route.request.header.Auth"],
+                Name="connect",
+                AuthorizerUri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
+                f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:authorize/invocations",
+            )["AuthorizerId"]
+            v2.create_route(
+                ApiId=api, RouteKey="$connect", AuthorizationType="CUSTOM", AuthorizerId=authorizer
+            )
+        else:
+            v2.create_route(ApiId=api, RouteKey="$connect")
+        v2.create_stage(
+            ApiId=api,
+            StageName="prod",
+            DefaultRouteSettings={"LoggingLevel": "ERROR" if right else "OFF"},
+            AccessLogSettings={"DestinationArn": logs_arn, "Format": "$context.requestId"},
+        )
     for name, right in (("legacy-http", False), ("orders-http", True)):
         api = v2.create_api(Name=name, ProtocolType="HTTP")["ApiId"]
         out[name] = api

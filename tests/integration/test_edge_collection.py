@@ -159,6 +159,13 @@ def test_api_gateway(catalog: Catalog) -> None:
     )
     _assert(outcomes, "legacy-http", dict.fromkeys(http, "fail"))
     _assert(outcomes, "orders-http", dict.fromkeys(http, "pass"))
+    websocket = (
+        "aws.apigateway.websocket_stage_execution_logging_enabled",
+        "aws.apigateway.websocket_connect_route_authorization",
+    )
+    _assert(outcomes, "legacy-ws", dict.fromkeys(websocket, "fail"))
+    _assert(outcomes, "chat-ws", dict.fromkeys(websocket, "pass"))
+    _assert(outcomes, "orders-http", dict.fromkeys(websocket, "not_applicable"))
     _assert(outcomes, "legacy-api.example.jp", {"aws.apigateway.domain_name_tls_1_2": "fail"})
     _assert(outcomes, "orders-api.example.jp", {"aws.apigateway.domain_name_tls_1_2": "pass"})
     v2_domain = "aws.apigateway.http_api_domain_name_tls_1_2"
