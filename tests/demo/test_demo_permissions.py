@@ -21,6 +21,13 @@ every other action is evaluated by moto as AWS would:
 - moto takes the action prefix from the signing name in the credential scope, so CloudWatch
   ``DescribeAlarms`` is evaluated as ``monitoring:DescribeAlarms``; AWS's prefix for
   CloudWatch is ``cloudwatch``. Fix: evaluate ``cloudwatch:`` for ``monitoring:``.
+- moto evaluates API Gateway reads as ``apigateway:<Operation>`` (``apigateway:GetRestApis``);
+  AWS authorises the API Gateway management API by HTTP method, ``apigateway:GET``. Fix:
+  evaluate ``apigateway:GET`` for them.
+
+One printed action is never evaluated, because no demo resource can exercise it:
+``backup:GetBackupVaultAccessPolicy`` (moto answers it "Not yet implemented", so the demo
+plants no backup vault; the collection tests answer it at the botocore seam instead).
 """
 
 from __future__ import annotations
@@ -57,6 +64,8 @@ LAMBDA_PER_FUNCTION = {
     "lambda:ListFunctionUrlConfigs",
     "lambda:GetFunctionCodeSigningConfig",
 }
+#: printed actions the demo estate cannot exercise on moto (see the module docstring)
+NOT_EXERCISED = {"backup:GetBackupVaultAccessPolicy"}
 
 
 @dataclass
@@ -79,6 +88,8 @@ def _aws_action(moto_action: str, path: str) -> str:
     service, _, name = moto_action.partition(":")
     if service == "monitoring":
         return f"cloudwatch:{name}"
+    if service == "apigateway" and name.startswith("Get"):
+        return "apigateway:GET"
     parts = urlsplit(path)
     query = set(parse_qs(parts.query, keep_blank_values=True))
     if moto_action == "s3:ListBucket" and query == {"encryption"}:
@@ -276,12 +287,14 @@ def test_printed_policy_is_enough_for_a_full_scan(
     assert [a["AlarmName"] for a in trail.data["metric_filters"][0]["alarms"]] == [MONITORED_TRAIL]
     # every printed action was needed and evaluated: none is missing, none is extra, except
     # the per-function Lambda calls: no function can be planted (moto lacks
-    # ListFunctionUrlConfigs), so ListFunctions finds none and they are never made; and the
-    # two APIs moto lacks are answered by posture.localapi.aws_extras, which evaluates no IAM
+    # ListFunctionUrlConfigs), so ListFunctions finds none and they are never made; the
+    # two APIs moto lacks are answered by posture.localapi.aws_extras, which evaluates no IAM;
+    # and the actions the demo cannot exercise on moto (NOT_EXERCISED)
     served_outside_moto = {"access-analyzer:ListAnalyzers", "account:GetContactInformation"}
-    assert served_outside_moto <= set(policy["Statement"][0]["Action"])
     printed = set(policy["Statement"][0]["Action"])
-    assert moto_iam_fixes.actions == printed - LAMBDA_PER_FUNCTION - served_outside_moto
+    assert printed >= served_outside_moto | NOT_EXERCISED
+    expected = printed - LAMBDA_PER_FUNCTION - served_outside_moto - NOT_EXERCISED
+    assert moto_iam_fixes.actions == expected
 
 
 def test_access_denied_names_the_real_action(

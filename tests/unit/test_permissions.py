@@ -95,6 +95,12 @@ def test_json_output_is_a_policy_document(printed: dict[str, str]) -> None:
         ("s3", "get_bucket_cors", "s3:GetBucketCORS"),  # the dataset's spelling
         ("iam", "list_mfa_devices", "iam:ListMFADevices"),
         ("sts", "get_caller_identity", "sts:GetCallerIdentity"),
+        ("apigatewayv2", "get_routes", "apigateway:GET"),  # authorised by HTTP method
+        (
+            "elb",
+            "describe_load_balancer_policies",
+            "elasticloadbalancing:DescribeLoadBalancerPolicies",
+        ),
     ],
 )
 def test_operation_to_action(service: str, call: str, action: str) -> None:

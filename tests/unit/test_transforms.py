@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import json
 
-from posture.connectors.aws.transforms import credential_report, policy_document, s3_region
+from posture.connectors.aws.transforms import (
+    ENRICHERS,
+    TEMPLATE_FILTERS,
+    credential_report,
+    policy_document,
+    s3_region,
+)
 
 
 def test_policy_document_normalises_shapes() -> None:
@@ -57,3 +63,26 @@ def test_s3_region() -> None:
     assert s3_region(None) == "us-east-1"
     assert s3_region("EU") == "eu-west-1"
     assert s3_region("ap-northeast-1") == "ap-northeast-1"
+
+
+def test_classic_listener_policies_names_the_ports_that_use_each_policy() -> None:
+    doc = {
+        "ListenerDescriptions": [
+            {"Listener": {"Protocol": "HTTPS", "LoadBalancerPort": 443}, "PolicyNames": ["tls"]},
+            {"Listener": {"Protocol": "SSL", "LoadBalancerPort": 8443}, "PolicyNames": ["tls"]},
+            {"Listener": {"Protocol": "HTTP", "LoadBalancerPort": 80}},
+        ],
+        "policies": [
+            {"PolicyName": "tls", "PolicyTypeName": "SSLNegotiationPolicyType"},
+            {"PolicyName": "unused", "PolicyTypeName": "SSLNegotiationPolicyType"},
+        ],
+    }
+    out = ENRICHERS["classic_listener_policies"](doc)
+    assert [p["listener_ports"] for p in out["policies"]] == [[443, 8443], []]
+    assert ENRICHERS["classic_listener_policies"]({"policies": None}) == {"policies": None}
+
+
+def test_arn_resource_filter() -> None:
+    topic = "arn:aws:sns:ap-northeast-1:111122223333:order-events"
+    assert TEMPLATE_FILTERS["arn_resource"](topic) == "order-events"
+    assert TEMPLATE_FILTERS["arn_resource"]("not-an-arn") == ""

@@ -31,6 +31,7 @@ from posture.demo.estate_audit import (
 from posture.demo.estate_compute import plant_ebs, plant_instances
 from posture.demo.estate_containers import plant_clusters, plant_repositories
 from posture.demo.estate_data import plant_efs, plant_kms, plant_rds
+from posture.demo.estate_edge import plant_edge
 from posture.demo.estate_iam import (
     BACKDATE_TAG,
     IamFoundation,
@@ -82,6 +83,7 @@ def _tasks(ctx: PlantContext, base: IamFoundation, nets: Sequence[RegionNetwork]
     """Independent units of work once IAM and the VPCs exist; slow ones first."""
     tasks: list[Task] = [partial(_audit, ctx), partial(record_account_settings, ctx)]
     tasks += [partial(plant_repositories, ctx), partial(plant_clusters, ctx)]
+    tasks.append(partial(plant_edge, ctx, nets[0]))  # web front ends, messaging, data services
     for net in nets:
         region = net.region
         tasks += [partial(plant_rds, ctx, region), partial(plant_instances, ctx, net)]

@@ -199,13 +199,25 @@ class CallRunner:
 
 
 def _merge_page(merged: dict[str, Any], page: dict[str, Any]) -> None:
+    """Join a page into ``merged``: lists are extended, maps merged key by key.
+
+    A result list may sit inside a map (CloudFront ``DistributionList.Items``), so maps are
+    joined at every depth; other values keep the first page's.
+    """
     for key, value in page.items():
         if key == "ResponseMetadata":
             continue
-        if isinstance(value, list) and isinstance(merged.get(key), list):
-            merged[key].extend(value)
+        current = merged.get(key)
+        if isinstance(value, list) and isinstance(current, list):
+            current.extend(value)
+        elif isinstance(value, dict) and isinstance(current, dict):
+            _merge_page(current, value)
         elif key not in merged:
-            merged[key] = list(value) if isinstance(value, list) else value
+            if isinstance(value, dict):
+                merged[key] = {}
+                _merge_page(merged[key], value)
+            else:
+                merged[key] = list(value) if isinstance(value, list) else value
 
 
 def _strip_account_host(request: Any, **_: Any) -> None:

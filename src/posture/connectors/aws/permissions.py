@@ -40,6 +40,15 @@ ACTION_OVERRIDES: dict[tuple[str, str], str] = {
     ("s3", "list_objects"): "s3:ListBucket",
     ("s3", "list_objects_v2"): "s3:ListBucket",
     ("s3", "head_bucket"): "s3:ListBucket",
+    # API Gateway authorises its management API by HTTP method on the resource path: every
+    # read (REST APIs, stages, domain names; HTTP/WebSocket APIs, stages, routes) is GET
+    ("apigateway", "get_rest_apis"): "apigateway:GET",
+    ("apigateway", "get_stages"): "apigateway:GET",
+    ("apigateway", "get_domain_names"): "apigateway:GET",
+    ("apigatewayv2", "get_apis"): "apigateway:GET",
+    ("apigatewayv2", "get_stages"): "apigateway:GET",
+    ("apigatewayv2", "get_routes"): "apigateway:GET",
+    ("apigatewayv2", "get_domain_names"): "apigateway:GET",
 }
 
 POLICY_VERSION = "2012-10-17"

@@ -285,6 +285,22 @@ def peering_routes(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def classic_listener_policies(doc: dict[str, Any]) -> dict[str, Any]:
+    """Mark each policy of a Classic Load Balancer with the listener ports that use it.
+
+    DescribeLoadBalancerPolicies answers every policy the load balancer holds, attached or
+    not; only those named in a listener's PolicyNames negotiate TLS with clients.
+    """
+    ports: dict[str, list[Any]] = {}
+    for description in doc.get("ListenerDescriptions") or []:
+        port = (description.get("Listener") or {}).get("LoadBalancerPort")
+        for name in description.get("PolicyNames") or []:
+            ports.setdefault(name, []).append(port)
+    for policy in doc.get("policies") or []:
+        policy["listener_ports"] = ports.get(policy.get("PolicyName"), [])
+    return doc
+
+
 def _arn_part(index: int) -> Callable[[Any], str]:
     def part(value: Any) -> str:
         pieces = str(value).split(":")
@@ -298,12 +314,15 @@ TEMPLATE_FILTERS: dict[str, Callable[[Any], str]] = {
     "arn_account": _arn_part(4),
     # arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*]
     "log_group_name": _arn_part(6),
+    # arn:aws:sns:REGION:ACCOUNT:NAME, arn:aws:sqs:REGION:ACCOUNT:NAME
+    "arn_resource": _arn_part(5),
 }
 
 ENRICHERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "alarms_on_metric_filters": alarms_on_metric_filters,
     "access_keys_at_setup": access_keys_at_setup,
     "peering_routes": peering_routes,
+    "classic_listener_policies": classic_listener_policies,
 }
 
 TRANSFORMS: dict[str, Callable[[Any], Any]] = {
