@@ -9,11 +9,19 @@ from typing import Any
 
 import boto3
 
+from posture.catalog import Catalog
+from posture.catalog.spec import ResourceSpec
+from posture.connectors.aws.organization import is_organization_type
 from posture.demo import EstateManifest
 from posture.demo.clients import moto_control
 
 REGIONS = ("ap-northeast-1", "us-east-1")
 HOME, OTHER = REGIONS
+
+
+def account_specs(catalog: Catalog) -> list[ResourceSpec]:
+    """Every type a single account reads (organisation-level types need an organisation)."""
+    return [s for s in catalog.specs.values() if not is_organization_type(s)]
 
 
 @dataclass

@@ -513,3 +513,37 @@ def test_cli_adds_and_checks_an_organisation(
         )
         == 2
     )
+
+
+def test_one_resource_per_uid_prefers_the_account_named_in_the_arn() -> None:
+    from posture.connectors.aws.organization import _keep_one
+    from posture.models import Resource
+
+    arn = f"arn:aws:cloudtrail:us-east-1:{MANAGEMENT}:trail/org-trail"
+    seen: dict[tuple[str, str], Resource] = {}
+    shadow = Resource(
+        "aws.cloudtrail.trail", arn, "us-east-1", "org-trail", {"shadow": True}, {}, "222233334444"
+    )
+    home = Resource(
+        "aws.cloudtrail.trail", arn, "us-east-1", "org-trail", {"shadow": False}, {}, MANAGEMENT
+    )
+    _keep_one(seen, shadow)
+    _keep_one(seen, home)
+    _keep_one(seen, shadow)
+    assert list(seen.values()) == [home]
+
+
+def test_ou_path_is_read_from_paths_when_aws_sends_them() -> None:
+    from posture.connectors.aws.organization import _ous_of
+    from posture.connectors.inventory import Inventory
+
+    class NoCalls:
+        def list_parents(self, **_: Any) -> Any:
+            raise AssertionError("ListParents is not needed when Paths are present")
+
+    item = {
+        "Id": "222233334444",
+        "Paths": ["o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-22222222/"],
+    }
+    ous = _ous_of(NoCalls(), item, {}, Inventory("org", "aws", MANAGEMENT, []))
+    assert ous == ("ou-ab12-11111111", "ou-ab12-22222222")

@@ -329,9 +329,12 @@ def required_permissions(ops: Operations, provider: str = "aws") -> list[str]:
         return required_scopes(ops.catalog().specs.values())
     if provider != "aws":
         raise UsageError(f"no permission list for provider '{provider}'; available: aws, m365, gws")
+    from posture.connectors.aws.organization import is_organization_type
     from posture.connectors.aws.validate import required_permissions as aws_permissions
 
-    return aws_permissions(ops.catalog().specs.values())
+    # a single account never reads the organisation-level types (see --organization)
+    specs = ops.catalog().specs.values()
+    return aws_permissions([s for s in specs if not is_organization_type(s)])
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -128,11 +129,18 @@ class AwsTarget:
     regions: list[str]
     endpoint_url: str | None
     config: Config
+    # boto3 sessions are not thread-safe while they create clients; an organisation reads
+    # the signed-in account from several threads (its own types and the organisation's)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def client(self, service: str, region: str) -> Any:
-        return self.session.client(
-            service, region_name=region, endpoint_url=self.endpoint_url, config=self.config
-        )
+    def client(self, service: str, region: str, config: Config | None = None) -> Any:
+        with self._lock:
+            return self.session.client(
+                service,
+                region_name=region,
+                endpoint_url=self.endpoint_url,
+                config=config or self.config,
+            )
 
 
 def partition_of(region: str) -> str:
@@ -217,14 +225,12 @@ def member_target(
     botocore's errors propagate: the caller makes them that account's failure.
     """
     config, sign_in = client_configs(settings)
-    session = assume_role(
-        signed_in.session,
+    session = _assume(
+        signed_in.client("sts", signed_in.home_region, sign_in),
         role_arn,
         settings.external_id,
         settings.role_session_name,
         signed_in.home_region,
-        signed_in.endpoint_url,
-        sign_in,
     )
     target = AwsTarget(
         connection=signed_in.connection,
@@ -251,6 +257,12 @@ def assume_role(
     config: Config,
 ) -> boto3.session.Session:
     sts = base.client("sts", region_name=region, endpoint_url=endpoint, config=config)
+    return _assume(sts, role_arn, external_id, session_name, region)
+
+
+def _assume(
+    sts: Any, role_arn: str, external_id: str | None, session_name: str, region: str
+) -> boto3.session.Session:
     kwargs: dict[str, Any] = {
         "RoleArn": role_arn,
         "RoleSessionName": session_name,
