@@ -13,7 +13,7 @@ or was revoked returns its findings to ``open`` (``waiver_lapsed`` / ``unwaived`
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -116,11 +116,14 @@ def reconcile(
     policies: Mapping[str, Policy],
     resources: Mapping[str, Resource],
     evaluated: ScopeCheck,
+    held: Container[str] = frozenset(),
 ) -> ReconcileStats:
     """Apply ``results`` to the stored findings of one connection (inside the caller's transaction).
 
     ``evaluated(resource_type, region)`` says whether that scope was collected successfully
-    in this scan; ``policies`` are the policies that ran.
+    in this scan; ``policies`` are the policies that ran; ``held`` are resource uids whose
+    account could not be read in this scan (a member account of an organisation), so their
+    findings stay as they were.
     """
     stats = ReconcileStats()
     log = EventLog(tenant_id, scan_id, now)
@@ -181,8 +184,10 @@ def reconcile(
     for fid, finding in existing.items():
         if fid in failing or finding.state == "resolved":
             continue
-        if finding.policy_id not in policies or not evaluated(
-            finding.resource_type, finding.region
+        if (
+            finding.policy_id not in policies
+            or finding.resource_uid in held
+            or not evaluated(finding.resource_type, finding.region)
         ):
             stats.untouched += 1
             continue

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -298,7 +298,7 @@ def _write(
         failures=[f"{f.resource_type} [{f.region}]: {f.message}" for f in inventory.failures],
     )
     outcome.message = (
-        f"{len(inventory.failures)} resource type(s) could not be collected"
+        inventory.summary or f"{len(inventory.failures)} resource type(s) could not be collected"
         if inventory.failures
         else ""
     )
@@ -319,6 +319,7 @@ def _write(
     with store.session() as session:
         _store_inventory(session, scan_id, connection.id, inventory)
         _store_results(session, tenant.id, scan_id, connection.id, results, inventory)
+        held = _held_uids(session, connection.id, inventory, scope_of)
         outcome.lifecycle = reconcile(
             session,
             tenant_id=tenant.id,
@@ -329,6 +330,7 @@ def _write(
             policies={p.id: p for p in policies},
             resources={r.uid: r for r in inventory.resources},
             evaluated=evaluated,
+            held=held,
         )
         conn = session.get(Connection, connection.id)
         assert conn is not None
@@ -352,6 +354,44 @@ def _write(
             )
         )
     return outcome
+
+
+def _held_uids(
+    session: Session, connection_id: str, inventory: Inventory, scope_of: Mapping[str, str]
+) -> set[str]:
+    """Uids last seen in a member account's scope that could not be read in this scan.
+
+    An organisation connection names such a scope ``ACCOUNT/REGION`` (``ACCOUNT/*``: the
+    whole account), so the resources the connection stored for that account before keep
+    their findings as they were. Single-account connections have none: no query is made.
+    """
+    by_account: dict[str, list[tuple[str, str]]] = {}
+    for failure in inventory.failures:
+        if failure.account:
+            region = failure.region.partition("/")[2]
+            by_account.setdefault(failure.account, []).append((failure.resource_type, region))
+    if not by_account:
+        return set()
+    rows = session.exec(
+        select(
+            ResourceRecord.uid, ResourceRecord.type, ResourceRecord.region, ResourceRecord.account
+        )
+        .join(ScanResource, col(ScanResource.resource_hash) == col(ResourceRecord.hash))
+        .where(
+            ScanResource.connection_id == connection_id,
+            col(ResourceRecord.account).in_(list(by_account)),
+        )
+        .distinct()
+    )
+    held: set[str] = set()
+    for uid, rtype, region, account in rows:
+        for failed_type, failed_region in by_account[account]:
+            if failed_type == rtype and (
+                failed_region in ("*", region) or scope_of.get(rtype) == "global"
+            ):
+                held.add(uid)
+                break
+    return held
 
 
 def _store_inventory(

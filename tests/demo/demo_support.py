@@ -13,6 +13,9 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from posture.catalog import Catalog
+from posture.catalog.spec import ResourceSpec
+from posture.connectors.aws.organization import is_organization_type
 from posture.demo import (
     EstateManifest,
     backdate_iam,
@@ -25,6 +28,11 @@ from posture.localapi.aws_extras import install as install_aws_extras
 
 REGIONS = ("ap-northeast-1", "us-east-1")
 HOME, OTHER = REGIONS
+
+
+def account_specs(catalog: Catalog) -> list[ResourceSpec]:
+    """Every type a single account reads (organisation-level types need an organisation)."""
+    return [s for s in catalog.specs.values() if not is_organization_type(s)]
 
 
 @dataclass

@@ -53,7 +53,7 @@ from posture.cli.runtime import run_app
 from posture.connectors.aws import AwsCollector, AwsSettings, open_target
 from posture.connectors.inventory import Inventory
 from posture.demo.estate_audit import trail_bucket_name
-from tests.demo.demo_support import HOME, REGIONS, PlantedEstate
+from tests.demo.demo_support import HOME, REGIONS, PlantedEstate, account_specs
 
 BASE_USER = "posture-permission-check"
 SCAN_ROLE = "posture-permission-scan"
@@ -255,7 +255,7 @@ def scan_as(
         target = open_target("least-privilege", settings)  # GetCallerIdentity, DescribeRegions
         discovered = list(target.regions)
         target.regions = list(REGIONS)  # every region moto knows would take minutes
-        inventory = AwsCollector(target, list(catalog.specs.values())).collect()
+        inventory = AwsCollector(target, account_specs(catalog)).collect()
     return discovered, inventory
 
 

@@ -10,7 +10,7 @@ from posture.catalog import Catalog
 from posture.connectors.aws import AwsCollector, AwsSettings, open_target
 from posture.engine import evaluate
 from posture.models import Resource, Status
-from tests.demo.demo_support import REGIONS, PlantedEstate
+from tests.demo.demo_support import REGIONS, PlantedEstate, account_specs
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def scanned(
         target = open_target(
             "demo", AwsSettings(endpoint_url=estate.endpoint_url, regions=list(REGIONS))
         )
-        inventory = AwsCollector(target, list(catalog.specs.values())).collect()
+        inventory = AwsCollector(target, account_specs(catalog)).collect()
     assert inventory.failures == [], inventory.failures
     failing: dict[tuple[str, str], set[str]] = defaultdict(set)
     for result in evaluate(catalog.policies.values(), inventory.resources):

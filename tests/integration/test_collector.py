@@ -10,6 +10,7 @@ from moto import mock_aws
 
 from posture.catalog import Catalog
 from posture.connectors.aws import AwsCollector, AwsSettings, open_target
+from posture.connectors.aws.organization import is_organization_type
 from posture.connectors.inventory import GLOBAL
 from posture.errors import CredentialError
 
@@ -72,7 +73,12 @@ def collect(
     calls = count_calls(target)
     if fault:
         inject_error(target, *fault)
-    specs = [s for t, s in catalog.specs.items() if types is None or t in types]
+    # organisation-level types are read by organization connections only (test_organization)
+    specs = [
+        s
+        for t, s in catalog.specs.items()
+        if (types is None and not is_organization_type(s)) or (types is not None and t in types)
+    ]
     inventory = AwsCollector(target, specs).collect()
     return inventory, calls
 

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from posture.cli import output
 from posture.cli.runtime import console, err_console, state
+from posture.errors import UsageError
 from posture.operations.connections import (
     ConnectionCheck,
     add_aws_connection,
@@ -17,6 +18,7 @@ from posture.operations.connections import (
     add_m365_connection,
     check_connections,
     list_connections,
+    organization_permissions,
     permission_policy,
     required_permissions,
 )
@@ -61,8 +63,42 @@ def add_aws(
     endpoint_url: str | None = typer.Option(
         None, "--endpoint-url", metavar="URL", help="API endpoint override, e.g. moto_server."
     ),
+    organization: bool = typer.Option(
+        False,
+        "--organization",
+        help="The credentials sign in to an AWS Organizations management (or delegated "
+        "administrator) account: scan every active member account through --member-role-name.",
+    ),
+    member_role_name: str | None = typer.Option(
+        None,
+        "--member-role-name",
+        metavar="ROLE",
+        help="Role assumed in each member account (with --external-id, if given).",
+    ),
+    include_account: list[str] = typer.Option(
+        [],
+        "--include-account",
+        metavar="ID",
+        help="Scan only this member account (repeatable; default: every active account).",
+    ),
+    exclude_account: list[str] = typer.Option(
+        [], "--exclude-account", metavar="ID", help="Do not scan this member account (repeatable)."
+    ),
+    exclude_ou: list[str] = typer.Option(
+        [],
+        "--exclude-ou",
+        metavar="OU",
+        help="Do not scan the accounts anywhere below this organizational unit (repeatable).",
+    ),
+    max_concurrent_accounts: int | None = typer.Option(
+        None,
+        "--max-concurrent-accounts",
+        metavar="N",
+        help="Member accounts scanned at the same time (default 4).",
+    ),
 ) -> None:
-    """Add an AWS account. Credentials are referenced (profile, role), never stored."""
+    """Add an AWS account or organisation. Credentials are referenced (profile, role), never
+    stored."""
     info = add_aws_connection(
         state(ctx),
         tenant,
@@ -72,6 +108,12 @@ def add_aws(
         external_id=external_id,
         regions=region,
         endpoint_url=endpoint_url,
+        organization=organization,
+        member_role_name=member_role_name,
+        include_accounts=include_account,
+        exclude_accounts=exclude_account,
+        exclude_ous=exclude_ou,
+        max_concurrent_accounts=max_concurrent_accounts,
     )
     console.print(
         f"connection [bold]{escape(info.name)}[/] (aws) added to tenant {escape(info.tenant)}"
@@ -246,6 +288,8 @@ def check(
         out.print(
             f"{escape(result.connection)}: {shown} - {escape(result.message)}", soft_wrap=True
         )
+        for line in result.details:
+            out.print(f"  {escape(line)}", soft_wrap=True)
 
     checks = check_connections(state(ctx), tenant, name, on_checked=show)
     if any(not c.ok for c in checks):
@@ -264,8 +308,42 @@ def permissions(
         help="Print an IAM policy document (aws), or a JSON object (m365: Graph permissions; "
         "gws: OAuth scopes).",
     ),
+    organization: bool = typer.Option(
+        False,
+        "--organization",
+        help="aws: what an organization connection needs, in the management account and in "
+        "each member role (with --json: both policy documents).",
+    ),
+    member_role_name: str | None = typer.Option(
+        None,
+        "--member-role-name",
+        metavar="ROLE",
+        help="aws --organization: the member role to name in sts:AssumeRole.",
+    ),
 ) -> None:
     """The read-only API permissions a scan needs, derived from the collection specs."""
+    if organization:
+        if provider != "aws":
+            raise UsageError("--organization is an aws option")
+        needs = organization_permissions(state(ctx), member_role_name)
+        if as_json:
+            print(json.dumps(needs.policies(), indent=2))
+            return
+        console.print(
+            "# management (or delegated administrator) account: the connection's credentials",
+            markup=False,
+        )
+        for action in needs.management:
+            console.print(action, markup=False)
+        console.print(f"sts:AssumeRole on {needs.member_role_arn}", markup=False)
+        console.print(
+            "# member role in each account (the connection's credentials need these too: "
+            "they read the account they sign in to)",
+            markup=False,
+        )
+        for action in needs.member:
+            console.print(action, markup=False)
+        return
     if as_json:
         print(json.dumps(permission_policy(state(ctx), provider), indent=2))
         return

@@ -30,7 +30,8 @@ def usage(
         False, "--no-bom", help="CSV without the UTF-8 byte order mark Excel needs for Japanese."
     ),
 ) -> None:
-    """Usage per tenant for a month: connections, identities, resources, scans, API calls."""
+    """Usage per tenant for a month: connections, AWS accounts, identities, resources, scans,
+    API calls."""
     if as_json and as_csv:
         raise UsageError("choose one of --json and --csv")
     rows = tenant_usage(state(ctx), tenant, month=month)
@@ -45,6 +46,7 @@ def usage(
         "month",
         "connections",
         "scanned",
+        "AWS accounts",
         "identities",
         "resources",
         "scans",
@@ -56,6 +58,7 @@ def usage(
             r.month + (" (to date)" if r.in_progress else ""),
             str(r.connections),
             str(r.connections_scanned),
+            str(r.aws_accounts),
             str(r.identities),
             str(r.resources),
             str(r.scans),

@@ -38,6 +38,9 @@ class ScopeFailure:
     message: str
     code: str = ""
     permission: str = ""
+    # the member account of an organisation connection whose scope this is ("": the
+    # connection's own); ``region`` then reads "ACCOUNT/REGION", "ACCOUNT/*" for all of them
+    account: str = ""
 
 
 @dataclass
@@ -51,6 +54,10 @@ class Inventory:
     stats: dict[str, TypeStats] = field(default_factory=dict)
     # (type, scope) the tenant's licence does not cover -> why ("requires Microsoft Entra ID P2")
     not_applicable: dict[tuple[str, str], str] = field(default_factory=dict)
+    # an organisation connection: what became of each member account (id, name, role_arn,
+    # status, code, message, regions), and a one-line health summary
+    accounts: list[dict[str, Any]] = field(default_factory=list)
+    summary: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def stat(self, resource_type: str) -> TypeStats:
@@ -96,6 +103,7 @@ class Inventory:
                 {"resource_type": t, "region": r, "reason": why}
                 for (t, r), why in sorted(self.not_applicable.items())
             ],
+            **({"accounts": self.accounts} if self.accounts else {}),
         }
 
     @property

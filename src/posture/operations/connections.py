@@ -59,6 +59,8 @@ class ConnectionCheck:
     message: str
     account: str = ""
     reason: str = ""  # why it failed: endpoint_unreachable, credentials_rejected, ...
+    # an organisation: one line per member account (found, role assumed or why not)
+    details: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -106,12 +108,25 @@ def add_aws_connection(
     external_id: str | None = None,
     regions: Sequence[str] = (),
     endpoint_url: str | None = None,
+    organization: bool = False,
+    member_role_name: str | None = None,
+    include_accounts: Sequence[str] = (),
+    exclude_accounts: Sequence[str] = (),
+    exclude_ous: Sequence[str] = (),
+    max_concurrent_accounts: int | None = None,
 ) -> ConnectionInfo:
-    """An AWS account, reached through a named profile and/or a role to assume."""
+    """An AWS account, reached through a named profile and/or a role to assume; with
+    ``organization`` the management (or delegated administrator) account of an AWS
+    Organizations organisation, whose member accounts are read through ``member_role_name``
+    (the external id, if any, is sent to every member role too)."""
     from posture.connectors.aws.entry import parse_settings
 
     typed: dict[str, Any] = {"profile": profile, "role_arn": role_arn, "regions": list(regions)}
     typed |= {"external_id": external_id, "endpoint_url": endpoint_url}
+    typed |= {"organization": organization or None, "member_role_name": member_role_name}
+    typed |= {"include_accounts": list(include_accounts)}
+    typed |= {"exclude_accounts": list(exclude_accounts), "exclude_ous": list(exclude_ous)}
+    typed |= {"max_concurrent_accounts": max_concurrent_accounts}
     settings = parse_settings(name, {k: v for k, v in typed.items() if v not in (None, [])})
     return add_connection(
         ops, tenant, name, "aws", settings.model_dump(mode="json", exclude_defaults=True)
@@ -287,7 +302,19 @@ def _check(tenant: str, conn: Connection) -> ConnectionCheck:
     if not summary and "scopes" in info:
         summary = f"customer {account or '?'}, {len(info['scopes'])} OAuth scope(s) granted"
     message = str(summary or f"account {account or '?'}, {regions} region(s)")
-    return ConnectionCheck(tenant, conn.name, "ok", message, account)
+    details = tuple(_account_line(a) for a in info.get("accounts", []))
+    # an organisation whose member role fails in some account is usable, but not whole
+    health = "partial" if info.get("healthy") is False else "ok"
+    return ConnectionCheck(tenant, conn.name, health, message, account, details=details)
+
+
+def _account_line(account: Mapping[str, Any]) -> str:
+    """One member account of an organisation check, as a line a person reads."""
+    name = f"{account['id']} ({account.get('name') or '-'})"
+    if account.get("status") == "failed":
+        return f"{name}: failed - {account.get('code')}: {account.get('message')}"
+    how = f"role {account['role_arn']} assumed" if account.get("role_arn") else "signed in"
+    return f"{name}: ok - {how}, {len(account.get('regions') or [])} region(s)"
 
 
 def required_permissions(ops: Operations, provider: str = "aws") -> list[str]:
@@ -302,9 +329,77 @@ def required_permissions(ops: Operations, provider: str = "aws") -> list[str]:
         return required_scopes(ops.catalog().specs.values())
     if provider != "aws":
         raise UsageError(f"no permission list for provider '{provider}'; available: aws, m365, gws")
+    from posture.connectors.aws.organization import is_organization_type
     from posture.connectors.aws.validate import required_permissions as aws_permissions
 
-    return aws_permissions(ops.catalog().specs.values())
+    # a single account never reads the organisation-level types (see --organization)
+    specs = ops.catalog().specs.values()
+    return aws_permissions([s for s in specs if not is_organization_type(s)])
+
+
+@dataclass(frozen=True)
+class OrganizationPermissions:
+    """What an organization connection needs, per side.
+
+    ``management``: the connection's credentials in the management (or delegated
+    administrator) account: listing the accounts, the organisation-level types, and
+    ``sts:AssumeRole`` on ``member_role_arn``. ``member``: the member role in each account
+    (the connection's credentials need it too: they read the account they sign in to).
+    """
+
+    management: list[str]
+    member: list[str]
+    member_role_arn: str
+
+    def policies(self) -> dict[str, Any]:
+        from posture.connectors.aws.permissions import POLICY_VERSION, policy_document
+
+        management = {
+            "Version": POLICY_VERSION,
+            "Statement": [
+                {
+                    "Sid": "PostureOrganizationRead",
+                    "Effect": "Allow",
+                    "Action": self.management,
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "PostureAssumeMemberRole",
+                    "Effect": "Allow",
+                    "Action": ["sts:AssumeRole"],
+                    "Resource": self.member_role_arn,
+                },
+            ],
+        }
+        return {"management": management, "member": policy_document(self.member)}
+
+
+def organization_permissions(
+    ops: Operations, member_role_name: str | None = None
+) -> OrganizationPermissions:
+    """The two permission lists of an organization connection, derived from the specs."""
+    from posture.connectors.aws.organization import DISCOVERY_CALLS, is_organization_type
+    from posture.connectors.aws.permissions import iam_action
+    from posture.connectors.aws.session import AwsSettings
+    from posture.connectors.aws.validate import required_permissions as aws_permissions
+
+    if member_role_name is not None:
+        # the same check a connection's setting gets, so a typo is refused here too
+        from posture.connectors.settings import parse_settings
+
+        parse_settings(
+            AwsSettings, "permissions", {"organization": True, "member_role_name": member_role_name}
+        )
+    specs = [s for s in ops.catalog().specs.values() if s.provider == "aws"]
+    org = aws_permissions([s for s in specs if is_organization_type(s)])
+    discovery = {a for service, call in DISCOVERY_CALLS if (a := iam_action(service, call))}
+    member = aws_permissions([s for s in specs if not is_organization_type(s)])
+    role = member_role_name or "ROLE_NAME"
+    return OrganizationPermissions(
+        management=sorted(set(org) | discovery),
+        member=member,
+        member_role_arn=f"arn:aws:iam::*:role/{role}",
+    )
 
 
 def permission_policy(ops: Operations, provider: str = "aws") -> dict[str, Any]:

@@ -5,6 +5,9 @@ time zone (a tenant in Asia/Tokyo has its December start at 00:00 JST on the 1st
 
 - ``connections``: connections registered by the end of the month;
 - ``connections_scanned``: those covered by at least one scan in the month;
+- ``aws_accounts``: distinct AWS accounts whose resources a scan stored in the month (each
+  member account an organisation connection read counts, an account it could not read
+  does not);
 - ``identities``: distinct user accounts seen (IAM users, Entra ID users, Workspace users);
 - ``resources``: distinct resources scanned (by uid);
 - ``scans`` and ``api_calls``: scans started in the month and the API calls they made.
@@ -41,6 +44,7 @@ USAGE_COLUMNS = (
     "scans",
     "api_calls",
     "in_progress",
+    "aws_accounts",
 )
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -59,6 +63,7 @@ class UsageRow:
     scans: int
     api_calls: int
     in_progress: bool
+    aws_accounts: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -129,6 +134,13 @@ def _usage(session: Session, tenant: Tenant, month: str | None, now: datetime) -
         .where(*in_month)
     )
     identities = resources.where(col(ResourceRecord.type).in_(IDENTITY_TYPES))
+    accounts = (
+        select(func.count(distinct(col(ResourceRecord.account))))
+        .select_from(ScanResource)
+        .join(ResourceRecord, col(ResourceRecord.hash) == col(ScanResource.resource_hash))
+        .join(Scan, col(Scan.id) == col(ScanResource.scan_id))
+        .where(*in_month, col(ResourceRecord.type).startswith("aws."), ResourceRecord.account != "")
+    )
     return UsageRow(
         tenant=tenant.slug,
         month=label,
@@ -140,4 +152,5 @@ def _usage(session: Session, tenant: Tenant, month: str | None, now: datetime) -
         scans=int(scans),
         api_calls=int(api_calls),
         in_progress=start <= now < end,
+        aws_accounts=int(session.exec(accounts).one()),
     )

@@ -301,6 +301,47 @@ def classic_listener_policies(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+# the organisation-integrated security services (CIS AWS 2.1.6): detail name -> (label,
+# service principal); the labels are AWS's product names, the same in both languages
+SECURITY_SERVICES: dict[str, tuple[str, str]] = {
+    "delegated_guardduty": ("GuardDuty", "guardduty.amazonaws.com"),
+    "delegated_securityhub": ("Security Hub", "securityhub.amazonaws.com"),
+    "delegated_inspector": ("Inspector", "inspector2.amazonaws.com"),
+    "delegated_macie": ("Macie", "macie.amazonaws.com"),
+    "delegated_access_analyzer": ("IAM Access Analyzer", "access-analyzer.amazonaws.com"),
+    "delegated_config": ("Config", "config.amazonaws.com"),
+    "delegated_cloudtrail": ("CloudTrail", "cloudtrail.amazonaws.com"),
+}
+
+
+def security_services(doc: dict[str, Any]) -> dict[str, Any]:
+    """One ``security_services`` entry per service: trusted access and delegated admins.
+
+    The answers come from one ListDelegatedAdministrators call per service principal and
+    ListAWSServiceAccessForOrganization; a condition cannot join them by principal.
+    """
+    enabled = {
+        str(s.get("ServicePrincipal"))
+        for s in doc.get("service_access") or []
+        if isinstance(s, dict)
+    }
+    services = []
+    for detail, (label, principal) in SECURITY_SERVICES.items():
+        admins = doc.pop(detail, None) or []
+        services.append(
+            {
+                "service": label,
+                "principal": principal,
+                "trusted_access": principal in enabled,
+                "delegated_administrators": [
+                    str(a.get("Id")) for a in admins if isinstance(a, dict) and a.get("Id")
+                ],
+            }
+        )
+    doc["security_services"] = services
+    return doc
+
+
 def _arn_part(index: int) -> Callable[[Any], str]:
     def part(value: Any) -> str:
         pieces = str(value).split(":")
@@ -323,6 +364,7 @@ ENRICHERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "access_keys_at_setup": access_keys_at_setup,
     "peering_routes": peering_routes,
     "classic_listener_policies": classic_listener_policies,
+    "security_services": security_services,
 }
 
 TRANSFORMS: dict[str, Callable[[Any], Any]] = {
