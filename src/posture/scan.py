@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from posture.catalog import Catalog, Policy
 from posture.catalog.spec import ResourceSpec
-from posture.connectors.inventory import GLOBAL, Inventory
+from posture.connectors.inventory import GLOBAL, Inventory, collection_scope
 from posture.connectors.registry import collector
 from posture.engine import evaluate
 from posture.errors import (
@@ -314,6 +314,9 @@ def _write(
         if scope == "global":
             # a dns type's resources each have their own scope, named after the domain
             return (rtype, GLOBAL) not in failed and (rtype, region) not in failed
+        if scope in ("project", "organization"):  # Google Cloud: "<project>/<location>"
+            key = collection_scope(region)
+            return key in inventory.regions and (rtype, key) not in failed
         return region in inventory.regions and (rtype, region) not in failed
 
     with store.session() as session:

@@ -82,8 +82,21 @@ class DnsSpec(_Strict):
     dkim_selectors: list[str] = Field(min_length=1)  # overridden by a connection's setting
 
 
+class ParentSpec(_Strict):
+    """A listing whose items the next level (or the type's own call) runs once per item of:
+    its templates read ``{parent.FIELD}`` (Google Cloud: locations -> key rings -> keys)."""
+
+    call: str
+    service: str | None = None
+    args: dict[str, Any] = Field(default_factory=dict)
+    items: str
+    absent_on: list[str] = Field(default_factory=list)
+
+
 class ListSpec(CallSpec):
     single: bool = False  # the call returns one object; the type has one resource per scope
+    # Google Cloud: listings run first, the type's call once per item of the last one
+    parents: list[ParentSpec] = Field(default_factory=list)
 
 
 class ResourceSpec(_Strict):
@@ -91,7 +104,8 @@ class ResourceSpec(_Strict):
 
     type: str = ""
     service: str
-    scope: Literal["global", "regional"]
+    # aws: global | regional; m365, gws: global; gcp: project | organization
+    scope: Literal["global", "regional", "project", "organization"]
     description: str = ""
     listing: ListSpec | None = Field(default=None, alias="list")
     aggregate: AggregateSpec | None = None
@@ -133,6 +147,8 @@ class ResourceSpec(_Strict):
         """(service, operation) of every call this spec makes, for permissions."""
         out: list[tuple[str, str]] = []
         if self.listing:
+            for parent in self.listing.parents:
+                out.append((parent.service or self.service, parent.call))
             out.append((self.listing.service or self.service, self.listing.call))
         for detail in self.detail.values():
             if detail.join:

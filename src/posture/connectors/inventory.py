@@ -15,6 +15,18 @@ from posture.models import Resource
 log = logging.getLogger(__name__)
 
 GLOBAL = "global"
+ORGANIZATION_PREFIX = "organizations/"
+
+
+def collection_scope(region: str) -> str:
+    """The scope a Google Cloud resource was collected in, from its region.
+
+    A Google Cloud resource's region is its scope (a project id, or ``organizations/N``),
+    followed by ``/`` and its location when its spec names one (``acme-prod/us-central1``).
+    """
+    if region.startswith(ORGANIZATION_PREFIX):
+        return "/".join(region.split("/", 2)[:2])
+    return region.split("/", 1)[0]
 
 
 @dataclass

@@ -28,11 +28,13 @@ CONNECTORS = {
     "aws": "posture.connectors.aws.entry:collect",
     "m365": "posture.connectors.m365.entry:collect",
     "gws": "posture.connectors.gws.entry:collect",
+    "gcp": "posture.connectors.gcp.entry:collect",
 }
 CHECKS = {
     "aws": "posture.connectors.aws.entry:check",
     "m365": "posture.connectors.m365.entry:check",
     "gws": "posture.connectors.gws.entry:check",
+    "gcp": "posture.connectors.gcp.entry:check",
 }
 
 

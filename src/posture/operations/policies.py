@@ -79,6 +79,7 @@ def validate_content(ops: Operations, policy_dirs: Sequence[Path] = ()) -> Conte
     """
     from posture.connectors.aws.validate import check_policy_fields, check_specs
     from posture.connectors.dns import check_dns_specs
+    from posture.connectors.gcp.validate import check_specs as check_gcp_specs
     from posture.connectors.gws.validate import check_specs as check_gws_specs
     from posture.connectors.m365.validate import check_specs as check_m365_specs
 
@@ -92,6 +93,7 @@ def validate_content(ops: Operations, policy_dirs: Sequence[Path] = ()) -> Conte
         spec_problems=[
             *check_specs(catalog.specs.values()),
             *check_gws_specs(catalog.specs.values()),
+            *check_gcp_specs(catalog.specs.values()),
             *check_m365_specs(catalog.specs.values()),
             *check_dns_specs(list(catalog.specs.values()), set(catalog.specs)),
             *check_policy_fields(catalog.policies.values(), catalog.specs),
