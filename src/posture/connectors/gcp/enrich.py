@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from posture.connectors.gcp.log_alerts import log_metric_alerts
+
 Enricher = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -22,3 +24,5 @@ def iam_principals(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 ENRICHERS: dict[str, Enricher] = {"iam_principals": iam_principals}
+# alert policies attached to the log-based metrics they watch (gcp.monitoring.log_metric_alerts)
+ENRICHERS["log_metric_alerts"] = log_metric_alerts
