@@ -46,7 +46,7 @@ def test_threshold_filter_names_exactly_one_metric() -> None:
     ]
 
 
-def test_disabled_policy_is_kept_with_its_state_and_omitted_enabled_reads_true() -> None:
+def test_disabled_policy_is_kept_with_its_state_and_omitted_enabled_is_unknown() -> None:
     doc = {
         "metrics": [{"name": "routes"}],
         "alert_policies": [
@@ -70,7 +70,7 @@ def test_disabled_policy_is_kept_with_its_state_and_omitted_enabled_reads_true()
     states = [
         (p["name"], p["enabled"]) for p in log_metric_alerts(doc)["metrics"][0]["alert_policies"]
     ]
-    assert states == [("a", False), ("b", True)]
+    assert states == [("a", False), ("b", None)]
 
 
 def test_mql_and_promql_conditions() -> None:

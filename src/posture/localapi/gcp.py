@@ -42,6 +42,12 @@ APIS = [
     "cloudkms.v1",
     "essentialcontacts.v1",
     "accessapproval.v1",
+    "compute.v1",
+    "dns.v1",
+    "logging.v2",
+    "monitoring.v3",
+    "serviceusage.v1",
+    "storage.v1",
 ]
 # list methods whose query narrows the items: (api call) -> (query parameter, item field)
 QUERY_FILTERS: dict[str, tuple[str, str]] = {
@@ -247,6 +253,8 @@ class FakeGcp:
     def _collection(self, route: _Route, path: str, query: dict[str, list[str]]) -> Answer:
         data = self._data(path)
         schema = str((route.method.get("response") or {}).get("$ref") or "")
+        if route.call.endswith(".aggregatedList") and isinstance(data, dict):
+            return 200, {}, self._aggregated_page(data, query)
         list_key = _list_field(route.api, schema) if route.call.endswith(".list") else None
         if list_key is None:
             if data is None:
@@ -283,6 +291,41 @@ class FakeGcp:
         if paged and start + size < len(items):
             body["nextPageToken"] = str(start + size)
         return omit_empty(body)  # type: ignore[no-any-return]
+
+    def _aggregated_page(self, data: dict[str, Any], query: dict[str, list[str]]) -> Any:
+        """A Compute Engine aggregated list: ``data`` maps each scope (``zones/Z``,
+        ``regions/R``, ``global``) to its scoped list (``{"instances": [...]}``); pages hold
+        ``page_size`` items across scopes, and a scope without items on a page answers the
+        ``warning`` Google sends for an empty scope."""
+        flat = [
+            (scope, kind, item)
+            for scope, scoped in data.items()
+            for kind, items in (scoped or {}).items()
+            if isinstance(items, list)
+            for item in items
+        ]
+        start = int((query.get("pageToken") or ["0"])[0] or 0)
+        page = flat[start : start + self.page_size]
+        empty = {
+            "warning": {
+                "code": "NO_RESULTS_ON_PAGE",
+                "message": "There are no results for scope on this page.",
+                "data": [{"key": "scope", "value": ""}],
+            }
+        }
+        body: dict[str, Any] = {"items": {}}
+        for scope in data:
+            mine = [(kind, item) for s, kind, item in page if s == scope]
+            scoped: dict[str, Any] = {}
+            for kind, item in mine:
+                scoped.setdefault(kind, []).append(copy.deepcopy(item))
+            if not scoped:
+                scoped = copy.deepcopy(empty)
+                scoped["warning"]["data"][0]["value"] = scope
+            body["items"][scope] = scoped
+        if start + self.page_size < len(flat):
+            body["nextPageToken"] = str(start + self.page_size)
+        return omit_empty(body)
 
     def _resource_manager(
         self, method: str, path: str, query: dict[str, list[str]]

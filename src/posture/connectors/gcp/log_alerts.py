@@ -50,8 +50,8 @@ def log_metric_alerts(doc: dict[str, Any]) -> dict[str, Any]:
     """Give each metric of ``doc["metrics"]`` the ``alert_policies`` watching it (name,
     displayName, enabled, notificationChannels) and drop the raw policy list.
 
-    ``enabled`` is the API's value; an omitted one reads as true, its documented default on
-    write (the API fills it in on every list).
+    ``enabled`` is the API's value, null when omitted: Google fills it in on every list and
+    asks clients to assume nothing when it is missing, so only ``true`` counts as enabled.
     """
     policies = doc.pop("alert_policies", None) or []
     for metric in doc.get("metrics") or []:
@@ -60,7 +60,7 @@ def log_metric_alerts(doc: dict[str, Any]) -> dict[str, Any]:
             {
                 "name": p.get("name"),
                 "displayName": p.get("displayName"),
-                "enabled": p.get("enabled", True),
+                "enabled": p.get("enabled"),
                 "notificationChannels": p.get("notificationChannels") or [],
             }
             for p in policies
