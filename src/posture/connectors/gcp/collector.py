@@ -81,7 +81,7 @@ class GcpCollector:
         self.inventory = Inventory(target.connection, "gcp", self.settings.account, [])
         self.calls = GoogleCalls(
             self.inventory,
-            client=target.client,
+            client=lambda api, _context: target.client(api),
             failure=self._failure,
             items=_page_items,
             max_attempts=self.settings.max_attempts,
