@@ -576,24 +576,46 @@ def test_policies_on_collected_documents(scanned: Any) -> None:
 
 
 def test_a_disabled_api_fails_only_its_types(server: RunningGcp) -> None:
-    server.fake.disabled.add((PROJECT, "monitoring"))
+    server.fake.disabled.add((PROJECT, "compute"))
     try:
-        specs = [
-            CATALOG.specs[t] for t in ("gcp.monitoring.log_metric_alerts", "gcp.compute.firewall")
-        ]
+        specs = [CATALOG.specs[t] for t in ("gcp.compute.firewall", "gcp.dns.managed_zone")]
         inventory = collect("net", _settings(server), specs, sleep=lambda _: None)
     finally:
-        server.fake.disabled.discard((PROJECT, "monitoring"))
+        server.fake.disabled.discard((PROJECT, "compute"))
     failures = {f.resource_type: f for f in inventory.failures}
-    assert list(failures) == ["gcp.monitoring.log_metric_alerts"]
-    assert "monitoring.googleapis.com" in failures["gcp.monitoring.log_metric_alerts"].message
-    assert {r.type for r in inventory.resources} == {"gcp.compute.firewall"}
+    assert list(failures) == ["gcp.compute.firewall"]
+    assert "compute.googleapis.com" in failures["gcp.compute.firewall"].message
+    assert {r.type for r in inventory.resources} == {"gcp.dns.managed_zone"}
     results = evaluate(
-        [CATALOG.policies["gcp.monitoring.log_alert_vpc_route_changes"]],
+        [CATALOG.policies["gcp.compute.firewall_ssh_from_internet"]],
         inventory.resources,
         failed_scopes={(f.resource_type, f.region): f.message for f in inventory.failures},
     )
     assert [r.status for r in results] == [Status.ERROR]
+
+
+def test_without_the_monitoring_or_dns_api_nothing_can_exist(server: RunningGcp) -> None:
+    """No alert policy can exist without Cloud Monitoring, no zone without Cloud DNS: the
+    alert checks fail saying so, and the project has no zone to judge."""
+    server.fake.disabled |= {(PROJECT, "monitoring"), (PROJECT, "dns")}
+    try:
+        specs = [
+            CATALOG.specs[t] for t in ("gcp.monitoring.log_metric_alerts", "gcp.dns.managed_zone")
+        ]
+        inventory = collect("net", _settings(server), specs, sleep=lambda _: None)
+    finally:
+        server.fake.disabled -= {(PROJECT, "monitoring"), (PROJECT, "dns")}
+    assert inventory.failures == []
+    assert [r.type for r in inventory.resources] == ["gcp.monitoring.log_metric_alerts"]
+    doc = inventory.resources[0].data
+    assert doc["monitoring_disabled"] is True
+    assert all(m["alert_policies"] == [] for m in doc["metrics"])
+    results = evaluate(
+        [CATALOG.policies["gcp.monitoring.log_alert_vpc_firewall_rule_changes"]],
+        inventory.resources,
+    )
+    assert [r.status for r in results] == [Status.FAIL]
+    assert (results[0].statement or {})["en"].endswith("; the Cloud Monitoring API is not enabled)")
 
 
 def test_dns_api_disabled_still_judges_networks(server: RunningGcp, tmp_path: Path) -> None:

@@ -100,5 +100,11 @@ def test_prefix_match_and_other_metrics_do_not_count() -> None:
 
 
 def test_no_policies_and_no_metrics() -> None:
-    assert log_metric_alerts({"metrics": [{"name": "m"}]})["metrics"][0]["alert_policies"] == []
-    assert log_metric_alerts({"metrics": None, "alert_policies": None}) == {"metrics": None}
+    listed = log_metric_alerts({"metrics": [{"name": "m"}], "alert_policies": []})
+    assert listed == {
+        "metrics": [{"name": "m", "alert_policies": []}],
+        "monitoring_disabled": False,
+    }
+    # an absent listing (Cloud Monitoring API not enabled) is told apart from an empty one
+    absent = log_metric_alerts({"metrics": None, "alert_policies": None})
+    assert absent == {"metrics": None, "monitoring_disabled": True}

@@ -48,12 +48,16 @@ def condition_watches(condition: dict[str, Any], name: str) -> bool:
 
 def log_metric_alerts(doc: dict[str, Any]) -> dict[str, Any]:
     """Give each metric of ``doc["metrics"]`` the ``alert_policies`` watching it (name,
-    displayName, enabled, notificationChannels) and drop the raw policy list.
+    displayName, enabled, notificationChannels) and drop the raw policy list;
+    ``monitoring_disabled`` tells that no list could be read because the API is off.
 
     ``enabled`` is the API's value, null when omitted: Google fills it in on every list and
     asks clients to assume nothing when it is missing, so only ``true`` counts as enabled.
     """
-    policies = doc.pop("alert_policies", None) or []
+    listed = doc.pop("alert_policies", None)
+    # null: the listing was absent (the Cloud Monitoring API is not enabled in the project)
+    doc["monitoring_disabled"] = listed is None
+    policies = listed or []
     for metric in doc.get("metrics") or []:
         name = str(metric.get("name") or "")
         metric["alert_policies"] = [
