@@ -7,8 +7,9 @@ Adding an API's resources is data: each project has ``collections``, a dict from
 path Google's client sends (``v1/projects/acme-prod/serviceAccounts``; with one query
 parameter, ``storage/v1/b?project=acme-prod``, where the path alone names no project) to the
 items of a list method (a list, paged into the response's list field) or the answer of any
-other method (a dict, e.g. ``...cryptoKeys/k1:getIamPolicy``, or an ``aggregatedList`` answer,
-returned whole). Under one root URL a path two APIs share (``v1/projects/P/locations``) is
+other method (a dict, e.g. ``...cryptoKeys/k1:getIamPolicy``, or an ``aggregatedList`` answer
+with its ``items``, returned whole). An ``aggregatedList`` entry without ``items`` maps each
+scope (``zones/Z``, ``regions/R``, ``global``) to its scoped list and is paged across scopes. Under one root URL a path two APIs share (``v1/projects/P/locations``) is
 one entry for both: keep it the union. Paths are matched against the discovery
 documents of ``apis``: a list method without data answers an empty page, a get without
 data 404 NOT_FOUND. Answers are in Google's JSON shape: ``pageToken`` / ``nextPageToken``
@@ -266,7 +267,11 @@ class FakeGcp:
     def _collection(self, route: _Route, path: str, query: dict[str, list[str]]) -> Answer:
         data = self._data(path, query)
         schema = str((route.method.get("response") or {}).get("$ref") or "")
-        if route.call.endswith(".aggregatedList") and isinstance(data, dict):
+        if (
+            route.call.endswith(".aggregatedList")
+            and isinstance(data, dict)
+            and "items" not in data
+        ):
             return 200, {}, self._aggregated_page(data, query)
         list_key = _list_field(route.api, schema) if route.call.endswith(".list") else None
         if list_key is None:
