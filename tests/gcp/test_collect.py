@@ -115,7 +115,8 @@ def test_explicit_projects_and_organisation_types_not_applicable(
     assert (
         "not an organisation" in reasons[("gcp.cloudresourcemanager.organization", "organization")]
     )
-    assert not any("/v3/folders" in r for r in gcp.fake.requests)
+    # no folder discovery (folders.list); reading a parent folder's IAM policy is not discovery
+    assert not any(r.startswith("GET /v3/folders?") for r in gcp.fake.requests)
 
 
 def test_service_disabled_fails_that_project_and_api_only(

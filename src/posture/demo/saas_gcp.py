@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from posture.demo import saas_gcp_net
 from posture.localapi.gcp import FakeGcp, GcpOrganization, GcpProject
 
 ORGANIZATION_ID = "123456789012"
@@ -320,3 +321,4 @@ def populate(fake: FakeGcp, now: datetime | None = None) -> None:
     fake.add_project(
         GcpProject(DELETED, "415104041264", "folders/1001", "Legacy", state="DELETE_REQUESTED")
     )
+    saas_gcp_net.populate(fake, PROD, HARDENED)  # networks, VMs, DNS, logging, monitoring

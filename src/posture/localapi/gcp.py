@@ -7,8 +7,9 @@ Adding an API's resources is data: each project has ``collections``, a dict from
 path Google's client sends (``v1/projects/acme-prod/serviceAccounts``; with one query
 parameter, ``storage/v1/b?project=acme-prod``, where the path alone names no project) to the
 items of a list method (a list, paged into the response's list field) or the answer of any
-other method (a dict, e.g. ``...cryptoKeys/k1:getIamPolicy``, or an ``aggregatedList`` answer,
-returned whole). Under one root URL a path two APIs share (``v1/projects/P/locations``) is
+other method (a dict, e.g. ``...cryptoKeys/k1:getIamPolicy``, or an ``aggregatedList`` answer
+with its ``items``, returned whole). An ``aggregatedList`` entry without ``items`` maps each
+scope (``zones/Z``, ``regions/R``, ``global``) to its scoped list and is paged across scopes. Under one root URL a path two APIs share (``v1/projects/P/locations``) is
 one entry for both: keep it the union. Paths are matched against the discovery
 documents of ``apis``: a list method without data answers an empty page, a get without
 data 404 NOT_FOUND. Answers are in Google's JSON shape: ``pageToken`` / ``nextPageToken``
@@ -45,6 +46,12 @@ APIS = [
     "cloudkms.v1",
     "essentialcontacts.v1",
     "accessapproval.v1",
+    "compute.v1",
+    "dns.v1",
+    "logging.v2",
+    "monitoring.v3",
+    "serviceusage.v1",
+    "storage.v1",
 ]
 # list methods whose query narrows the items: (api call) -> (query parameter, item field)
 QUERY_FILTERS: dict[str, tuple[str, str]] = {
@@ -260,6 +267,12 @@ class FakeGcp:
     def _collection(self, route: _Route, path: str, query: dict[str, list[str]]) -> Answer:
         data = self._data(path, query)
         schema = str((route.method.get("response") or {}).get("$ref") or "")
+        if (
+            route.call.endswith(".aggregatedList")
+            and isinstance(data, dict)
+            and "items" not in data
+        ):
+            return 200, {}, self._aggregated_page(data, query)
         list_key = _list_field(route.api, schema) if route.call.endswith(".list") else None
         if list_key is None:
             if data is None:
@@ -306,6 +319,41 @@ class FakeGcp:
         if paged and start + size < len(items):
             body["nextPageToken"] = str(start + size)
         return omit_empty(body)  # type: ignore[no-any-return]
+
+    def _aggregated_page(self, data: dict[str, Any], query: dict[str, list[str]]) -> Any:
+        """A Compute Engine aggregated list: ``data`` maps each scope (``zones/Z``,
+        ``regions/R``, ``global``) to its scoped list (``{"instances": [...]}``); pages hold
+        ``page_size`` items across scopes, and a scope without items on a page answers the
+        ``warning`` Google sends for an empty scope."""
+        flat = [
+            (scope, kind, item)
+            for scope, scoped in data.items()
+            for kind, items in (scoped or {}).items()
+            if isinstance(items, list)
+            for item in items
+        ]
+        start = int((query.get("pageToken") or ["0"])[0] or 0)
+        page = flat[start : start + self.page_size]
+        empty = {
+            "warning": {
+                "code": "NO_RESULTS_ON_PAGE",
+                "message": "There are no results for scope on this page.",
+                "data": [{"key": "scope", "value": ""}],
+            }
+        }
+        body: dict[str, Any] = {"items": {}}
+        for scope in data:
+            mine = [(kind, item) for s, kind, item in page if s == scope]
+            scoped: dict[str, Any] = {}
+            for kind, item in mine:
+                scoped.setdefault(kind, []).append(copy.deepcopy(item))
+            if not scoped:
+                scoped = copy.deepcopy(empty)
+                scoped["warning"]["data"][0]["value"] = scope
+            body["items"][scope] = scoped
+        if start + self.page_size < len(flat):
+            body["nextPageToken"] = str(start + self.page_size)
+        return omit_empty(body)
 
     def _resource_manager(
         self, method: str, path: str, query: dict[str, list[str]]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from posture.connectors.gcp.log_alerts import log_metric_alerts
+
 Enricher = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -35,3 +37,5 @@ def kms_rotation(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 ENRICHERS: dict[str, Enricher] = {"iam_principals": iam_principals, "kms_rotation": kms_rotation}
+# alert policies attached to the log-based metrics they watch (gcp.monitoring.log_metric_alerts)
+ENRICHERS["log_metric_alerts"] = log_metric_alerts
