@@ -648,19 +648,9 @@ class FakeGoogle:
 
     # -- the OAuth token endpoint -----------------------------------------------------
     def token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
-            return 400, {
-                "error": "unsupported_grant_type",
-                "error_description": "Invalid grant_type",
-            }
-        try:
-            head, body, signature = form["assertion"].split(".")
-            self.public_key.verify(
-                _unb64(signature), f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256()
-            )
-            claims = json.loads(_unb64(body))
-        except Exception:
-            return 400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+        claims, refused = jwt_grant(self.public_key, form)
+        if refused is not None:
+            return 400, refused
         scopes = set(str(claims.get("scope", "")).split())
         if not scopes or not scopes <= self.granted:
             return 401, {
@@ -822,6 +812,24 @@ class FakeGoogle:
         if start + size < len(items):
             body["nextPageToken"] = str(start + size)
         return 200, {}, body
+
+
+def jwt_grant(
+    public_key: Any, form: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, str] | None]:
+    """The claims of a JWT-bearer grant signed by the service account's key, or the token
+    endpoint's error answer (unsupported grant type, bad signature)."""
+    if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+        return {}, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type"}
+    try:
+        head, body, signature = form["assertion"].split(".")
+        public_key.verify(
+            _unb64(signature), f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256()
+        )
+        claims: dict[str, Any] = json.loads(_unb64(body))
+    except Exception:
+        return {}, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+    return claims, None
 
 
 def _error(code: int, message: str, status: str, reason: str) -> dict[str, Any]:

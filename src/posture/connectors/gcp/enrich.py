@@ -21,4 +21,17 @@ def iam_principals(doc: dict[str, Any]) -> dict[str, Any]:
     return {**doc, "iam_principals": principals}
 
 
-ENRICHERS: dict[str, Enricher] = {"iam_principals": iam_principals}
+def kms_rotation(doc: dict[str, Any]) -> dict[str, Any]:
+    """``rotation_period_days``: ``rotationPeriod`` (a JSON duration such as ``"7776000s"``)
+    in days; null when the key has no automatic rotation (the field is omitted)."""
+    period = str(doc.get("rotationPeriod") or "")
+    days: float | None = None
+    if period.endswith("s"):
+        try:
+            days = round(float(period[:-1]) / 86400, 2)
+        except ValueError:
+            days = None
+    return {**doc, "rotation_period_days": days}
+
+
+ENRICHERS: dict[str, Enricher] = {"iam_principals": iam_principals, "kms_rotation": kms_rotation}

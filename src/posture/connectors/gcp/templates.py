@@ -16,7 +16,14 @@ def _basename(value: Any) -> str:
     return str(value).rstrip("/").rsplit("/", 1)[-1]
 
 
-FILTERS: dict[str, Callable[[Any], Any]] = {"basename": _basename}
+def _location(value: Any) -> str:
+    """The segment after ``locations/`` (or ``regions/``, ``zones/``) of a resource name;
+    ``global`` when it names none."""
+    found = re.search(r"(?:^|/)(?:locations|regions|zones)/([^/]+)", str(value))
+    return found.group(1) if found else "global"
+
+
+FILTERS: dict[str, Callable[[Any], Any]] = {"basename": _basename, "location": _location}
 # scan variables a template may read, and the scopes that have them
 SCAN_VARIABLES = {
     "project_id": ("project",),
