@@ -42,6 +42,14 @@ APIS = [
     "cloudkms.v1",
     "essentialcontacts.v1",
     "accessapproval.v1",
+    # storage, Cloud SQL, BigQuery, Dataproc (per compute region), GKE, Artifact Registry
+    "storage.v1",
+    "sqladmin.v1beta4",
+    "bigquery.v2",
+    "compute.v1",
+    "dataproc.v1",
+    "container.v1",
+    "artifactregistry.v1",
 ]
 # list methods whose query narrows the items: (api call) -> (query parameter, item field)
 QUERY_FILTERS: dict[str, tuple[str, str]] = {
