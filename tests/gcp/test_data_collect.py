@@ -6,6 +6,7 @@ disabled API failing only its own type."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -413,3 +414,30 @@ def test_a_disabled_api_fails_only_its_type(server: RunningGcp, catalog: Catalog
     assert "sqladmin.googleapis.com" in failed["gcp.sqladmin.instance"].message
     assert not _docs(inventory, "gcp.sqladmin.instance")
     assert len(_docs(inventory, "gcp.container.cluster")) == 2
+
+
+def test_buckets_are_listed_per_project(tmp_path: Path, catalog: Catalog) -> None:
+    """buckets.list names its project in the query: each project lists only its own buckets,
+    and the storage API disabled in one project fails only that project."""
+
+    def setup(fake: FakeGcp) -> None:
+        _populate(fake)
+        fake.add_project(GcpProject("acme-empty", "520000000002", "organizations/123456789012"))
+        fake.add_project(GcpProject("acme-off", "520000000003", "organizations/123456789012"))
+        fake.disabled.add(("acme-off", "storage"))
+
+    with gcp_server(tmp_path, setup) as running:
+        settings = {
+            "projects": [PROJECT, "acme-empty", "acme-off"],
+            "key_file": str(running.key_file),
+            "root_url": running.url,
+            "ca_bundle": str(running.ca_bundle),
+        }
+        specs = [catalog.specs["gcp.storage.bucket"]]
+        inventory = collect("acme-gcp", settings, specs, sleep=lambda _s: None)
+    accounts = sorted(r.account for r in inventory.resources)
+    assert accounts == [PROJECT] * 3
+    assert [(f.resource_type, f.region) for f in inventory.failures] == [
+        ("gcp.storage.bucket", "acme-off")
+    ]
+    assert "storage.googleapis.com" in inventory.failures[0].message

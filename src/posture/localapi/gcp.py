@@ -221,7 +221,13 @@ class FakeGcp:
                     "ACCESS_TOKEN_TYPE_UNSUPPORTED",
                 ),
             )
-        project = self._project_of(path)
+        # storage names the project in the query only (buckets.list?project=P)
+        in_query = (
+            None
+            if "projects/" in path
+            else self._project_of("projects/" + (query.get("project") or [""])[0])
+        )
+        project = self._project_of(path) or in_query
         route = self._route(method, path)
         api = route.api if route else "cloudresourcemanager.v3"
         if project is not None and (project.project_id, api.partition(".")[0]) in self.disabled:
@@ -244,7 +250,7 @@ class FakeGcp:
                 {},
                 _error(404, f"The requested URL /{path} was not found.", "NOT_FOUND", "notFound"),
             )
-        return self._collection(route, path, query)
+        return self._collection(route, path, query, in_query)
 
     def _route(self, method: str, path: str) -> _Route | None:
         for route in self.routes():
@@ -252,8 +258,15 @@ class FakeGcp:
                 return route
         return None
 
-    def _collection(self, route: _Route, path: str, query: dict[str, list[str]]) -> Answer:
-        data = self._data(path)
+    def _collection(
+        self,
+        route: _Route,
+        path: str,
+        query: dict[str, list[str]],
+        project: GcpProject | None = None,
+    ) -> Answer:
+        # a path naming its project only in the query reads that project's data alone
+        data = project.collections.get(path) if project is not None else self._data(path)
         schema = str((route.method.get("response") or {}).get("$ref") or "")
         list_key = _list_field(route.api, schema) if route.call.endswith(".list") else None
         if list_key is None:
