@@ -163,6 +163,56 @@ def test_no_saas_finding_on_a_twin(demo: dict[str, Any]) -> None:
     assert len({r["policy_id"] for r in passed}) >= 30
 
 
+#: CIS GCP 5.0 section 1 (and Access Approval, 2.16) policies the demo organisation fails
+GCP_FAILING = {
+    "gcp.accessapproval.enabled",
+    "gcp.apikeys.key_api_restrictions",
+    "gcp.apikeys.key_application_restrictions",
+    "gcp.apikeys.key_rotation",
+    "gcp.apikeys.project_api_keys",
+    "gcp.essentialcontacts.organization_contacts",
+    "gcp.iam.organization_personal_accounts",
+    "gcp.iam.project_personal_accounts",
+    "gcp.iam.project_service_account_separation",
+    "gcp.iam.project_service_account_user_roles",
+    "gcp.iam.service_account_admin_roles",
+    "gcp.iam.service_account_key_rotation",
+    "gcp.iam.service_account_user_managed_keys",
+    "gcp.kms.crypto_key_public",
+    "gcp.kms.crypto_key_rotation",
+    "gcp.kms.project_kms_separation",
+}
+
+
+def test_gcp_organisation_fails_section_1_and_its_twin_project_does_not(
+    demo: dict[str, Any],
+) -> None:
+    gcp = _saas(demo, "gcp")
+    assert {f["policy_id"] for f in gcp} >= GCP_FAILING, sorted({f["policy_id"] for f in gcp})
+    # the hardened project, scanned inside the organisation and alone, has no finding
+    twin = [f for f in gcp if f["connection"] == "demo-gcp-hardened"]
+    twin += [f for f in gcp if str(f.get("region", "")).startswith("acme-hardened")]
+    assert not twin, [(f["policy_id"], f["resource_name"]) for f in twin]
+    passed = [
+        r
+        for r in demo["results"]
+        if r["connection"] == "demo-gcp-hardened" and r["status"] == "pass"
+    ]
+    # judged, not skipped: the project-level policies passed on it
+    assert {r["policy_id"] for r in passed} >= {
+        "gcp.accessapproval.enabled",
+        "gcp.apikeys.project_api_keys",
+        "gcp.iam.project_personal_accounts",
+        "gcp.iam.project_service_account_separation",
+        "gcp.iam.project_service_account_user_roles",
+        "gcp.iam.service_account_admin_roles",
+        "gcp.iam.service_account_user_managed_keys",
+        "gcp.kms.crypto_key_public",
+        "gcp.kms.crypto_key_rotation",
+        "gcp.kms.project_kms_separation",
+    }
+
+
 def test_saas_findings_appear_in_the_same_reports_as_aws(demo: dict[str, Any]) -> None:
     m365 = next(f for f in _saas(demo, "m365") if f["severity"] == "critical")
     gws = next(f for f in _saas(demo, "gws") if f["severity"] == "critical")
@@ -170,5 +220,6 @@ def test_saas_findings_appear_in_the_same_reports_as_aws(demo: dict[str, Any]) -
         flat = " ".join(text.split())
         lang = "ja" if name.endswith("ja.pdf") else "en"
         assert "demo-aws" in flat and "demo-m365" in flat and "demo-gws" in flat, name
+        assert "demo-gcp" in flat, name
         for finding in (m365, gws):
             assert " ".join(finding["title"][lang].split()) in flat, (name, finding["policy_id"])

@@ -138,8 +138,9 @@ def _populate(fake: FakeGcp) -> None:
     assert set(DATA_APIS) <= set(APIS)  # the local server routes these APIs by default
     project = fake.add_project(GcpProject(PROJECT, NUMBER, "organizations/123456789012"))
     c = project.collections
-    # storage: three buckets, so the listing pages (two items a page)
-    c["storage/v1/b"] = [
+    # storage: three buckets, so the listing pages (two items a page); buckets.list names the
+    # project in its query
+    c[f"storage/v1/b?project={PROJECT}"] = [
         _bucket("acme-invoices", uniform=True, prevention="enforced"),
         _bucket("acme-assets", uniform=True),
         _bucket("acme-logs", uniform=False),
@@ -418,7 +419,8 @@ def test_a_disabled_api_fails_only_its_type(server: RunningGcp, catalog: Catalog
 
 def test_buckets_are_listed_per_project(tmp_path: Path, catalog: Catalog) -> None:
     """buckets.list names its project in the query: each project lists only its own buckets,
-    and the storage API disabled in one project fails only that project."""
+    and the storage API disabled in one project fails only that project (the local server
+    keys the listing by its query)."""
 
     def setup(fake: FakeGcp) -> None:
         _populate(fake)

@@ -1,4 +1,4 @@
-"""posture connection add aws|m365|gws, list, check, permissions"""
+"""posture connection add aws|m365|gws|gcp, list, check, permissions"""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from posture.cli.runtime import console, err_console, state
 from posture.operations.connections import (
     ConnectionCheck,
     add_aws_connection,
+    add_gcp_connection,
     add_gws_connection,
     add_m365_connection,
     check_connections,
@@ -210,6 +211,59 @@ def add_gws(
     )
 
 
+@add_app.command("gcp")
+def add_gcp(
+    ctx: typer.Context,
+    tenant: str | None = typer.Option(None, "--tenant", metavar="SLUG", help=TENANT_HELP),
+    name: str = typer.Option(
+        ..., "--name", metavar="NAME", help="Connection name, unique within the tenant."
+    ),
+    organization: str | None = typer.Option(
+        None,
+        "--organization",
+        metavar="ORG_ID",
+        help="Numeric organisation id: every ACTIVE project under it, through its folders.",
+    ),
+    project: list[str] = typer.Option(
+        [],
+        "--project",
+        metavar="PROJECT_ID",
+        help="Project id to scan instead of an organisation (repeatable).",
+    ),
+    key_file: str | None = typer.Option(
+        None,
+        "--key-file",
+        metavar="PATH",
+        help="Service account JSON key (referenced, never stored; its token_uri is used). "
+        "Without it: the application-default credentials.",
+    ),
+    root_url: str | None = typer.Option(
+        None,
+        "--root-url",
+        metavar="URL",
+        help="Replaces https://www.googleapis.com/ and every API's own root, e.g. a proxy or "
+        "test server.",
+    ),
+    ca_bundle: str | None = typer.Option(
+        None, "--ca-bundle", metavar="PATH", help="PEM file trusted for HTTPS to these servers."
+    ),
+) -> None:
+    """Add a Google Cloud organisation or a list of projects."""
+    info = add_gcp_connection(
+        state(ctx),
+        tenant,
+        name,
+        organization_id=organization,
+        projects=project,
+        key_file=key_file,
+        root_url=root_url,
+        ca_bundle=ca_bundle,
+    )
+    console.print(
+        f"connection [bold]{escape(info.name)}[/] (gcp) added to tenant {escape(info.tenant)}"
+    )
+
+
 @app.command("list")
 def list_(
     ctx: typer.Context,
@@ -256,18 +310,30 @@ def check(
 def permissions(
     ctx: typer.Context,
     provider: str = typer.Argument(
-        "aws", metavar="PROVIDER", help="Provider whose read permissions to list: aws, m365 or gws."
+        "aws",
+        metavar="PROVIDER",
+        help="Provider whose read permissions to list: aws, m365, gws or gcp.",
     ),
     as_json: bool = typer.Option(
         False,
         "--json",
         help="Print an IAM policy document (aws), or a JSON object (m365: Graph permissions; "
-        "gws: OAuth scopes).",
+        "gws: OAuth scopes; gcp: predefined roles and IAM permissions).",
     ),
 ) -> None:
     """The read-only API permissions a scan needs, derived from the collection specs."""
     if as_json:
         print(json.dumps(permission_policy(state(ctx), provider), indent=2))
+        return
+    if provider == "gcp":
+        from posture.connectors.gcp.entry import ROLES
+
+        console.print("Predefined roles to grant (on the organisation, or on each project):")
+        for role, why in ROLES:
+            console.print(f"  {role}  ({why})", markup=False)
+        console.print("IAM permissions the scan uses:")
+        for action in required_permissions(state(ctx), provider):
+            console.print(f"  {action}", markup=False)
         return
     for action in required_permissions(state(ctx), provider):
         console.print(action, markup=False)

@@ -90,7 +90,7 @@ def _keyword(name: str) -> str:
 class GoogleCalls:
     """Runs one scan's calls for a collector and remembers their answers.
 
-    ``client(api)`` gives the API's client; ``failure(exc, api, call, context)`` turns an
+    ``client(api, context)`` gives the API's client; ``failure(exc, api, call, context)`` turns an
     exception that is not retried into the ``CollectionError`` the scope fails with (or
     re-raises it); ``context`` is what the caller passed to ``items``;
     ``items(answer, path)`` reads the list of one page.
@@ -100,7 +100,7 @@ class GoogleCalls:
         self,
         inventory: Inventory,
         *,
-        client: Callable[[str], Any],
+        client: Callable[[str, Any], Any],
         failure: Callable[[Exception, str, str, Any], CollectionError],
         items: Callable[[dict[str, Any], str], list[Any]],
         max_attempts: int,
@@ -161,7 +161,7 @@ class GoogleCalls:
         context: Any,
     ) -> list[Any] | dict[str, Any]:
         path, _, method = call.rpartition(".")
-        collection = self.client(api)
+        collection = self.client(api, context)
         for part in path.split(".") if path else []:
             collection = getattr(collection, part)()
         # the client's keyword for a parameter: "options.requestedPolicyVersion" ->

@@ -7,7 +7,9 @@ google-api-python-client at them over HTTPS (a certificate made at start, truste
 * ``demo-m365``: Acme's Microsoft 365 tenant, misconfigured, with correct twins of its
   per-object mistakes;
 * ``demo-m365-hardened``: the subsidiary's tenant, configured as recommended;
-* ``demo-gws``: Acme's Google Workspace, whose ``/Hardened`` org unit is the twin.
+* ``demo-gws``: Acme's Google Workspace, whose ``/Hardened`` org unit is the twin;
+* ``demo-gcp``: Acme's Google Cloud organisation (its ACTIVE projects, through its folders);
+* ``demo-gcp-hardened``: its project ``acme-hardened`` alone, configured as recommended.
 """
 
 from __future__ import annotations
@@ -19,14 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from posture.demo import saas_gws, saas_m365
+from posture.demo import saas_gcp, saas_gws, saas_m365
 from posture.localapi import graph
 from posture.localapi.dns import Zone, dns_server
+from posture.localapi.gcp import gcp_server
 from posture.localapi.google import google_server
 
 M365_CONNECTION = "demo-m365"
 M365_HARDENED_CONNECTION = "demo-m365-hardened"
 GWS_CONNECTION = "demo-gws"
+GCP_CONNECTION = "demo-gcp"
+GCP_HARDENED_CONNECTION = "demo-gcp-hardened"
 #: The demo app registration's secret is handed over in this variable, never stored.
 SECRET_ENV = "POSTURE_DEMO_M365_SECRET"
 GWS_ADMIN = f"admin.yamada@{saas_gws.DOMAIN}"
@@ -85,7 +90,8 @@ def demo_zone() -> Zone:
 
 @contextmanager
 def local_saas(folder: Path) -> Iterator[LocalSaas]:
-    """Start the local Graph (two tenants) and Google servers; stop them on exit."""
+    """Start the local Graph (two tenants), Google Workspace and Google Cloud servers; stop
+    them on exit."""
     folder.mkdir(parents=True, exist_ok=True)
     saved = os.environ.get(SECRET_ENV)
     os.environ[SECRET_ENV] = graph.CLIENT_SECRET
@@ -123,6 +129,29 @@ def local_saas(folder: Path) -> Iterator[LocalSaas]:
                         "ca_bundle": str(google.ca_bundle),
                         "dns_server": resolver,
                     },
+                )
+            )
+            (folder / GCP_CONNECTION).mkdir(exist_ok=True)
+            cloud = stack.enter_context(gcp_server(folder / GCP_CONNECTION, saas_gcp.populate))
+            cloud.fake.retry_after = "0"
+            reach = {
+                "key_file": str(cloud.key_file),
+                "root_url": cloud.url,
+                "ca_bundle": str(cloud.ca_bundle),
+            }
+            local.connections.append(
+                SaasConnection(
+                    GCP_CONNECTION,
+                    "gcp",
+                    {"organization_id": saas_gcp.ORGANIZATION_ID, **reach},
+                )
+            )
+            local.connections.append(
+                SaasConnection(
+                    GCP_HARDENED_CONNECTION,
+                    "gcp",
+                    {"projects": [saas_gcp.HARDENED], **reach},
+                    twin=True,
                 )
             )
             yield local

@@ -4,9 +4,12 @@ grant verified against the service account's public key), Resource Manager v3
 discovery document the client ships.
 
 Adding an API's resources is data: each project has ``collections``, a dict from the request
-path Google's client sends (``v1/projects/acme-prod/serviceAccounts``) to the items of a
-list method (a list, paged into the response's list field) or the answer of any other method
-(a dict, e.g. ``...cryptoKeys/k1:getIamPolicy``). Paths are matched against the discovery
+path Google's client sends (``v1/projects/acme-prod/serviceAccounts``; with one query
+parameter, ``storage/v1/b?project=acme-prod``, where the path alone names no project) to the
+items of a list method (a list, paged into the response's list field) or the answer of any
+other method (a dict, e.g. ``...cryptoKeys/k1:getIamPolicy``, or an ``aggregatedList`` answer,
+returned whole). Under one root URL a path two APIs share (``v1/projects/P/locations``) is
+one entry for both: keep it the union. Paths are matched against the discovery
 documents of ``apis``: a list method without data answers an empty page, a get without
 data 404 NOT_FOUND. Answers are in Google's JSON shape: ``pageToken`` / ``nextPageToken``
 paging (``page_size`` items per page), empty lists, empty objects, empty strings, nulls and
@@ -58,11 +61,16 @@ QUERY_FILTERS: dict[str, tuple[str, str]] = {
 Answer = tuple[int, dict[str, str], dict[str, Any]]
 
 
+def _empty(value: Any) -> bool:
+    return value is None or value is False or (isinstance(value, (str, list, dict)) and not value)
+
+
 def omit_empty(value: Any) -> Any:
-    """Google's JSON: fields whose value is empty, null or false are left out."""
+    """Google's JSON: fields whose value is empty, null or false are left out (numbers stay,
+    so data can state a zero it means)."""
     if isinstance(value, dict):
         out = {k: omit_empty(v) for k, v in value.items()}
-        return {k: v for k, v in out.items() if v not in (None, "", [], {}, False)}
+        return {k: v for k, v in out.items() if not _empty(v)}
     if isinstance(value, list):
         return [omit_empty(v) for v in value]
     return value
@@ -193,11 +201,16 @@ class FakeGcp:
             self._route_cache = (key, _routes(self.apis))
         return self._route_cache[1]
 
-    def _project_of(self, path: str) -> GcpProject | None:
+    def _project_of(
+        self, path: str, query: dict[str, list[str]] | None = None
+    ) -> GcpProject | None:
+        """The project a request is about: a ``projects/ID`` segment, or ``?project=ID``
+        (Cloud Storage's buckets.list)."""
         found = re.search(r"(?:^|/)projects/([^/:]+)", path)
-        if not found:
+        named = (query or {}).get("project") or (query or {}).get("projectId")
+        if not found and not named:
             return None
-        wanted = unquote(found.group(1))
+        wanted = unquote(found.group(1)) if found else str((named or [""])[0])
         for project in self.projects.values():
             if wanted in (project.project_id, project.number):
                 return project
@@ -221,13 +234,7 @@ class FakeGcp:
                     "ACCESS_TOKEN_TYPE_UNSUPPORTED",
                 ),
             )
-        # storage names the project in the query only (buckets.list?project=P)
-        in_query = (
-            None
-            if "projects/" in path
-            else self._project_of("projects/" + (query.get("project") or [""])[0])
-        )
-        project = self._project_of(path) or in_query
+        project = self._project_of(path, query)
         route = self._route(method, path)
         api = route.api if route else "cloudresourcemanager.v3"
         if project is not None and (project.project_id, api.partition(".")[0]) in self.disabled:
@@ -250,7 +257,7 @@ class FakeGcp:
                 {},
                 _error(404, f"The requested URL /{path} was not found.", "NOT_FOUND", "notFound"),
             )
-        return self._collection(route, path, query, in_query)
+        return self._collection(route, path, query)
 
     def _route(self, method: str, path: str) -> _Route | None:
         for route in self.routes():
@@ -258,15 +265,8 @@ class FakeGcp:
                 return route
         return None
 
-    def _collection(
-        self,
-        route: _Route,
-        path: str,
-        query: dict[str, list[str]],
-        project: GcpProject | None = None,
-    ) -> Answer:
-        # a path naming its project only in the query reads that project's data alone
-        data = project.collections.get(path) if project is not None else self._data(path)
+    def _collection(self, route: _Route, path: str, query: dict[str, list[str]]) -> Answer:
+        data = self._data(path, query)
         schema = str((route.method.get("response") or {}).get("$ref") or "")
         list_key = _list_field(route.api, schema) if route.call.endswith(".list") else None
         if list_key is None:
@@ -284,7 +284,17 @@ class FakeGcp:
         paged = "pageToken" in (route.method.get("parameters") or {})
         return 200, {}, self._page(items, list_key, query, paged)
 
-    def _data(self, path: str) -> Any:
+    def _data(self, path: str, query: dict[str, list[str]]) -> Any:
+        """The data of ``path``; a key with a query (``storage/v1/b?project=acme-prod``) is
+        preferred when the request carries that parameter."""
+        keys = [f"{path}?{name}={values[0]}" for name, values in sorted(query.items())]
+        for key in [*keys, path]:
+            found = self._data_at(key)
+            if found is not None:
+                return found
+        return None
+
+    def _data_at(self, path: str) -> Any:
         holders: list[dict[str, Any]] = [p.collections for p in self.projects.values()]
         holders += [o.collections for o in self.organizations.values()]
         for collections in holders:

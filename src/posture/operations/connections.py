@@ -209,6 +209,31 @@ def add_gws_connection(
     )
 
 
+def add_gcp_connection(
+    ops: Operations,
+    tenant: str | None,
+    name: str,
+    *,
+    organization_id: str | None = None,
+    projects: Sequence[str] = (),
+    key_file: str | None = None,
+    root_url: str | None = None,
+    ca_bundle: str | None = None,
+) -> ConnectionInfo:
+    """A Google Cloud organisation (its ACTIVE projects) or a list of projects, read with a
+    service account key (referenced by path, never stored) or the application-default
+    credentials."""
+    from posture.connectors.gcp.entry import parse_settings
+
+    typed: dict[str, Any] = {"organization_id": organization_id, "projects": list(projects)}
+    typed |= {"key_file": _file(name, key_file), "root_url": root_url}
+    typed |= {"ca_bundle": _file(name, ca_bundle)}
+    settings = parse_settings(name, {k: v for k, v in typed.items() if v not in (None, [])})
+    return add_connection(
+        ops, tenant, name, "gcp", settings.model_dump(mode="json", exclude_defaults=True)
+    )
+
+
 def list_connections(ops: Operations, tenant: str | None = None) -> list[ConnectionInfo]:
     """Connections of one tenant, or of every tenant when none is named."""
     with ops.session() as session:
@@ -300,8 +325,14 @@ def required_permissions(ops: Operations, provider: str = "aws") -> list[str]:
         from posture.connectors.gws.entry import required_scopes
 
         return required_scopes(ops.catalog().specs.values())
+    if provider == "gcp":
+        from posture.connectors.gcp.entry import required_permissions as gcp_permissions
+
+        return gcp_permissions(ops.catalog().specs.values())
     if provider != "aws":
-        raise UsageError(f"no permission list for provider '{provider}'; available: aws, m365, gws")
+        raise UsageError(
+            f"no permission list for provider '{provider}'; available: aws, m365, gws, gcp"
+        )
     from posture.connectors.aws.validate import required_permissions as aws_permissions
 
     return aws_permissions(ops.catalog().specs.values())
@@ -316,6 +347,13 @@ def permission_policy(ops: Operations, provider: str = "aws") -> dict[str, Any]:
     if provider == "gws":
         scopes = required_permissions(ops, provider)
         return {"oauth_scopes": scopes, "domain_wide_delegation": ",".join(scopes)}
+    if provider == "gcp":
+        from posture.connectors.gcp.entry import ROLES
+
+        return {
+            "roles": [{"role": role, "grants": why} for role, why in ROLES],
+            "permissions": required_permissions(ops, provider),
+        }
     from posture.connectors.aws.permissions import policy_document
 
     return policy_document(required_permissions(ops, provider))

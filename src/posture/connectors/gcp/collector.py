@@ -81,7 +81,7 @@ class GcpCollector:
         self.inventory = Inventory(target.connection, "gcp", self.settings.account, [])
         self.calls = GoogleCalls(
             self.inventory,
-            client=target.client,
+            client=lambda api, _context: target.client(api),
             failure=self._failure,
             items=_page_items,
             max_attempts=self.settings.max_attempts,
@@ -90,6 +90,7 @@ class GcpCollector:
         )
         self.progress = progress
         self.projects: list[dict[str, Any]] = []
+        self.unreadable: dict[str, str] = {}  # listed project -> why it cannot be scanned
 
     # -- failures ---------------------------------------------------------------------
     def _failure(self, exc: Exception, api: str, call: str, context: Any) -> CollectionError:
@@ -174,6 +175,7 @@ class GcpCollector:
                 context,
             )
         except CollectionError as exc:
+            self.unreadable[project_id] = str(exc)
             for spec in self.specs:
                 if spec.scope == "project":
                     self.inventory.fail(
@@ -185,16 +187,15 @@ class GcpCollector:
             return None
         if not isinstance(found, dict) or found.get("state", "ACTIVE") != "ACTIVE":
             state = found.get("state") if isinstance(found, dict) else None
+            why = (
+                f"connection '{self.target.connection}': project {project_id} is "
+                f"{state or 'not readable'}, not ACTIVE"
+            )
+            self.unreadable[project_id] = why
             for spec in self.specs:
                 if spec.scope == "project":
                     self.inventory.fail(
-                        ScopeFailure(
-                            spec.type,
-                            project_id,
-                            f"connection '{self.target.connection}': project {project_id} is "
-                            f"{state or 'not readable'}, not ACTIVE",
-                            "ProjectNotActive",
-                        )
+                        ScopeFailure(spec.type, project_id, why, "ProjectNotActive")
                     )
             self.inventory.regions.append(project_id)
             return None

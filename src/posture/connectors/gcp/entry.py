@@ -73,13 +73,9 @@ def check(connection: str, settings: dict[str, Any]) -> dict[str, Any]:
     sign_in(target)
     collector = GcpCollector(target, [])
     scopes = collector.discover()
-    failed = {p: "" for p in collector.inventory.regions}
-    for failure in collector.inventory.failures:
-        failed[failure.region] = failure.message
-    unreadable = [p for p in parsed.projects if p not in {s.key for s in scopes}]
-    for project in unreadable:
-        failed.setdefault(project, "could not be read")
-    health = {s.key: "ok" for s in scopes} | {p: f"failed: {why}" for p, why in failed.items()}
+    unreadable = sorted(collector.unreadable)
+    health = {s.key: "ok" for s in scopes}
+    health |= {p: f"failed: {why}" for p, why in collector.unreadable.items()}
     if not scopes:
         raise ConnectionFailure(
             f"connection '{connection}': signed in as {target.identity}, but no ACTIVE project "

@@ -9,84 +9,24 @@ account's project. Each becomes one sentence naming the scope, the subject or th
 
 from __future__ import annotations
 
-import json
 import re
-from functools import lru_cache
-from typing import Any
 
 from google.auth import exceptions as auth_exceptions
-from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.errors import HttpError
 
+from posture.connectors import discovery
+from posture.connectors.google_calls import error_body, is_throttle, reasons, retry_after
 from posture.errors import CollectionError
 
-THROTTLE_STATUSES = {429, 500, 502, 503, 504}
-THROTTLE_REASONS = {
-    "rateLimitExceeded",
-    "userRateLimitExceeded",
-    "quotaExceeded",
-    "RATE_LIMIT_EXCEEDED",
-}
+__all__ = ["api_error", "error_body", "is_throttle", "reasons", "retry_after", "token_error"]
+
 SCOPE_REASONS = {"ACCESS_TOKEN_SCOPE_INSUFFICIENT", "insufficientPermissions"}
 DISABLED_REASONS = {"SERVICE_DISABLED", "accessNotConfigured"}
 
 
-def error_body(exc: HttpError) -> dict[str, Any]:
-    """The ``error`` object of an answer, or {} when the body is not Google's JSON."""
-    try:
-        data = json.loads(exc.content or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    error = data.get("error") if isinstance(data, dict) else None
-    return error if isinstance(error, dict) else {}
-
-
-def reasons(exc: HttpError) -> list[str]:
-    """Every reason the answer gives: ErrorInfo ``details`` and legacy ``errors[]``."""
-    error = error_body(exc)
-    out = [
-        str(d.get("reason"))
-        for d in error.get("details") or []
-        if isinstance(d, dict) and d.get("reason")
-    ]
-    out += [
-        str(e.get("reason"))
-        for e in error.get("errors") or []
-        if isinstance(e, dict) and e.get("reason")
-    ]
-    if error.get("status"):
-        out.append(str(error["status"]))
-    return out
-
-
-def is_throttle(exc: HttpError) -> bool:
-    if exc.resp.status in THROTTLE_STATUSES:
-        return True
-    return exc.resp.status == 403 and bool(THROTTLE_REASONS & set(reasons(exc)))
-
-
-def retry_after(exc: HttpError) -> float | None:
-    """Seconds the server asked to wait (``Retry-After`` in seconds), if it said."""
-    value = exc.resp.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-@lru_cache(maxsize=256)
 def method_scopes(api: str, call: str) -> tuple[str, ...]:
     """The scopes the shipped discovery document lists for ``call`` (any one suffices)."""
-    name, _, version = api.partition(".")
-    text = get_static_doc(name, version)
-    if not text:
-        return ()
-    node: Any = json.loads(text)
-    *path, method = call.split(".")
-    for part in path:
-        node = (node.get("resources") or {}).get(part) or {}
-    found = ((node.get("methods") or {}).get(method) or {}).get("scopes") or []
-    return tuple(str(s) for s in found)
+    return discovery.method_scopes(api, call)
 
 
 def needed_scopes(api: str, call: str, declared: tuple[str, ...]) -> tuple[str, ...]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
-from googleapiclient.discovery_cache import get_static_doc
-
 from posture.catalog.spec import ResourceSpec
+from posture.connectors import discovery
 from posture.connectors.gws.client import SERVICE_PATHS
 from posture.connectors.gws.collector import EACH, ENRICHERS
 from posture.connectors.gws.errors import method_scopes
@@ -16,20 +14,7 @@ from posture.connectors.gws.errors import method_scopes
 
 def _parameters(api: str, call: str) -> dict[str, Any]:
     """The discovery document's parameters of ``call`` (empty when unknown)."""
-    name, _, version = api.partition(".")
-    text = get_static_doc(name, version)
-    if not text:
-        return {}
-    doc: Any = json.loads(text)
-    node = doc
-    *path, method = call.split(".")
-    for part in path:
-        node = (node.get("resources") or {}).get(part) or {}
-    found = ((node.get("methods") or {}).get(method) or {}).get("parameters")
-    if found is None:
-        return {}
-    # the document's own parameters (alt, fields, quotaUser ...) apply to every method
-    return {**(doc.get("parameters") or {}), **found}
+    return discovery.parameters(api, call)
 
 
 def _arguments(spec: ResourceSpec) -> list[tuple[str, str, dict[str, Any]]]:
