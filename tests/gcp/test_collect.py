@@ -35,6 +35,9 @@ def test_organisation_discovery_follows_folders_and_pages(
     projects = {r.name for r in inventory.resources if r.type == "gcp.cloudresourcemanager.project"}
     assert projects == {"acme-hardened", "acme-prod"}
     requests = gcp.fake.requests
+    # three ACTIVE folders under the organisation, in pages of two
+    folder_pages = [r for r in requests if "/v3/folders?parent=organizations" in r]
+    assert len(folder_pages) == 2 and "pageToken=2" in folder_pages[1]
     # a deleted folder is not descended into; the nested one is
     assert any("parent=folders%2F1003" in r for r in requests)
     assert not any("parent=folders%2F1004" in r for r in requests)

@@ -102,3 +102,34 @@ def test_a_body_is_only_accepted_by_methods_taking_one() -> None:
     assert problems == [
         "gcp.iam.thing: list: iam.v1 projects.serviceAccounts.list takes no request body"
     ]
+
+
+def test_a_resource_region_names_its_collection_scope() -> None:
+    from posture.connectors.inventory import collection_scope
+
+    assert collection_scope("acme-prod") == "acme-prod"
+    assert collection_scope("acme-prod/asia-northeast1") == "acme-prod"
+    assert collection_scope("organizations/123") == "organizations/123"
+    assert collection_scope("organizations/123/global") == "organizations/123"
+
+
+def test_templates_filters_and_scan_variables() -> None:
+    import pytest
+
+    from posture.connectors.gcp.templates import SpecError, render
+
+    name = "projects/p/locations/asia-northeast1/keyRings/r/cryptoKeys/k"
+    doc = {
+        "name": name,
+        "zone": "https://www.googleapis.com/compute/v1/projects/p/zones/us-east1-b",
+    }
+    assert render("{name|basename}", doc, {}) == "k"
+    assert render("{name|location}", doc, {}) == "asia-northeast1"
+    assert render("{zone|basename}", doc, {}) == "us-east1-b"
+    assert render("projects/{project_id}", doc, {"project_id": "p"}) == "projects/p"
+    assert render("{parent.name}/x", {}, {"parent": {"name": "a/b"}}) == "a/b/x"
+    assert render({"n": "{count}"}, {"count": 3}, {}) == {
+        "n": 3
+    }  # a lone placeholder keeps its type
+    with pytest.raises(SpecError, match="field 'missing' is missing"):
+        render("{missing}", doc, {})

@@ -313,6 +313,7 @@ def populate(fake: FakeGcp, now: datetime | None = None) -> None:
     fake.folder("1001", f"organizations/{ORGANIZATION_ID}", "Production")
     fake.folder("1002", f"organizations/{ORGANIZATION_ID}", "Development")
     fake.folder("1004", f"organizations/{ORGANIZATION_ID}", "Archive", state="DELETE_REQUESTED")
+    fake.folder("1005", f"organizations/{ORGANIZATION_ID}", "Shared services")
     fake.folder("1003", "folders/1002", "Hardened")
     fake.add_project(_prod(moment))
     fake.add_project(_hardened(moment))
