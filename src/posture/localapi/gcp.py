@@ -52,6 +52,12 @@ APIS = [
     "monitoring.v3",
     "serviceusage.v1",
     "storage.v1",
+    # Cloud SQL, BigQuery, Dataproc (per compute region), GKE, Artifact Registry
+    "sqladmin.v1beta4",
+    "bigquery.v2",
+    "dataproc.v1",
+    "container.v1",
+    "artifactregistry.v1",
 ]
 # list methods whose query narrows the items: (api call) -> (query parameter, item field)
 QUERY_FILTERS: dict[str, tuple[str, str]] = {
