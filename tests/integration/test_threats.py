@@ -47,7 +47,7 @@ LOG4SHELL = {
                 "packageManager": "JAR",
             }
         ],
-    },  # fmt: skip
+    },
     "resources": [
         {
             "type": "AwsEc2Instance",
@@ -55,7 +55,7 @@ LOG4SHELL = {
             "region": REGION,
             "partition": "aws",
         }
-    ],  # fmt: skip
+    ],
 }
 PATCHED_RECENTLY = {  # a high finding without exploit, fix omitted by the API (reads as NO)
     "findingArn": "arn:aws:inspector2:ap-northeast-1:123456789012:finding/aa",
@@ -136,7 +136,12 @@ def collected(catalog: Catalog, moto_url: str, monkeypatch: pytest.MonkeyPatch) 
 
     by_id = {f["Id"]: f for f in (ROOT_USE, MINER)}
     gd_lists = answer(target, "guardduty", "ListFindings", list_findings)
-    answer(target, "guardduty", "GetFindings", lambda p: {"Findings": [by_id[i] for i in p["FindingIds"]]})
+    answer(
+        target,
+        "guardduty",
+        "GetFindings",
+        lambda p: {"Findings": [by_id[i] for i in p["FindingIds"]]},
+    )
     pages = iter(
         [
             {"findings": [LOG4SHELL], "nextToken": "page-2"},
