@@ -10,6 +10,8 @@ request still goes to moto:
 * Account (REST/JSON, signing name ``account``): ``PutContactInformation`` and
   ``GetContactInformation`` (``POST /putContactInformation``, ``/getContactInformation``).
   Without a stored contact the answer is ``ResourceNotFoundException``.
+* Lambda ``ListFunctionUrlConfigs`` (``GET /2021-10-31/functions/NAME/urls``), answered from
+  moto's own ``GetFunctionUrlConfig`` of that function: its URL configuration, or none.
 
 State lives with the server and is dropped by moto's own reset (``POST /moto-api/reset``).
 """
@@ -28,6 +30,7 @@ from urllib.parse import parse_qs
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 _DEFAULT_ACCOUNT = "123456789012"
+_FUNCTION_URLS = re.compile(r"/2021-10-31/functions/([^/]+)/urls/?")
 
 
 class AwsExtras:
@@ -52,6 +55,9 @@ class AwsExtras:
             account = str(environ.get("HTTP_X_MOTO_ACCOUNT_ID") or _DEFAULT_ACCOUNT)
             if service == "access-analyzer" and path.rstrip("/") == "/analyzer":
                 return self._analyzer(environ, start, account, region)
+            urls = _FUNCTION_URLS.fullmatch(path)
+            if service == "lambda" and urls and environ.get("REQUEST_METHOD") == "GET":
+                return self._function_urls(environ, start, urls.group(1))
             if service == "account" and path in (
                 "/getContactInformation",
                 "/putContactInformation",
@@ -100,6 +106,37 @@ class AwsExtras:
             error = {"message": "No contact information found for this account."}
             return _json(start, error, status="404 Not Found", code="ResourceNotFoundException")
         return _json(start, {"ContactInformation": contact})
+
+
+    def _function_urls(
+        self, environ: dict[str, Any], start: Callable[..., Any], function: str
+    ) -> Iterable[bytes]:
+        """ListFunctionUrlConfigs as moto's GetFunction and GetFunctionUrlConfig see it: an
+        unknown function is moto's own error, a function without a URL has no configuration."""
+        status, headers, body = self._inner(environ, f"/2015-03-31/functions/{function}")
+        if not status.startswith("2"):
+            start(status, headers)
+            return [body]
+        status, _, body = self._inner(environ, f"/2021-10-31/functions/{function}/url")
+        configs = [json.loads(body or b"{}")] if status.startswith("2") else []
+        return _json(start, {"FunctionUrlConfigs": configs})
+
+    def _inner(
+        self, environ: dict[str, Any], path: str
+    ) -> tuple[str, list[tuple[str, str]], bytes]:
+        """A GET of ``path`` answered by moto, with the caller's signature and headers."""
+        inner = dict(environ)
+        inner["PATH_INFO"], inner["QUERY_STRING"] = path, ""
+        for key in ("RAW_URI", "REQUEST_URI"):  # what moto routes on, when the server sets it
+            if key in inner:
+                inner[key] = path
+        answer: dict[str, Any] = {"status": "500 Internal Server Error", "headers": []}
+
+        def capture(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
+            answer["status"], answer["headers"] = status, list(headers)
+
+        body = b"".join(self.app(inner, capture))
+        return str(answer["status"]), list(answer["headers"]), body
 
 
 def _body(environ: dict[str, Any]) -> dict[str, Any]:
