@@ -4,6 +4,9 @@ the policies that read it."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from typing import Any
 
 import boto3
@@ -14,6 +17,8 @@ from posture.catalog import Catalog
 from posture.connectors.aws import AwsCollector, AwsSettings, entry, open_target
 from posture.engine import evaluate
 from posture.models import Status
+from posture.operations.context import Operations
+from posture.operations.exports import export_findings
 from posture.scan import run_scan
 from posture.store import Connection, Finding, ResultRecord, Scan, Store, Tenant
 
@@ -168,6 +173,23 @@ def test_unknown_keeps_an_open_finding_open_and_opens_none(
         assert {r.resource_name for r in rows} == {"plain", "org"}
         assert all(r.statement["ja"] and r.reason for r in rows)
     assert first.targets[0].status == second.targets[0].status == "succeeded"
+    # exports keep the findings open and say the newest scan could not judge them
+    ops = Operations.using(store, catalog)
+    document = json.loads(export_findings(ops, "acme", fmt="json").text)
+    judged = {f["resource_name"]: (f["status"], f["judgement"]) for f in document["findings"]}
+    assert judged == {"plain": ("open", "unknown"), "org": ("open", "unknown")}
+    assert all("another account" in f["reason"] for f in document["findings"])
+    table = export_findings(ops, "acme", fmt="csv", bom=False).text
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert {r["judgement"] for r in rows} == {"unknown"}
+    events = [
+        json.loads(line) for line in export_findings(ops, "acme", fmt="ocsf").text.splitlines()
+    ]
+    for event in events:
+        assert event["status"] != "Resolved"  # still open
+        assert event["unmapped"]["judgement"] == "unknown"
+        (control,) = event["unmapped"]["compliance"]
+        assert control["control"] == "4.4" and control["status_id"] == 0  # OCSF Unknown
 
 
 def test_unknown_from_the_start_opens_no_finding(
