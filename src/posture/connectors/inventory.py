@@ -146,6 +146,13 @@ class Inventory:
     def not_applicable_scopes(self) -> dict[tuple[str, str], str]:
         return dict(self.not_applicable)
 
+    def note_detail_failures(self, rtype: str, region: str, resources: list[Resource]) -> None:
+        """Sum up the failed details of one collected scope's resources (if any)."""
+        found = detail_failures(rtype, region, resources)
+        if found:
+            with self._lock:
+                self.detail_failures.extend(found)
+
     def problems(self) -> list[str]:
         """What could not be read, one line each: failed scopes, then failed details."""
         lines = [f"{f.resource_type} [{f.region}]: {f.message}" for f in self.failures]
@@ -201,10 +208,7 @@ class Inventory:
             self.fail(ScopeFailure(rtype, region, message, "InternalError"))
         else:
             self.add(resources)
-            found = detail_failures(rtype, region, resources)
-            if found:
-                with self._lock:
-                    self.detail_failures.extend(found)
+            self.note_detail_failures(rtype, region, resources)
         stat = self.stat(rtype)
         stat.resources += len(resources)
         stat.seconds += time.monotonic() - started
