@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import jmespath
@@ -185,6 +186,13 @@ class AwsCollector:
         failed: dict[str, DetailFailure] = {}
         errors: list[CollectionError] = []
         for name, detail in spec.detail.items():
+            upstream = next(
+                (failed[k] for k in _roots(detail.only_if, detail.unknown_if) if k in failed), None
+            )
+            if upstream is not None:  # it depends on a detail that could not be read
+                doc[name] = detail.default
+                failed[name] = replace(upstream, detail=name)
+                continue
             if detail.only_if and jmespath.search(detail.only_if, doc) in (None, "", [], {}):
                 doc[name] = detail.default
                 continue
@@ -325,6 +333,14 @@ class AwsCollector:
                 ]
             )
             self.inventory.stat(spec.type).resources += 1
+
+
+_ROOT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _roots(*expressions: str | None) -> list[str]:
+    """The top-level document keys JMESPath expressions such as ``!own_bucket`` start from."""
+    return [m.group(0) for e in expressions if e and (m := _ROOT.search(e))]
 
 
 def _detail_failure(
