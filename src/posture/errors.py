@@ -174,5 +174,10 @@ class StoreError(PostureError):
     pass
 
 
+def is_denied(code: str | None) -> bool:
+    """Does a provider's error code say a permission is missing?"""
+    return _is_denied(code)
+
+
 def _is_denied(code: str | None) -> bool:
     return bool(code) and ("AccessDenied" in str(code) or "Unauthorized" in str(code))

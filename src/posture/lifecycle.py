@@ -1,8 +1,10 @@
 """Finding lifecycle: turn one scan's results into new, still-open, reopened and resolved.
 
-The rule that matters most: a finding is resolved only when its policy ran in this scan and
-the scope of its resource (type and region) was collected successfully. Missing data never
-resolves anything.
+The rule that matters most: a finding is resolved only when its policy ran in this scan, the
+scope of its resource (type and region) was collected successfully and the policy judged the
+resource. Missing data never resolves anything: an ``error`` result (a detail the policy reads
+failed) or an ``unknown`` one (a fact posture cannot see) leaves the finding as it was, and
+neither opens one.
 
 Every state change is also written as a ``FindingEvent`` in the same transaction, so the
 history (what was open at the end of a month, how long fixes took) can be rebuilt exactly.
@@ -136,7 +138,12 @@ def reconcile(
         )
     }
     failing: set[str] = set()
+    # judged neither way: a detail the policy reads failed, or the fact cannot be seen
+    unjudged: set[str] = set()
     for result in results:
+        if result.status in (Status.ERROR, Status.UNKNOWN) and result.resource_uid:
+            unjudged.add(finding_id(tenant_id, result.policy_id, result.resource_uid))
+            continue
         if result.status is not Status.FAIL:
             continue
         fid = finding_id(tenant_id, result.policy_id, result.resource_uid)
@@ -185,7 +192,8 @@ def reconcile(
         if fid in failing or finding.state == "resolved":
             continue
         if (
-            finding.policy_id not in policies
+            fid in unjudged
+            or finding.policy_id not in policies
             or finding.resource_uid in held
             or not evaluated(finding.resource_type, finding.region)
         ):

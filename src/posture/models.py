@@ -76,6 +76,42 @@ class Evidence:
         )
 
 
+@dataclass(frozen=True)
+class DetailFailure:
+    """A detail call that failed for one resource: the key it fills could not be read.
+
+    The rest of the document was collected; only policies that read ``detail`` give
+    ``error`` (naming ``call`` and ``permission``), the others judge the resource.
+    """
+
+    detail: str  # the document key the detail fills
+    call: str  # the operation that failed, e.g. ``s3:GetBucketEncryption``
+    code: str  # the provider's error code (``AccessDenied``)
+    message: str
+    permission: str = ""  # what to grant, where the provider names it
+
+    def describe(self) -> str:
+        """One line for a result's reason and the connection's health."""
+        text = f"could not read {self.detail}: {self.call} failed ({self.code})"
+        if self.permission:
+            text += f", missing permission {self.permission}"
+        return text
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "detail": self.detail,
+            "call": self.call,
+            "code": self.code,
+            "message": self.message,
+            "permission": self.permission,
+        }
+
+
+#: Document key under which a detail's ``unknown_on`` answer is recorded:
+#: ``{"_unknown": {"bucket_logging": "AccessDenied"}}``; a policy's ``unknown_when`` reads it.
+UNKNOWN_KEY = "_unknown"
+
+
 @dataclass
 class Resource:
     """One collected object of a connection, as the policies see it."""
@@ -87,6 +123,8 @@ class Resource:
     data: dict[str, Any]
     tags: dict[str, str] = field(default_factory=dict)
     account: str = ""
+    # document keys whose detail call failed for this resource (not stored with the content)
+    failed: dict[str, DetailFailure] = field(default_factory=dict)
 
     def content_hash(self) -> str:
         """Stable hash of everything that describes the resource; equal across scans if unchanged."""

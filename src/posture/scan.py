@@ -60,6 +60,7 @@ class TargetOutcome:
     api_calls: int = 0
     policies: list[str] = field(default_factory=list)
     errored: list[str] = field(default_factory=list)  # policies whose data could not be collected
+    unknown: list[str] = field(default_factory=list)  # policies that met facts they cannot see
     results: Counter[str] = field(default_factory=Counter)
     lifecycle: ReconcileStats = field(default_factory=ReconcileStats)
     failures: list[str] = field(default_factory=list)
@@ -286,7 +287,8 @@ def _write(
     now: datetime,
     started: float,
 ) -> TargetOutcome:
-    status = "partial" if inventory.failures else "succeeded"
+    incomplete = bool(inventory.failures or inventory.detail_failures)
+    status = "partial" if incomplete else "succeeded"
     outcome = TargetOutcome(
         connection.name,
         status,
@@ -294,14 +296,11 @@ def _write(
         api_calls=inventory.api_calls,
         policies=[p.id for p in policies],
         errored=sorted({r.policy_id for r in results if r.status is Status.ERROR}),
+        unknown=sorted({r.policy_id for r in results if r.status is Status.UNKNOWN}),
         results=Counter(r.status.value for r in results),
-        failures=[f"{f.resource_type} [{f.region}]: {f.message}" for f in inventory.failures],
+        failures=inventory.problems(),
     )
-    outcome.message = (
-        inventory.summary or f"{len(inventory.failures)} resource type(s) could not be collected"
-        if inventory.failures
-        else ""
-    )
+    outcome.message = _health_message(inventory)
     # a scope the licence does not cover was not evaluated: its findings stay as they were
     failed = inventory.failed_scopes() | inventory.not_applicable_scopes()
     scope_of = {s.type: s.scope for s in specs}
@@ -337,7 +336,7 @@ def _write(
         )
         conn = session.get(Connection, connection.id)
         assert conn is not None
-        conn.health = "partial" if inventory.failures else "ok"
+        conn.health = "partial" if incomplete else "ok"
         conn.health_message = outcome.message
         conn.account = inventory.account
         conn.checked_at = now
@@ -395,6 +394,19 @@ def _held_uids(
                 held.add(uid)
                 break
     return held
+
+
+def _health_message(inventory: Inventory) -> str:
+    """What the connection's health says: failed types, then details that could not be read."""
+    parts = []
+    if inventory.summary:  # an organisation: accounts read, and which could not be
+        parts.append(inventory.summary)
+    elif inventory.failures:
+        parts.append(f"{len(inventory.failures)} resource type(s) could not be collected")
+    parts += [f.describe() for f in inventory.detail_failures[:5]]
+    if len(inventory.detail_failures) > 5:
+        parts.append(f"{len(inventory.detail_failures) - 5} more detail(s) could not be read")
+    return "; ".join(parts)
 
 
 def _store_inventory(
@@ -508,6 +520,7 @@ def _finish(
             "open_by_severity": summary,
             "policies": ran,
             "errored": sorted({p for o in outcomes for p in o.errored}),
+            "unknown": sorted({p for o in outcomes for p in o.unknown}),
             "results": dict(sum((o.results for o in outcomes), Counter())),
         }
         scan.message = "; ".join(f"{o.connection}: {o.message}" for o in outcomes if o.message)

@@ -142,3 +142,23 @@ def test_access_key_created_at_console_user_setup(scanned) -> None:  # type: ign
     assert policy not in failing[(twin.type, twin.uid)]
     flagged = {n for n, r in rows.items() if policy in failing[(r.type, r.uid)]}
     assert flagged == {"kobayashi.mei"}
+
+
+def test_trail_bucket_access_logging_fails_and_its_twin_passes(catalog: Catalog, scanned) -> None:  # type: ignore[no-untyped-def]
+    """CIS AWS 4.4 on the demo's trails: the legacy trail's bucket has no server access
+    logging (fail), the audit trail's bucket logs to the access-log bucket (pass)."""
+    resources, _ = scanned
+    policy = catalog.policies["aws.cloudtrail.s3_bucket_access_logging"]
+    trails = [r for r in resources if r.type == "aws.cloudtrail.trail"]
+    names = {r.uid: r.name for r in trails}
+    by_name = {names[r.resource_uid]: r for r in evaluate([policy], trails)}
+    legacy = next(n for n in by_name if "legacy" in n)
+    audit = next(n for n in by_name if "audit" in n)
+    assert by_name[legacy].status is Status.FAIL
+    assert by_name[legacy].statement is not None
+    assert (
+        "Server access logging is not enabled on the S3 bucket" in by_name[legacy].statement["en"]
+    )
+    assert "サーバーアクセスログ記録が有効になっていません" in by_name[legacy].statement["ja"]
+    assert by_name[audit].status is Status.PASS
+    assert all(r.status is not Status.UNKNOWN for r in by_name.values())  # our own buckets

@@ -147,6 +147,32 @@ def test_disabled_api_is_a_collection_error_naming_it(
     assert "cloudidentity" in failure.message and "not enabled" in failure.message
 
 
+def test_denied_detail_fails_only_that_item_and_its_policies(
+    google: RunningGoogle, settings: dict[str, Any], gws_specs: list[ResourceSpec]
+) -> None:
+    from posture.catalog import load_catalog
+    from posture.engine import evaluate
+    from posture.models import Status
+
+    google.fake.forbidden.add("/groups/v1/groups/sales")  # one group's Groups Settings
+    inventory = collect("acme-gws", settings, gws_specs)
+    assert "gws.groupssettings.group" not in {f.resource_type for f in inventory.failures}
+    groups = {r.name: r for r in by_type(inventory)["gws.groupssettings.group"]}
+    denied = groups["sales@example.jp"]
+    assert set(denied.failed) == {"settings"} and denied.data["settings"] is None
+    assert denied.failed["settings"].call == "groupssettings.v1 groups.get"
+    assert denied.failed["settings"].code == "insufficient_scope"
+    others = [g for name, g in groups.items() if name != "sales@example.jp"]
+    assert others and all(not g.failed and g.data["settings"] for g in others)
+    (summary,) = inventory.detail_failures
+    assert not summary.whole_scope and summary.resources == 1
+    policies = load_catalog().policies_for("gws.groupssettings.group")
+    assert policies
+    results = evaluate(policies, inventory.resources)
+    assert {r.status for r in results if r.resource_uid == denied.uid} == {Status.ERROR}
+    assert all(r.status is not Status.ERROR for r in results if r.resource_uid != denied.uid)
+
+
 def test_failed_users_fail_the_aggregate(
     google: RunningGoogle, settings: dict[str, Any], gws_specs: list[ResourceSpec]
 ) -> None:

@@ -143,22 +143,52 @@ def test_collection_over_http_with_moto_server(catalog: Catalog, moto_url: str) 
 
 
 @mock_aws
-def test_access_denied_fails_only_that_type(catalog: Catalog) -> None:
+def test_access_denied_listing_fails_only_that_type(catalog: Catalog) -> None:
     plant()
     inventory, _ = collect(
         catalog,
         None,
         types=["aws.s3.bucket", "aws.iam.user"],
-        fault=("s3", "GetBucketPolicy", "AccessDenied"),
+        fault=("s3", "ListBuckets", "AccessDenied"),
     )
     assert [f.resource_type for f in inventory.failures] == ["aws.s3.bucket"]
     failure = inventory.failures[0]
     assert failure.region == GLOBAL
-    assert failure.permission == "s3:GetBucketPolicy"
+    assert failure.permission == "s3:ListAllMyBuckets"
     assert "AccessDenied" in failure.message
     assert not any(r.type == "aws.s3.bucket" for r in inventory.resources)
     assert any(r.type == "aws.iam.user" for r in inventory.resources)
     assert inventory.stats["aws.s3.bucket"].errors >= 1
+
+
+@mock_aws
+def test_access_denied_detail_fails_only_that_detail(catalog: Catalog) -> None:
+    plant()
+    inventory, _ = collect(
+        catalog,
+        None,
+        types=["aws.s3.bucket"],
+        fault=("s3", "GetBucketPolicy", "AccessDenied"),
+    )
+    assert inventory.failures == []  # the scope was collected
+    buckets = [r for r in inventory.resources if r.type == "aws.s3.bucket"]
+    assert len(buckets) == 2
+    for bucket in buckets:
+        assert set(bucket.failed) == {"policy"}
+        failure = bucket.failed["policy"]
+        assert failure.call == failure.permission == "s3:GetBucketPolicy"
+        assert failure.code == "AccessDenied"
+        assert bucket.data["policy"] is None
+        # the other details were read
+        assert "public_access_block" in bucket.data and not bucket.failed.get("encryption")
+    (summary,) = inventory.detail_failures
+    assert summary.whole_scope and (summary.resources, summary.total) == (2, 2)
+    assert summary.describe() == (
+        "could not read policy of every aws.s3.bucket [global]: s3:GetBucketPolicy failed "
+        "(AccessDenied): missing permission s3:GetBucketPolicy"
+    )
+    assert inventory.stats["aws.s3.bucket"].errors == 2
+    assert inventory.stats_json()["detail_failures"][0]["whole_scope"] is True
 
 
 @mock_aws

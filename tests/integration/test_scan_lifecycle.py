@@ -19,6 +19,7 @@ from posture.store import (
     Finding,
     FindingEvent,
     ResourceRecord,
+    ResultRecord,
     Scan,
     ScanResource,
     ScanTarget,
@@ -193,37 +194,116 @@ def test_fix_resolves_and_regression_reopens(
     assert events(store, group) == [("opened", "fails"), ("resolved", "resource_deleted")]
 
 
-def test_failed_collection_never_resolves(
-    store: Store, moto_url: str, lifecycle_catalog: Catalog, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    plant(moto_url)
-    make_tenant(store, moto_url)
-    run_scan(store, lifecycle_catalog, "acme", policy_ids=SELECTED)
-    # the bucket gets fixed, but this time reading bucket policies is denied
-    boto3.client("s3", region_name="us-east-1", endpoint_url=moto_url).put_public_access_block(
-        Bucket="acme-open", PublicAccessBlockConfiguration=BPA
-    )
+def deny(monkeypatch: pytest.MonkeyPatch, service: str, operation: str) -> None:
+    """Every connection opened from now on is denied one operation."""
     real_open = entry.open_target
 
     def denied(connection: str, settings: Any) -> Any:
         target = real_open(connection, settings)
-        inject_error(target, "s3", "GetBucketPolicy", "AccessDenied")
+        inject_error(target, service, operation, "AccessDenied")
         return target
 
     monkeypatch.setattr(entry, "open_target", denied)
+
+
+def test_failed_detail_never_resolves(
+    store: Store, moto_url: str, lifecycle_catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = plant(moto_url)
+    make_tenant(store, moto_url)
+    run_scan(store, lifecycle_catalog, "acme", policy_ids=SELECTED)
+    # the bucket gets fixed, but this time reading its Block Public Access is denied
+    boto3.client("s3", region_name="us-east-1", endpoint_url=moto_url).put_public_access_block(
+        Bucket="acme-open", PublicAccessBlockConfiguration=BPA
+    )
+    deny(monkeypatch, "s3", "GetPublicAccessBlock")
     outcome = run_scan(store, lifecycle_catalog, "acme", policy_ids=SELECTED)
     target = outcome.targets[0]
     assert target.status == "partial"
-    assert target.results["error"] == 1
+    assert target.results["error"] == 2  # one per bucket: the detail failed for both
     assert target.lifecycle.resolved == 0 and target.lifecycle.untouched == 1
     assert events(store, findings(store)["acme-open"]) == [("opened", "fails")]
     assert findings(store)["acme-open"].state == "open"
-    assert any("s3:GetBucketPolicy" in f for f in target.failures)
+    assert findings(store)[ids["sg"]].state == "open"  # the other type was judged as usual
+    assert any("missing permission s3:GetBucketPublicAccessBlock" in f for f in target.failures)
     with store.session() as session:
         conn = session.exec(select(Connection)).one()
         assert conn.health == "partial"
+        assert "could not read public_access_block" in conn.health_message
+        assert "missing permission s3:GetBucketPublicAccessBlock" in conn.health_message
         row = session.exec(select(ScanTarget).where(ScanTarget.scan_id == outcome.scan_id)).one()
-        assert row.stats["failures"][0]["permission"] == "s3:GetBucketPolicy"
+        assert row.stats["failures"] == []
+        (gap,) = row.stats["detail_failures"]
+        assert gap["permission"] == "s3:GetBucketPublicAccessBlock" and gap["whole_scope"] is True
+        assert row.errors >= 2
+        results = session.exec(
+            select(ResultRecord).where(
+                ResultRecord.scan_id == outcome.scan_id, ResultRecord.status == "error"
+            )
+        ).all()
+        assert {r.resource_name for r in results} == {"acme-open", "acme-locked"}
+        assert all("s3:GetBucketPublicAccessBlock" in r.reason for r in results)
+
+
+def states(store: Store) -> dict[tuple[str, str], str]:
+    """(policy id, bucket name) -> finding state."""
+    with store.session() as session:
+        return {
+            (f.policy_id, f.resource_uid.rsplit(":", 1)[-1]): f.state
+            for f in session.exec(select(Finding))
+        }
+
+
+def test_denied_encryption_errors_only_the_encryption_policy(
+    store: Store, moto_url: str, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Acceptance: a denied GetBucketEncryption leaves the encryption policy in error with
+    its findings open, while the other bucket policies still pass or fail."""
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_url)
+    s3.create_bucket(Bucket="acme-plain")
+    s3.create_bucket(Bucket="acme-versioned")
+    s3.put_bucket_versioning(Bucket="acme-versioned", VersioningConfiguration={"Status": "Enabled"})
+    make_tenant(store, moto_url)
+    selected = [
+        "aws.s3.bucket_default_encryption_enabled",
+        "aws.s3.bucket_versioning_enabled",
+        "aws.s3.bucket_block_public_access",
+    ]
+    # moto encrypts new buckets by default (as S3 does); remove it so the policy fails first
+    for bucket in ("acme-plain", "acme-versioned"):
+        s3.delete_bucket_encryption(Bucket=bucket)
+    first = run_scan(store, catalog, "acme", policy_ids=selected)
+    assert first.targets[0].status == "succeeded"
+    opened = set(states(store))
+    encryption = "aws.s3.bucket_default_encryption_enabled"
+    assert (encryption, "acme-plain") in opened and (encryption, "acme-versioned") in opened
+
+    # both buckets get encrypted, but the second scan may not read encryption
+    for bucket in ("acme-plain", "acme-versioned"):
+        s3.put_bucket_encryption(
+            Bucket=bucket,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
+    deny(monkeypatch, "s3", "GetBucketEncryption")
+    second = run_scan(store, catalog, "acme", policy_ids=selected)
+    target = second.targets[0]
+    assert target.status == "partial"
+    assert target.errored == [encryption]
+    with store.session() as session:
+        rows = session.exec(select(ResultRecord).where(ResultRecord.scan_id == second.scan_id))
+        status = {(r.policy_id, r.resource_name): r.status for r in rows}
+    stored = states(store)
+    assert status[(encryption, "acme-plain")] == "error"
+    assert status[(encryption, "acme-versioned")] == "error"
+    assert status[("aws.s3.bucket_versioning_enabled", "acme-versioned")] == "pass"
+    assert status[("aws.s3.bucket_versioning_enabled", "acme-plain")] == "fail"
+    assert status[("aws.s3.bucket_block_public_access", "acme-plain")] == "fail"
+    # the encryption findings stay open: no data, no resolution
+    assert stored[(encryption, "acme-plain")] == "open"
+    assert stored[(encryption, "acme-versioned")] == "open"
+    assert target.lifecycle.resolved == 0
 
 
 def test_bad_credentials_fail_one_connection_only(

@@ -266,16 +266,29 @@ def test_pim_licence_answer_names_p2() -> None:
     assert licence_reason(path) == "requires Microsoft Entra ID P2"
 
 
-def test_a_denied_answer_inside_a_batch_fails_only_that_type(
+def test_a_denied_detail_inside_a_batch_fails_only_that_detail(
     graph: GraphServer, m365_specs: list[ResourceSpec]
 ) -> None:
     graph.state.denied.add("/directoryRoles/r-ua/members")
     inventory = collect("contoso", graph.settings(), m365_specs)
     failures = {f.resource_type: f for f in inventory.failures}
-    failure = failures.pop("m365.entra.directory_role")
-    assert failure.permission == "RoleManagement.Read.Directory"
-    assert "/directoryRoles/r-ua/members" in failure.message
-    assert not any(r.type == "m365.entra.directory_role" for r in inventory.resources)
+    assert "m365.entra.directory_role" not in failures  # the listing was read
+    roles = {r.name: r for r in inventory.resources if r.type == "m365.entra.directory_role"}
+    denied = roles["User Administrator"]
+    assert set(denied.failed) == {"members"} and denied.data["members"] is None
+    gap = denied.failed["members"]
+    assert gap.permission == "RoleManagement.Read.Directory"
+    assert gap.code == "Authorization_RequestDenied"
+    assert gap.call == "GET /v1.0/directoryRoles/r-ua/members"
+    assert not roles["Global Administrator"].failed
+    assert len(roles["Global Administrator"].data["members"]) == 1
+    (summary,) = inventory.detail_failures
+    assert (summary.resource_type, summary.detail, summary.resources) == (
+        "m365.entra.directory_role",
+        "members",
+        1,
+    )
+    assert "missing permission RoleManagement.Read.Directory" in summary.describe()
     # the types whose `roles` come from the directory roles are not judged without them
     assert set(failures) == {
         "m365.entra.user",

@@ -17,7 +17,9 @@ from posture.catalog.policy import Policy
 from posture.catalog.spec import ResourceSpec
 from posture.catalog.validation import validate
 from posture.content import builtin_dir
+from posture.engine.conditions import document_paths
 from posture.errors import ContentError
+from posture.models import UNKNOWN_KEY
 from posture.yamlload import LocatedDocument, load_yaml
 
 RESOURCE_TYPE = re.compile(r"^[a-z0-9]+\.[a-z0-9_]+\.[a-z0-9_]+$")
@@ -241,6 +243,7 @@ def _check_policy(policy: Policy, path: Path, doc: LocatedDocument, catalog: Cat
     spec = catalog.specs.get(policy.resource)
     if spec is not None:
         _check_template_fields(policy, spec, doc)
+        _check_unknown_markers(policy, spec, doc)
     for fw_id, controls in policy.frameworks.items():
         fw = catalog.frameworks.get(fw_id)
         if fw is None:
@@ -260,9 +263,37 @@ def _check_policy(policy: Policy, path: Path, doc: LocatedDocument, catalog: Cat
             )
 
 
+def _check_unknown_markers(policy: Policy, spec: ResourceSpec, doc: LocatedDocument) -> None:
+    """A condition reading ``_unknown.<detail>`` names a detail that can record one."""
+    markers = spec.unknown_details
+    for key in ("unknown_when", "applies_when", "condition"):
+        clause = getattr(policy, key)
+        for parts in document_paths(clause):
+            if not parts or parts[0] != UNKNOWN_KEY:
+                continue
+            detail = parts[1] if len(parts) > 1 else None
+            if detail in markers:
+                continue
+            where = (
+                f"details with 'unknown_on': {', '.join(markers)}"
+                if markers
+                else "it has no detail with 'unknown_on'"
+            )
+            raise ContentError(
+                f"'{'.'.join(str(p) for p in parts)}' reads no unknown marker of "
+                f"'{policy.resource}' ({where})"
+                + (_suggest(str(detail), markers) if detail is not None else ""),
+                path=doc.path,
+                line=doc.line_of((key,)),
+                field=key,
+            )
+
+
 def _check_template_fields(policy: Policy, spec: ResourceSpec, doc: LocatedDocument) -> None:
     """Every field a statement or command names exists in the resource's documents."""
     known = set(spec.detail) | set(spec.fields)
+    if spec.unknown_details:
+        known.add(UNKNOWN_KEY)
     for case in policy.tests:
         known.update(k for k in case.resource if isinstance(k, str))
     unknown = sorted(policy.template_fields - known)

@@ -8,8 +8,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from posture.engine.conditions import Check, ConditionError, compile_condition
-from posture.engine.statement import TemplateError, check_template
+from posture.engine.conditions import (
+    WHOLE_DOCUMENT,
+    Check,
+    ConditionError,
+    compile_condition,
+    read_keys,
+)
+from posture.engine.statement import TemplateError, check_template, reads_whole_document
 from posture.japanese import check_japanese
 from posture.models import Severity
 
@@ -61,7 +67,7 @@ class CaseIdentity(_Strict):
 
 class PolicyTestCase(_Strict):
     name: str = Field(min_length=1)
-    expect: Literal["pass", "fail", "not_applicable"]
+    expect: Literal["pass", "fail", "not_applicable", "unknown"]
     resource: dict[str, Any]
     now: datetime | None = None
     identity: CaseIdentity = Field(default_factory=CaseIdentity)
@@ -70,7 +76,7 @@ class PolicyTestCase(_Strict):
 
     @model_validator(mode="after")
     def _statement_on_failures(self) -> PolicyTestCase:
-        if self.expect != "fail" and self.statement is not None:
+        if self.expect not in ("fail", "unknown") and self.statement is not None:
             raise ValueError(f"case '{self.name}' does not fail, so it renders no statement")
         return self
 
@@ -96,6 +102,10 @@ class Policy(_Strict):
     # commands of the recommendation, filled with the affected resource's identifiers
     commands: list[str] = Field(default_factory=list)
     applies_when: dict[str, Any] | None = None
+    # a fact posture cannot see by design (a bucket in another account): checked after
+    # applies_when; when it holds the result is ``unknown`` with ``unknown_reason``
+    unknown_when: dict[str, Any] | None = None
+    unknown_reason: LocalizedText | None = None  # templates, like the statement
     condition: dict[str, Any]
     remediation: str | None = None
     frameworks: dict[str, list[str]] = Field(default_factory=dict)
@@ -104,6 +114,8 @@ class Policy(_Strict):
 
     _check: Check = PrivateAttr()
     _scope: Check | None = PrivateAttr(default=None)
+    _unknown: Check | None = PrivateAttr(default=None)
+    _reads: frozenset[str] = PrivateAttr(default=frozenset())
     _source: str = PrivateAttr(default="")
     _fields: frozenset[str] = PrivateAttr(default=frozenset())
 
@@ -133,9 +145,12 @@ class Policy(_Strict):
             self._check = compile_condition(self.condition, ("condition",))
             if self.applies_when is not None:
                 self._scope = compile_condition(self.applies_when, ("applies_when",))
+            if self.unknown_when is not None:
+                self._unknown = compile_condition(self.unknown_when, ("unknown_when",))
         except ConditionError as exc:
             # carried to the loader, which turns it into file:line
             raise ConditionInvalid(str(exc), exc.loc) from None
+        self._check_unknown_clause()
         fields: set[str] = set()
         templates: list[tuple[tuple[str | int, ...], str]] = [
             (("statement", "en"), self.statement.en),
@@ -148,12 +163,29 @@ class Policy(_Strict):
                     "it must render",
                     ("tests", index),
                 )
+            if case.expect == "unknown" and case.statement is None:
+                raise ConditionInvalid(
+                    f"case '{case.name}' expects unknown: give as 'statement' the "
+                    "unknown_reason (en and ja) it must render",
+                    ("tests", index),
+                )
         templates += [(("commands", i), text) for i, text in enumerate(self.commands)]
+        if self.unknown_reason is not None:
+            templates += [
+                (("unknown_reason", "en"), self.unknown_reason.en),
+                (("unknown_reason", "ja"), self.unknown_reason.ja),
+            ]
         for loc, text in templates:
             try:
                 fields |= check_template(text)
             except TemplateError as exc:
                 raise ConditionInvalid(str(exc), loc) from None
+        reads = set(fields)
+        for clause in (self.condition, self.applies_when, self.unknown_when):
+            reads |= read_keys(clause)
+        if any(reads_whole_document(text) for _, text in templates):
+            reads.add(WHOLE_DOCUMENT)
+        self._reads = frozenset(reads)
         for loc, text in _recommendation_texts(self):
             found = PLACEHOLDER.search(text)
             if found:
@@ -164,6 +196,45 @@ class Policy(_Strict):
                 )
         self._fields = frozenset(fields)
         return self
+
+    def _check_unknown_clause(self) -> None:
+        """``unknown_when`` and ``unknown_reason`` come together, with a case that shows it."""
+        if self.unknown_when is not None and self.unknown_reason is None:
+            raise ConditionInvalid(
+                "'unknown_when' needs an 'unknown_reason' (en and ja) saying what posture "
+                "cannot see",
+                ("unknown_when",),
+            )
+        if self.unknown_reason is not None and self.unknown_when is None:
+            raise ConditionInvalid(
+                "'unknown_reason' is given without an 'unknown_when' condition",
+                ("unknown_reason",),
+            )
+        kinds = {case.expect for case in self.tests}
+        if self.unknown_when is not None and "unknown" not in kinds:
+            raise ConditionInvalid(
+                "a policy with 'unknown_when' needs at least one case with 'expect: unknown'",
+                ("tests",),
+            )
+        if self.unknown_when is None and "unknown" in kinds:
+            index = next(i for i, c in enumerate(self.tests) if c.expect == "unknown")
+            raise ConditionInvalid(
+                "'expect: unknown' needs an 'unknown_when' condition on the policy",
+                ("tests", index, "expect"),
+            )
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """Top-level document keys the policy reads (conditions and templates); ``*`` is all.
+
+        A resource whose detail under one of these keys failed gives ``error`` for this
+        policy; the policies that read other keys still judge it.
+        """
+        return self._reads
+
+    @property
+    def unknown_check(self) -> Check | None:
+        return self._unknown
 
     @property
     def template_fields(self) -> frozenset[str]:

@@ -52,11 +52,23 @@ class DetailSpec(CallSpec):
     join: JoinSpec | None = None
     # JMESPath into the document: without a value there, the detail is `default`, no call made
     only_if: str | None = None
+    # error codes meaning "posture cannot see this by design" (a bucket in another account):
+    # the detail is `default` and the code is recorded under ``_unknown.<detail>``, which a
+    # policy's ``unknown_when`` tests; not a failure of collection
+    unknown_on: list[str] = Field(default_factory=list)
+    # JMESPath into the document: the `unknown_on` codes count as unknown only when it has a
+    # value (e.g. "!own_bucket": the bucket is not one of the account's); otherwise they fail
+    # the detail like any other error
+    unknown_if: str | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> DetailSpec:
         if bool(self.call) == bool(self.join):
             raise ValueError("a detail needs either 'call' or 'join'")
+        if self.join and self.unknown_on:
+            raise ValueError("'unknown_on' applies to a detail's own call, not to a 'join'")
+        if self.unknown_if and not self.unknown_on:
+            raise ValueError("'unknown_if' needs the 'unknown_on' codes it qualifies")
         return self
 
 
@@ -133,6 +145,11 @@ class ResourceSpec(_Strict):
     @property
     def provider(self) -> str:
         return self.type.split(".", 1)[0]
+
+    @property
+    def unknown_details(self) -> list[str]:
+        """Details that may record an ``unknown_on`` answer under ``_unknown``."""
+        return [name for name, d in self.detail.items() if d.unknown_on]
 
     @property
     def sources(self) -> list[str]:

@@ -120,7 +120,7 @@ def print_outcome(outcome: ScanOutcome) -> None:
             f"  {escape(t.connection)}: {t.status}, {t.resources} resources, {t.api_calls} API calls; "
             f"results fail {t.results.get('fail', 0)} / pass {t.results.get('pass', 0)} / "
             f"not applicable {t.results.get('not_applicable', 0)} / "
-            f"error {t.results.get('error', 0)}; findings new {t.lifecycle.new + t.lifecycle.reopened}, "
+            f"error {t.results.get('error', 0)} / unknown {t.results.get('unknown', 0)}; findings new {t.lifecycle.new + t.lifecycle.reopened}, "
             f"resolved {t.lifecycle.resolved}"
         )
         for failure in t.failures:

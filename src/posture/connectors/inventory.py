@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from posture.errors import CollectionError
-from posture.models import Resource
+from posture.models import DetailFailure, Resource
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,66 @@ class ScopeFailure:
     account: str = ""
 
 
+@dataclass(frozen=True)
+class DetailScopeFailure:
+    """A detail that failed for ``resources`` of the ``total`` resources of one scope.
+
+    The scope itself was collected: its resources carry the failure (``Resource.failed``),
+    and only the policies that read ``detail`` give ``error`` for them.
+    """
+
+    resource_type: str
+    region: str
+    detail: str
+    call: str
+    code: str
+    message: str
+    permission: str
+    resources: int
+    total: int
+
+    @property
+    def whole_scope(self) -> bool:
+        return self.resources == self.total
+
+    def describe(self) -> str:
+        """The line a scan and the connection's health show."""
+        which = (
+            f"of every {self.resource_type}"
+            if self.whole_scope
+            else f"of {self.resources} of {self.total} {self.resource_type}"
+        )
+        text = f"could not read {self.detail} {which} [{self.region}]: {self.call} failed ({self.code})"
+        if self.permission:
+            text += f": missing permission {self.permission}"
+        return text
+
+
+def detail_failures(
+    resource_type: str, region: str, resources: list[Resource]
+) -> list[DetailScopeFailure]:
+    """The per-resource detail failures of one scope, summed up per detail and cause."""
+    grouped: dict[tuple[str, str, str, str], list[DetailFailure]] = {}
+    for resource in resources:
+        for failure in resource.failed.values():
+            key = (failure.detail, failure.call, failure.code, failure.permission)
+            grouped.setdefault(key, []).append(failure)
+    return [
+        DetailScopeFailure(
+            resource_type,
+            region,
+            detail,
+            call,
+            code,
+            found[0].message,
+            permission,
+            len(found),
+            len(resources),
+        )
+        for (detail, call, code, permission), found in sorted(grouped.items())
+    ]
+
+
 @dataclass
 class Inventory:
     connection: str
@@ -63,6 +123,8 @@ class Inventory:
     regions: list[str]
     resources: list[Resource] = field(default_factory=list)
     failures: list[ScopeFailure] = field(default_factory=list)
+    # details that failed inside collected scopes (their resources carry them)
+    detail_failures: list[DetailScopeFailure] = field(default_factory=list)
     stats: dict[str, TypeStats] = field(default_factory=dict)
     # (type, scope) the tenant's licence does not cover -> why ("requires Microsoft Entra ID P2")
     not_applicable: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -103,6 +165,18 @@ class Inventory:
     def not_applicable_scopes(self) -> dict[tuple[str, str], str]:
         return dict(self.not_applicable)
 
+    def note_detail_failures(self, rtype: str, region: str, resources: list[Resource]) -> None:
+        """Sum up the failed details of one collected scope's resources (if any)."""
+        found = detail_failures(rtype, region, resources)
+        if found:
+            with self._lock:
+                self.detail_failures.extend(found)
+
+    def problems(self) -> list[str]:
+        """What could not be read, one line each: failed scopes, then failed details."""
+        lines = [f"{f.resource_type} [{f.region}]: {f.message}" for f in self.failures]
+        return lines + [f.describe() for f in self.detail_failures]
+
     def failed_scopes(self) -> dict[tuple[str, str], str]:
         return {(f.resource_type, f.region): f.message for f in self.failures}
 
@@ -110,6 +184,9 @@ class Inventory:
         return {
             "types": {k: asdict(v) for k, v in sorted(self.stats.items())},
             "failures": [asdict(f) for f in self.failures],
+            "detail_failures": [
+                {**asdict(f), "whole_scope": f.whole_scope} for f in self.detail_failures
+            ],
             "regions": self.regions,
             "not_applicable": [
                 {"resource_type": t, "region": r, "reason": why}
@@ -151,6 +228,7 @@ class Inventory:
             self.fail(ScopeFailure(rtype, region, message, "InternalError"))
         else:
             self.add(resources)
+            self.note_detail_failures(rtype, region, resources)
         stat = self.stat(rtype)
         stat.resources += len(resources)
         stat.seconds += time.monotonic() - started

@@ -81,10 +81,10 @@ def plant_cloudtrail(ctx: PlantContext) -> Planted:
     cloudtrail.put_event_selectors(TrailName=audit, EventSelectors=ALL_EVENTS_AND_S3_DATA)
     for trail in (legacy, audit):
         cloudtrail.start_logging(Name=trail)
-    note = "single-region, logging, no log file validation, no KMS key"
-    planted.add(TRAIL, legacy, "bad", ["4.2", "4.5"], note, region=region)
-    note = "multi-region, logging, validation, KMS, all management and S3 data events"
-    planted.add(TRAIL, audit, "good", ["4.2", "4.5"], note, region=region)
+    note = "single-region, logging, no log file validation, no KMS key, bucket without access logs"
+    planted.add(TRAIL, legacy, "bad", ["4.2", "4.4", "4.5"], note, region=region)
+    note = "multi-region, logging, validation, KMS, all management and S3 data events, bucket logs"
+    planted.add(TRAIL, audit, "good", ["4.2", "4.4", "4.5"], note, region=region)
     planted.add(TRAILS, ctx.account_id, "good", ["4.1", "4.8", "4.9"], f"via {audit}")
     return planted
 

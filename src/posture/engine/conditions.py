@@ -629,3 +629,60 @@ def decisive(evidence: list[Evidence]) -> list[Evidence]:
         seen.add(item.path)
         out.append(item)
     return out
+
+
+#: What ``read_keys`` answers for a clause that reads the whole document (``path: "@"``).
+WHOLE_DOCUMENT = "*"
+_QUANTIFIER_OPS = ("any_item", "all_items", "no_item")
+
+
+def _parsed(path: Any) -> tuple[str | int, ...] | None:
+    if not isinstance(path, str):
+        return None
+    try:
+        return parse_path(path)
+    except ValueError:
+        return None
+
+
+def document_paths(clause: Any, *, top: bool = True) -> list[tuple[str | int, ...]]:
+    """Paths of a (valid) clause that start at the document root, parsed.
+
+    Paths inside ``any_item`` / ``all_items`` / ``no_item`` / ``count.where`` are relative to
+    the list items and left out (the list's own path counts); a ``{field: PATH}`` value always
+    starts at the root.
+    """
+    out: list[tuple[str | int, ...]] = []
+    if not isinstance(clause, dict):
+        return out
+    for name in COMBINATORS:
+        if name in clause:
+            body = clause[name]
+            for child in body if isinstance(body, list) else [body]:
+                out += document_paths(child, top=top)
+            return out
+    if top and (parts := _parsed(clause.get("path"))) is not None:
+        out.append(parts)
+    for op, value in clause.items():
+        if op in _QUANTIFIER_OPS:
+            out += document_paths(value, top=False)
+        elif op == "count" and isinstance(value, dict):
+            out += document_paths(value.get("where"), top=False)
+        elif (
+            isinstance(value, dict)
+            and set(value) == {"field"}
+            and (parts := _parsed(value["field"])) is not None
+        ):
+            out.append(parts)
+    return out
+
+
+def read_keys(clause: Any) -> set[str]:
+    """Top-level document keys a (valid) clause reads; ``*`` for the whole document.
+
+    The engine uses this to tell which policies a failed detail affects.
+    """
+    return {
+        parts[0] if parts and isinstance(parts[0], str) else WHOLE_DOCUMENT
+        for parts in document_paths(clause)
+    }

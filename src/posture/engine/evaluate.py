@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from posture.engine.conditions import EvalContext, decisive
+from posture.engine.conditions import WHOLE_DOCUMENT, EvalContext, decisive
 from posture.engine.statement import RENDERER
-from posture.models import Evidence, Resource, Result, Status
+from posture.models import DetailFailure, Evidence, Resource, Result, Status
 
 if TYPE_CHECKING:
     from posture.catalog.policy import Policy
@@ -41,6 +41,13 @@ def judge(
         applies, why = scope(document, ctx, "")
         if not applies:
             return Judgement(Status.NOT_APPLICABLE, reason=not_applicable_reason(why))
+    unknown = policy.unknown_check
+    if unknown is not None and policy.unknown_reason is not None:
+        unseen, why = unknown(document, ctx, "")
+        if unseen:
+            texts = {"en": policy.unknown_reason.en, "ja": policy.unknown_reason.ja}
+            reason, _ = RENDERER.render_finding(texts, (), document, identity, (), ctx.now)
+            return Judgement(Status.UNKNOWN, tuple(decisive(why)), reason.get("en", ""), reason)
     holds, evidence = policy.check(document, ctx, "")
     if holds:
         return Judgement(Status.PASS)
@@ -50,6 +57,14 @@ def judge(
         texts, policy.commands, document, identity, deciding, ctx.now
     )
     return Judgement(Status.FAIL, deciding, "", statement, commands)
+
+
+def unreadable(policy: Policy, failed: Mapping[str, DetailFailure]) -> list[DetailFailure]:
+    """The failed details of a resource that ``policy`` reads (all of them for ``*``)."""
+    reads = policy.reads
+    if WHOLE_DOCUMENT in reads:
+        return [failed[k] for k in sorted(failed)]
+    return [failed[k] for k in sorted(failed) if k in reads]
 
 
 def not_applicable_reason(evidence: Iterable[Evidence]) -> str:
@@ -97,6 +112,9 @@ def evaluate(
     each policy on that type yields one ERROR result per such scope instead of a (false)
     pass, and no resource of a failed scope is evaluated.
 
+    A resource whose ``failed`` details include a key a policy reads gives that policy an
+    ERROR result naming the call and the permission; the other policies judge it.
+
     ``not_applicable_scopes`` maps (resource type, region) the tenant's licence does not
     cover to the reason (e.g. "requires Microsoft Entra ID P2"): each policy on that type
     yields one NOT_APPLICABLE result per such scope, carrying that reason.
@@ -126,6 +144,21 @@ def evaluate(
                 Result(policy.id, policy.resource, "", region, Status.NOT_APPLICABLE, (), reason)
             )
         for resource in by_type.get(policy.resource, ()):
+            if resource.failed:
+                missing = unreadable(policy, resource.failed)
+                if missing:
+                    results.append(
+                        Result(
+                            policy.id,
+                            resource.type,
+                            resource.uid,
+                            resource.region,
+                            Status.ERROR,
+                            (),
+                            "; ".join(f.describe() for f in missing),
+                        )
+                    )
+                    continue
             identity = identities.get(id(resource))
             if identity is None:
                 identity = identities[id(resource)] = identity_of(resource)

@@ -162,6 +162,15 @@ def check_template(text: str) -> set[str]:
     return names
 
 
+def reads_whole_document(text: str) -> bool:
+    """Does a (valid) template read ``doc``, the whole resource document?"""
+    try:
+        ast = _PARSE_ENV.parse(text)
+    except jinja2.TemplateSyntaxError:
+        return False
+    return "doc" in _read_names(ast)
+
+
 _TEMPLATE_GLOBALS = frozenset(
     {"range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop", "caller", "varargs"}
     | {"kwargs", "true", "false", "none", "True", "False", "None"}

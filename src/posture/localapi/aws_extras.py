@@ -107,7 +107,6 @@ class AwsExtras:
             return _json(start, error, status="404 Not Found", code="ResourceNotFoundException")
         return _json(start, {"ContactInformation": contact})
 
-
     def _function_urls(
         self, environ: dict[str, Any], start: Callable[..., Any], function: str
     ) -> Iterable[bytes]:

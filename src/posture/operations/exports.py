@@ -19,13 +19,13 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, or_
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from posture.errors import UsageError
@@ -36,7 +36,7 @@ from posture.operations.findings import finding_row, severity_rank
 from posture.operations.rows import FindingRow, PolicyFacts, ResultRow, Text
 from posture.operations.tenants import resolve_tenant
 from posture.report.period import Period, month
-from posture.store import Connection, Finding
+from posture.store import Connection, Finding, ResultRecord, ScanTarget
 
 BOM = "\ufeff"
 # a leading character a spreadsheet would read as the start of a formula
@@ -120,6 +120,7 @@ def finding_record(row: FindingRow) -> dict[str, Any]:
         "last_seen": row.last_seen.isoformat(),
         "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None,
         "waiver_id": row.waiver_id,
+        "judgement": row.judgement,
     }
 
 
@@ -177,7 +178,14 @@ def evidence_text(item: Mapping[str, Any]) -> str:
 EXPORT_FORMATS = ("csv", "json", "ocsf")
 EXPORT_LANGUAGES = ("ja", "en")
 # the finding columns plus what a spreadsheet needs to act without the report
-EXPORT_COLUMNS = ("id", *FINDING_COLUMNS, "recommendation_en", "recommendation_ja", "commands")
+EXPORT_COLUMNS = (
+    "id",
+    *FINDING_COLUMNS,
+    "recommendation_en",
+    "recommendation_ja",
+    "commands",
+    "judgement",
+)
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
@@ -233,11 +241,16 @@ def export_findings(
             c.id: c for c in session.exec(select(Connection).where(Connection.tenant_id == ten.id))
         }
         found = list(session.exec(_export_query(ten.id, period)))
+        unjudged = latest_unjudged(session, found)
         slug, name, locale = ten.slug, ten.name, ten.locale
     found.sort(key=lambda f: (-severity_rank(f.severity), f.policy_id, f.resource_uid))
     catalog = ops.catalog()
     names = {cid: c.name for cid, c in connections.items()}
     rows = [finding_row(f, PolicyFacts.lookup(catalog, f.policy_id), names) for f in found]
+    rows = [
+        replace(r, judgement=unjudged[r.id][0], reason=unjudged[r.id][1]) if r.id in unjudged else r
+        for r in rows
+    ]
     if fmt == "csv":
         text = to_csv((finding_record(r) for r in rows), EXPORT_COLUMNS, bom=bom)
     elif fmt == "json":
@@ -289,6 +302,46 @@ def export_document(
         "findings": [finding_record(r) for r in rows],
     }
     return json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def latest_unjudged(session: Session, found: Sequence[Finding]) -> dict[str, tuple[str, str]]:
+    """Open findings the newest scan of their connection could not judge -> (status, reason).
+
+    An ``unknown`` or ``error`` result leaves a finding open as it was; an export says so
+    instead of presenting it as failing afresh.
+    """
+    pending = [f for f in found if f.state != "resolved"]
+    if not pending:
+        return {}
+    newest: dict[str, str] = {}
+    for target in session.exec(
+        select(ScanTarget)
+        .where(col(ScanTarget.connection_id).in_({f.connection_id for f in pending}))
+        .where(col(ScanTarget.status).in_(("succeeded", "partial")))
+        .order_by(col(ScanTarget.finished_at).desc())
+    ):
+        newest.setdefault(target.connection_id, target.scan_id)
+    stale = [f for f in pending if newest.get(f.connection_id, f.last_scan_id) != f.last_scan_id]
+    if not stale:
+        return {}
+    verdicts: dict[tuple[str, str, str, str], tuple[str, str]] = {}
+    for record in session.exec(
+        select(ResultRecord).where(
+            col(ResultRecord.scan_id).in_({newest[f.connection_id] for f in stale}),
+            col(ResultRecord.status).in_(("unknown", "error")),
+            col(ResultRecord.policy_id).in_({f.policy_id for f in stale}),
+        )
+    ):
+        key = (record.connection_id, record.policy_id, record.resource_uid, record.region)
+        verdicts[key] = (record.status, record.reason)
+    out: dict[str, tuple[str, str]] = {}
+    for f in stale:
+        verdict = verdicts.get((f.connection_id, f.policy_id, f.resource_uid, f.region))
+        # a scope that failed gives one result without a resource for its region
+        verdict = verdict or verdicts.get((f.connection_id, f.policy_id, "", f.region))
+        if verdict is not None:
+            out[f.id] = verdict
+    return out
 
 
 def _export_query(tenant_id: str, period: Period | None) -> SelectOfScalar[Finding]:

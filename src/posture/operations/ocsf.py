@@ -252,7 +252,12 @@ def _evidence(item: Mapping[str, Any]) -> EvidenceArtifacts:
 
 
 def _compliance(row: FindingRow, status: StatusID, framing: Framing) -> list[dict[str, Any]]:
-    outcome = ComplianceStatusID.Pass if status is StatusID.Resolved else ComplianceStatusID.Fail
+    if status is StatusID.Resolved:
+        outcome = ComplianceStatusID.Pass
+    elif row.judgement == "unknown":  # the newest scan could not see the fact: neither way
+        outcome = ComplianceStatusID.Unknown
+    else:
+        outcome = ComplianceStatusID.Fail
     entries = []
     for fw, controls in row.frameworks.items():
         name = _pick(framing.framework_names.get(fw, Text(fw, fw)), framing.lang)
@@ -270,6 +275,7 @@ def _unmapped(row: FindingRow, status: StatusID, framing: Framing) -> dict[str, 
         "policy_id": row.policy_id,
         "connection": row.connection,
         "state": row.status,
+        "judgement": row.judgement or None,
         "title": row.title.as_dict(),
         "statement": row.statement.as_dict(),
         "recommendation": row.recommendation.as_dict(),

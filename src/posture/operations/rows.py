@@ -80,6 +80,9 @@ class FindingRow:
     resolved_at: datetime | None
     reason: str = ""
     waiver_id: str = ""  # the waiver a waived finding is under
+    # an open finding the newest scan could not judge: "unknown" (a fact posture cannot see)
+    # or "error" (its data could not be read); "" when it judged (or the finding is closed)
+    judgement: str = ""
 
 
 @dataclass(frozen=True)

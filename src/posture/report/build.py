@@ -132,13 +132,20 @@ def _sort_key(f: ReportFinding) -> tuple[int, str, str]:
 
 
 def framework_scores(
-    catalog: Catalog, ran: set[str], open_findings: Iterable[Any], errored: set[str]
+    catalog: Catalog,
+    ran: set[str],
+    open_findings: Iterable[Any],
+    errored: set[str],
+    unknown: set[str] | None = None,
 ) -> list[FrameworkScore]:
-    """A control passes when every policy mapped to it ran and has no open finding.
+    """A control passes when every policy mapped to it ran, judged and has no open finding.
 
+    Otherwise it fails (an open finding), is in error (a policy could not read its data) or
+    is unknown (a policy met a fact posture cannot see, e.g. a bucket of another account).
     ``open_findings`` are anything with a ``policy_id``: report findings, or the finding
     states of a month's end.
     """
+    unseen = unknown or set()
     failing: dict[str, int] = defaultdict(int)
     for finding in open_findings:
         failing[finding.policy_id] += 1
@@ -157,9 +164,14 @@ def framework_scores(
             if not pids:
                 continue
             n_failed = sum(failing[p] for p in pids)
-            status = (
-                "fail" if n_failed else ("error" if any(p in errored for p in pids) else "pass")
-            )
+            if n_failed:
+                status = "fail"
+            elif any(p in errored for p in pids):
+                status = "error"
+            elif any(p in unseen for p in pids):
+                status = "unknown"
+            else:
+                status = "pass"
             scores.append(ControlScore(control.id, _text(control.title), status, n_failed))
         out.append(
             FrameworkScore(
@@ -169,6 +181,7 @@ def framework_scores(
                 controls_evaluated=len(scores),
                 controls_passed=sum(1 for s in scores if s.status == "pass"),
                 controls=tuple(scores),
+                controls_unknown=sum(1 for s in scores if s.status == "unknown"),
             )
         )
     return out
@@ -274,7 +287,11 @@ def build_report_data(
     )
     summary = latest.summary if latest else {}
     data.frameworks = framework_scores(
-        catalog, set(summary.get("policies", [])), open_now, set(summary.get("errored", []))
+        catalog,
+        set(summary.get("policies", [])),
+        open_now,
+        set(summary.get("errored", [])),
+        set(summary.get("unknown", [])),
     )
     _add_health(session, data, connections, scans, latest, tz)
     data.history = report_history(session, tenant, period_start, period_end, tz, recorded)

@@ -62,7 +62,7 @@ class ReportFinding:
 class ControlScore:
     control_id: str
     title: Text
-    status: str  # pass | fail | error
+    status: str  # pass | fail | error | unknown
     failed_findings: int
 
 
@@ -74,13 +74,17 @@ class FrameworkScore:
     controls_evaluated: int  # mapped by at least one policy that ran
     controls_passed: int
     controls: tuple[ControlScore, ...]
+    # evaluated controls posture cannot judge by design (``unknown``): neither pass nor fail,
+    # so they are left out of the score
+    controls_unknown: int = 0
 
     @property
     def score(self) -> float:
-        """Share of evaluated controls that pass, 0..100."""
-        if not self.controls_evaluated:
+        """Share of the judged evaluated controls that pass, 0..100."""
+        judged = self.controls_evaluated - self.controls_unknown
+        if judged <= 0:
             return 0.0
-        return 100.0 * self.controls_passed / self.controls_evaluated
+        return 100.0 * self.controls_passed / judged
 
 
 @dataclass(frozen=True)

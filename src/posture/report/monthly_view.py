@@ -93,6 +93,7 @@ class ComplianceLine:
     change: str
     top_failing: tuple[FailingControl, ...] = ()  # most failed findings first
     more_failing: str = ""  # "N more failing controls..." or ""
+    unknown: int = 0  # evaluated controls posture cannot judge: neither passing nor failing
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,7 @@ def _compliance_line(fw: FrameworkScore, change: str, messages: Messages) -> Com
         more_failing=messages("compliance.more_failing", count=failing - FAILING_SHOWN)
         if failing > FAILING_SHOWN
         else "",
+        unknown=fw.controls_unknown,
     )
 
 

@@ -274,6 +274,8 @@ def _framework_view(framework: FrameworkScore, messages: Messages) -> FrameworkV
         evaluated=framework.controls_evaluated,
         total=framework.controls_total,
     )
+    if framework.controls_unknown:
+        summary += " " + messages("compliance.unknown_note", count=framework.controls_unknown)
     return FrameworkView(
         name=framework.name.get(messages.lang),
         score=round(framework.score),

@@ -36,6 +36,14 @@ class Absent(Exception):
     """The provider answered "not configured" (an ``absent_on`` code)."""
 
 
+class Unseen(Exception):
+    """The provider answered with an ``unknown_on`` code: posture cannot see this by design."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 def jsonable(value: Any) -> Any:
     """Responses become plain JSON so inventories can be stored, hashed and replayed."""
     if isinstance(value, dict):
@@ -102,8 +110,9 @@ class CallRunner:
         paginate: bool,
         absent_on: list[str],
         resource_type: str,
+        unknown_on: list[str] | None = None,
     ) -> Any:
-        """Merged JSON response; raises ``Absent`` or ``CollectionError``."""
+        """Merged JSON response; raises ``Absent``, ``Unseen`` or ``CollectionError``."""
         key = json.dumps([service, region, operation, args, paginate], sort_keys=True, default=str)
         with self._lock:
             slot = self._slots.get(key)
@@ -126,6 +135,13 @@ class CallRunner:
                 slot.error, absent_on
             ):
                 raise Absent() from slot.error  # "not configured" is an answer, not an error
+            if (
+                unknown_on
+                and isinstance(slot.error, botocore.exceptions.ClientError)
+                and _absent_match(slot.error, unknown_on)
+            ):
+                code = str(slot.error.response.get("Error", {}).get("Code", ""))
+                raise Unseen(code) from slot.error
             if owner:
                 self.inventory.count(resource_type, errors=1)
             raise self._collection_error(slot.error, service, operation, region)

@@ -1,8 +1,11 @@
 """The generic AWS collector: executes collection specs, concurrently, once per call.
 
 Per (resource type, region) it lists, adds details to every item, and builds resources.
-Any failure other than an ``absent_on`` answer fails that whole scope: it is reported, its
-resources are not evaluated, and its open findings stay open.
+A failed listing fails that whole scope: it is reported, its resources are not evaluated,
+and its open findings stay open. A failed detail call fails only that detail of that
+resource: the resource records it (``Resource.failed``), the policies reading it give
+``error``, and the others judge the rest of the document. A resource type with enrichers
+keeps the whole-scope semantics, since an enricher cannot tell missing data from none.
 """
 
 from __future__ import annotations
@@ -11,19 +14,23 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import jmespath
 
 from posture.catalog.spec import DetailSpec, JoinSpec, ResourceSpec
-from posture.connectors.aws.calls import Absent, CallRunner
+from posture.connectors.aws.calls import Absent, CallRunner, Unseen
+from posture.connectors.aws.permissions import permission_for
 from posture.connectors.aws.session import AwsTarget
 from posture.connectors.aws.transforms import ENRICHERS, TEMPLATE_FILTERS, TRANSFORMS
 from posture.connectors.inventory import GLOBAL, Inventory, ScopeFailure
-from posture.models import Resource
+from posture.errors import CollectionError, is_denied
+from posture.models import UNKNOWN_KEY, DetailFailure, Resource
 
 Progress = Callable[[str, str, int], None]
 log = logging.getLogger(__name__)
+_NO_VALUE: tuple[Any, ...] = (None, False, "", [], {})
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.\[\]\-]+)(?:\|([a-z_]+))?\}")
 
 
@@ -176,24 +183,53 @@ class AwsCollector:
     def _build(self, spec: ResourceSpec, region: str, item: dict[str, Any]) -> Resource:
         doc = dict(item)
         ctx = self._ctx(region)
+        failed: dict[str, DetailFailure] = {}
+        errors: list[CollectionError] = []
         for name, detail in spec.detail.items():
+            upstream = next(
+                (failed[k] for k in _roots(detail.only_if, detail.unknown_if) if k in failed), None
+            )
+            if upstream is not None:  # it depends on a detail that could not be read
+                doc[name] = detail.default
+                failed[name] = replace(upstream, detail=name)
+                continue
             if detail.only_if and jmespath.search(detail.only_if, doc) in (None, "", [], {}):
                 doc[name] = detail.default
                 continue
-            doc[name] = self._detail(spec, region, detail, doc, ctx)
+            try:
+                doc[name] = self._detail(spec, region, detail, doc, ctx)
+            except Unseen as unseen:
+                doc[name] = detail.default
+                doc.setdefault(UNKNOWN_KEY, {})[name] = unseen.code
+            except CollectionError as exc:
+                if spec.enrich:
+                    raise  # an enricher would read the gap as "nothing there"
+                doc[name] = detail.default
+                failed[name] = _detail_failure(name, detail, spec, exc)
+                errors.append(exc)
+            except _TemplateError:
+                if errors:  # the template read a detail that failed: fail as that call
+                    raise errors[0] from None
+                raise
         for enricher in spec.enrich:
             doc = ENRICHERS[enricher](doc)
-        resource_region = str(render(spec.region, doc, ctx)) if spec.region else region
-        uid = str(render(spec.uid, doc, ctx))
-        name_ctx = {**ctx, "uid": uid}
+        try:
+            resource_region = str(render(spec.region, doc, ctx)) if spec.region else region
+            uid = str(render(spec.uid, doc, ctx))
+            name = str(render(spec.name, doc, {**ctx, "uid": uid}))
+        except _TemplateError:
+            if errors:  # e.g. the region comes from a location call that was denied
+                raise errors[0] from None
+            raise
         return Resource(
             type=spec.type,
             uid=uid,
             region=resource_region,
-            name=str(render(spec.name, doc, name_ctx)),
+            name=name,
             data=doc,
             tags=_tags(jmespath.search(spec.tags, doc)) if spec.tags else {},
             account=self.target.account_id,
+            failed=failed,
         )
 
     def _detail(
@@ -206,6 +242,9 @@ class AwsCollector:
     ) -> Any:
         if detail.join:
             return self._join(spec, region, detail.join, doc, ctx)
+        unknown_on = detail.unknown_on
+        if detail.unknown_if and jmespath.search(detail.unknown_if, doc) in _NO_VALUE:
+            unknown_on = []  # e.g. our own bucket: a denial is a missing permission
         try:
             response = self.runner.call(
                 detail.service or spec.service,
@@ -217,6 +256,7 @@ class AwsCollector:
                 paginate=detail.paginate,
                 absent_on=detail.absent_on,
                 resource_type=spec.type,
+                unknown_on=unknown_on,
             )
         except Absent:
             return detail.default
@@ -254,6 +294,7 @@ class AwsCollector:
 
     def _aggregate(self) -> None:
         failed = {f.resource_type for f in self.inventory.failures}
+        partial = {f.resource_type: f for f in self.inventory.detail_failures}
         for spec in self.specs:
             if not spec.aggregate:
                 continue
@@ -261,6 +302,18 @@ class AwsCollector:
             if source in failed:
                 self.inventory.fail(
                     ScopeFailure(spec.type, GLOBAL, f"depends on {source}, whose collection failed")
+                )
+                continue
+            if source in partial:  # one document of every source: a gap in one is a gap
+                gap = partial[source]
+                self.inventory.fail(
+                    ScopeFailure(
+                        spec.type,
+                        GLOBAL,
+                        f"depends on {source}, of which {gap.describe()}",
+                        gap.code,
+                        gap.permission,
+                    )
                 )
                 continue
             items = [r.data for r in self.inventory.resources if r.type == source]
@@ -280,3 +333,27 @@ class AwsCollector:
                 ]
             )
             self.inventory.stat(spec.type).resources += 1
+
+
+_ROOT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _roots(*expressions: str | None) -> list[str]:
+    """The top-level document keys JMESPath expressions such as ``!own_bucket`` start from."""
+    return [m.group(0) for e in expressions if e and (m := _ROOT.search(e))]
+
+
+def _detail_failure(
+    name: str, detail: DetailSpec, spec: ResourceSpec, exc: CollectionError
+) -> DetailFailure:
+    """What a failed detail call tells the policies that read ``name``."""
+    service = (detail.join.service if detail.join else detail.service) or spec.service
+    operation = detail.join.call if detail.join else detail.call
+    call = exc.permission or permission_for(service, operation)
+    return DetailFailure(
+        detail=name,
+        call=call,
+        code=exc.code or "Error",
+        message=exc.message,
+        permission=call if is_denied(exc.code) else "",
+    )

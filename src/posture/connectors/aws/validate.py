@@ -23,6 +23,7 @@ from posture.connectors.aws.permissions import (
 from posture.connectors.aws.session import SESSION_CALLS
 from posture.connectors.aws.transforms import ENRICHERS, TEMPLATE_FILTERS, TRANSFORMS
 from posture.errors import ContentError
+from posture.models import UNKNOWN_KEY
 
 
 def _calls(spec: ResourceSpec) -> list[tuple[str, str]]:
@@ -105,7 +106,7 @@ def check_specs(specs: Iterable[ResourceSpec]) -> list[str]:
                 problems.append(
                     f"{spec.type}: unknown transform '{block.transform}'; known: {', '.join(sorted(TRANSFORMS))}"
                 )
-            for expr in (block.items, block.pick, spec.tags):
+            for expr in (block.items, block.pick, spec.tags, getattr(block, "unknown_if", None)):
                 if expr:
                     try:
                         jmespath.compile(expr)
@@ -125,6 +126,8 @@ def document_fields(spec: ResourceSpec) -> set[str] | None:
     and the spec declares no ``fields``: then nothing can be said.
     """
     known = set(spec.detail) | set(spec.fields)
+    if spec.unknown_details:
+        known.add(UNKNOWN_KEY)
     if spec.aggregate:
         return known | {spec.aggregate.key}
     listing = spec.listing

@@ -34,7 +34,7 @@ from posture.connectors.gws.enrich import (
 from posture.connectors.gws.inheritance import resolve, with_root
 from posture.connectors.inventory import GLOBAL, Inventory
 from posture.errors import CollectionError
-from posture.models import Resource
+from posture.models import DetailFailure, Resource
 
 Progress = Callable[[str, str, int], None]
 log = logging.getLogger(__name__)
@@ -87,6 +87,24 @@ ENRICHERS: dict[str, Callable[[list[dict[str, Any]], str], list[dict[str, Any]]]
     "setting_changes": setting_changes,
     "usage_counts": usage_counts,
 }
+
+
+# where a document keeps its failed details until it becomes a resource (never an API key)
+_FAILED = "\x00failed"
+
+
+def _detail_failure(
+    spec: ResourceSpec, name: str, detail: DetailSpec, exc: CollectionError
+) -> DetailFailure:
+    call = detail.join.call if detail.join else detail.call
+    api = (detail.join.service if detail.join else detail.service) or spec.service
+    return DetailFailure(
+        detail=name,
+        call=f"{api} {call}",
+        code=exc.code or "Error",
+        message=exc.message,
+        permission=exc.permission or "",
+    )
 
 
 def render(template: Any, doc: dict[str, Any], ctx: dict[str, Any]) -> Any:
@@ -215,14 +233,20 @@ class GwsCollector:
             docs = [self._aggregate(spec)]
         else:
             docs = [self._build(spec, item, scopes) for item in self._list(spec, scopes)]
+        gaps = [doc.pop(_FAILED, {}) for doc in docs]
+        first = next((gap for gap in gaps if gap), None)
+        if first and spec.enrich:
+            # an enricher would read the gap as "nothing there": the type fails as a whole
+            raise next(iter(first.values()))[1]
         for name in spec.enrich:
             if name not in ENRICHERS:
                 raise SpecError(f"unknown enricher '{name}'; known: {', '.join(sorted(ENRICHERS))}")
             docs = ENRICHERS[name](docs, self.target.customer_id)
         ctx = self._ctx()
         out = []
-        for doc in docs:
+        for index, doc in enumerate(docs):
             uid = str(render(spec.uid, doc, ctx))
+            gap = gaps[index] if first and index < len(gaps) else {}
             out.append(
                 Resource(
                     type=spec.type,
@@ -231,6 +255,7 @@ class GwsCollector:
                     name=str(render(spec.name, doc, {**ctx, "uid": uid})),
                     data=doc,
                     account=self.target.customer_id,
+                    failed={name: found for name, (found, _) in gap.items()},
                 )
             )
         return out
@@ -248,6 +273,13 @@ class GwsCollector:
             )
         if source not in {s.type for s in self.specs}:
             raise SpecError(f"aggregate of {source}, which this scan does not collect")
+        partial = [f for f in self.inventory.detail_failures if f.resource_type == source]
+        if partial:  # one document of every source: a gap in one is a gap in the aggregate
+            raise CollectionError(
+                f"{spec.type} depends on {source}, of which {partial[0].describe()}",
+                code=partial[0].code or "DependencyFailed",
+                permission=partial[0].permission or None,
+            )
         items = [r.data for r in self.inventory.resources if r.type == source]
         return {spec.aggregate.key: items}
 
@@ -296,11 +328,18 @@ class GwsCollector:
         self, spec: ResourceSpec, item: dict[str, Any], scopes: tuple[str, ...]
     ) -> dict[str, Any]:
         doc = dict(item)
+        failed: dict[str, tuple[DetailFailure, CollectionError]] = {}
         for name, detail in spec.detail.items():
             if detail.only_if and jmespath.search(detail.only_if, doc) in (None, "", [], {}):
                 doc[name] = detail.default
                 continue
-            doc[name] = self._detail(spec, detail, doc, scopes)
+            try:
+                doc[name] = self._detail(spec, detail, doc, scopes)
+            except CollectionError as exc:  # this detail of this item; the rest is kept
+                doc[name] = detail.default
+                failed[name] = (_detail_failure(spec, name, detail, exc), exc)
+        if failed:
+            doc[_FAILED] = failed
         return doc
 
     def _detail(

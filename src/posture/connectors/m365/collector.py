@@ -27,10 +27,14 @@ from posture.connectors.m365.client import Counter, GraphCallError, GraphSession
 from posture.connectors.m365.enrich import ENRICHERS, TRANSFORMS, EnrichContext, SourceUnavailable
 from posture.connectors.m365.failures import licence_reason
 from posture.errors import CollectionError
-from posture.models import Resource
+from posture.models import DetailFailure, Resource
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 Progress = Callable[[str, str, int], None]
+
+
+# where a document keeps its failed details until it becomes a resource (never a Graph key)
+_FAILED = "\x00failed"
 
 
 def render(template: str, item: dict[str, Any], *, where: str) -> Any:
@@ -129,6 +133,7 @@ class M365Collector:
             inventory.fail(ScopeFailure(spec.type, GLOBAL, exc.message, exc.code or ""))
             return
         inventory.add(resources)
+        inventory.note_detail_failures(spec.type, GLOBAL, resources)
         stat.resources = len(resources)
         if self.progress:
             self.progress(spec.type, GLOBAL, stat.resources)
@@ -147,6 +152,11 @@ class M365Collector:
             raise SourceUnavailable(
                 rtype, f"{rtype} was not collected in this scan", code="SourceMissing"
             )
+        for doc in self._docs[rtype]:
+            for failure, _ in doc.get(_FAILED, {}).values():
+                raise SourceUnavailable(
+                    rtype, f"{rtype}: {failure.describe()}", code="SourceFailed"
+                )
         return [dict(d) for d in self._docs[rtype]]
 
     async def _get_all(self, path: str) -> list[dict[str, Any]]:
@@ -222,6 +232,10 @@ class M365Collector:
             items = await self._listing(spec, count)
             await self._prefetch(spec, items, count)
             docs = await asyncio.gather(*(self._document(spec, item, count) for item in items))
+            gaps = [d[_FAILED] for d in docs if _FAILED in d]
+            if gaps and spec.enrich:
+                # an enricher would read the gap as "nothing there": the type fails as a whole
+                raise next(iter(gaps[0].values()))[1]
         except GraphCallError as exc:
             self._record(spec, inventory, exc)
         except CollectionError as exc:
@@ -317,13 +331,37 @@ class M365Collector:
     async def _document(
         self, spec: ResourceSpec, item: dict[str, Any], count: Counter
     ) -> dict[str, Any]:
+        """The item with its details; a detail call that fails (other than a licence answer)
+        is recorded under ``_FAILED`` as that detail's gap, and the rest is kept."""
         doc = dict(item)
         names = list(spec.detail)
         values = await asyncio.gather(
-            *(self._detail(spec, name, spec.detail[name], item, count) for name in names)
+            *(self._detail(spec, name, spec.detail[name], item, count) for name in names),
+            return_exceptions=True,
         )
-        doc.update(zip(names, values, strict=True))
+        failed: dict[str, tuple[DetailFailure, GraphCallError]] = {}
+        for name, value in zip(names, values, strict=True):
+            if isinstance(value, GraphCallError) and not value.failure.licence:
+                failed[name] = (self._detail_failure(spec, name, value), value)
+                doc[name] = spec.detail[name].default
+            elif isinstance(value, BaseException):
+                raise value
+            else:
+                doc[name] = value
+        if failed:
+            doc[_FAILED] = failed
         return doc
+
+    @staticmethod
+    def _detail_failure(spec: ResourceSpec, name: str, exc: GraphCallError) -> DetailFailure:
+        failure = exc.failure
+        return DetailFailure(
+            detail=name,
+            call=f"GET {urlsplit(exc.url).path}",
+            code=failure.code or str(failure.status),
+            message=exc.message,
+            permission=", ".join(spec.permissions) if failure.denied else "",
+        )
 
     async def _detail(
         self,
@@ -362,7 +400,9 @@ class M365Collector:
 
     @staticmethod
     def _resource(spec: ResourceSpec, doc: dict[str, Any], account: str) -> Resource:
+        doc = dict(doc)
+        failed = {name: found for name, (found, _) in doc.pop(_FAILED, {}).items()}
         context = {**doc, "tenant_id": account}
         uid = str(render(spec.uid, context, where=f"{spec.type}.uid"))
         name = str(render(spec.name, {**context, "uid": uid}, where=f"{spec.type}.name"))
-        return Resource(spec.type, uid, GLOBAL, name, doc, {}, account)
+        return Resource(spec.type, uid, GLOBAL, name, doc, {}, account, failed)
