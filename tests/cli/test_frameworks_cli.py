@@ -42,7 +42,7 @@ def test_frameworks_list_and_coverage_tables(capsys: pytest.CaptureFixture[str])
     assert cli("frameworks", "list") == 0
     out = capsys.readouterr().out
     assert "scuba-gws" in out and "CIS Microsoft 365 Foundations Benchmark v7.0.0" in out
-    assert "5 frameworks" in out
+    assert "9 frameworks" in out
     assert cli("frameworks", "coverage") == 0
     assert "uncovered" in capsys.readouterr().out
 
