@@ -42,7 +42,8 @@ def test_frameworks_list_and_coverage_tables(capsys: pytest.CaptureFixture[str])
     assert cli("frameworks", "list") == 0
     out = capsys.readouterr().out
     assert "scuba-gws" in out and "CIS Microsoft 365 Foundations Benchmark v7.0.0" in out
-    assert "7 frameworks" in out and "cis-gcp-5.0" in out and "cis-gke-1.6" in out
+    assert "11 frameworks" in out and "cis-gcp-5.0" in out and "cis-gke-1.6" in out
+    assert "nist-800-53-r5" in out and "iso-27017" in out
     assert cli("frameworks", "coverage") == 0
     assert "uncovered" in capsys.readouterr().out
 

@@ -226,7 +226,12 @@ def test_ocsf_mapping(ops: Operations, seed: Seed, catalog: Any) -> None:
         "In Progress",
         5,
     )
-    (control,) = ongoing["unmapped"]["compliance"]
+    compliance = ongoing["unmapped"]["compliance"]
+    # the catalogue frameworks follow CIS 2.5 through their crosswalks
+    assert {"framework": "nist-800-53-r5", "control": "IA-2"}.items() <= next(
+        c for c in compliance if c["control"] == "IA-2"
+    ).items()
+    (control,) = [c for c in compliance if c["framework"] == "cis-aws-7.0"]
     assert control == {
         "framework": "cis-aws-7.0",
         "standards": [catalog.frameworks["cis-aws-7.0"].name.ja],
@@ -294,7 +299,9 @@ def test_json_document_round_trip(ops: Operations, seed: Seed, tmp_path: Path) -
         "ja": "バケット acme-logs は版を保持しません",
     }
     assert new["evidence"] == EVIDENCE and new["frameworks"] == {}
-    assert by_id[ids["ongoing"]]["frameworks"] == {"cis-aws-7.0": ["2.5"]}
+    ongoing_frameworks = by_id[ids["ongoing"]]["frameworks"]
+    assert ongoing_frameworks["cis-aws-7.0"] == ["2.5"]
+    assert "IA-2" in ongoing_frameworks["nist-800-53-r5"]
     assert new["recommendation"]["ja"] and new["connection"] == "prod"
     assert datetime.fromisoformat(new["first_seen"]) == at(10)
     assert new["resolved_at"] is None
