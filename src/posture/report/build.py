@@ -29,6 +29,7 @@ from posture.report.model import (
     WaiverLine,
 )
 from posture.report.period import zone
+from posture.report.vulnerabilities import read_vulnerabilities
 from posture.store.tables import (
     Connection,
     Finding,
@@ -301,6 +302,7 @@ def build_report_data(
         previous_passed=_previous_passed(session, catalog, tenant, period_start, tz, history),
     )
     data.branding = branding(tenant)
+    data.vulnerabilities = read_vulnerabilities(session, tenant, latest.id if latest else None)
     return data
 
 

@@ -159,6 +159,8 @@ class ReportData:
     covered_until: datetime | None = None
     history: History = field(default_factory=lambda: History())
     branding: Branding = field(default_factory=lambda: Branding())
+    # Amazon Inspector's findings per affected resource (empty: no data or switched off)
+    vulnerabilities: Any = None
 
     @property
     def gaps(self) -> list[ConnectionCoverage]:

@@ -18,6 +18,7 @@ from posture.report.model import FrameworkScore, PeriodCounts, ReportData
 SEVERITY_WEIGHT = {"critical": 10, "high": 5, "medium": 2, "low": 1, "info": 0}
 TOP_FIXES = 10
 COMMANDS_SHOWN = 3
+VULNERABILITY_ROWS_SHOWN = 50  # in the PDF; the analyst report lists every resource
 APPENDIX_MAX_LINES = 5000  # beyond this the PDF refers to the analyst report and exports
 FAILING_SHOWN = 10  # failing controls listed per framework in the PDF
 
@@ -97,6 +98,17 @@ class ComplianceLine:
 
 
 @dataclass(frozen=True)
+class VulnerabilityRow:
+    resource: str
+    kind: str  # in the reader's language
+    critical: int
+    high: int
+    exploitable: int
+    fixable: int
+    top: str  # the most serious vulnerability ids, comma separated
+
+
+@dataclass(frozen=True)
 class MonthlyView:
     score: str  # posture score of the latest month, or the "not available" mark
     score_note: str  # its change since the month before, one sentence
@@ -112,6 +124,9 @@ class MonthlyView:
     provider_name: str
     provider_logo: str
     customer_logo: str
+    vulnerabilities: tuple[VulnerabilityRow, ...] = ()  # every affected resource, worst first
+    vulnerabilities_shown: int = 0  # how many the PDF prints
+    vulnerabilities_more: str = ""  # sentence when the PDF cuts the list
 
 
 def risk_weight(severity: str) -> int:
@@ -232,6 +247,24 @@ def _compliance_line(fw: FrameworkScore, change: str, messages: Messages) -> Com
     )
 
 
+def _vulnerability_rows(data: ReportData, messages: Messages) -> tuple[VulnerabilityRow, ...]:
+    found = data.vulnerabilities
+    if found is None:
+        return ()
+    return tuple(
+        VulnerabilityRow(
+            resource=r.resource_id,
+            kind=messages.get(f"vulnerabilities.kind.{r.kind}", r.kind or "-"),
+            critical=r.critical,
+            high=r.high,
+            exploitable=r.exploitable,
+            fixable=r.fixable,
+            top=", ".join(r.top),
+        )
+        for r in found.resources
+    )
+
+
 def monthly_view(data: ReportData, views: Sequence[FindingView], messages: Messages) -> MonthlyView:
     history = data.history
     dash = messages("report.not_available")
@@ -299,6 +332,13 @@ def monthly_view(data: ReportData, views: Sequence[FindingView], messages: Messa
         waivers=waivers,
         waivers_note=waivers_note,
         compliance=_compliance(data, messages),
+        vulnerabilities=(vulns := _vulnerability_rows(data, messages)),
+        vulnerabilities_shown=min(len(vulns), VULNERABILITY_ROWS_SHOWN),
+        vulnerabilities_more=messages(
+            "vulnerabilities.more", count=len(vulns) - VULNERABILITY_ROWS_SHOWN
+        )
+        if len(vulns) > VULNERABILITY_ROWS_SHOWN
+        else "",
         provider_name=data.branding.provider_name,
         provider_logo=data.branding.provider_logo,
         customer_logo=data.branding.customer_logo,
