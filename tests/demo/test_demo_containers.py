@@ -83,8 +83,10 @@ def test_planted_clusters_fail_and_twin_passes(
     assert any("accessConfig" in gap for gap in estate.manifest.gaps)
 
 
-def test_no_function_is_planted_and_the_manifest_says_why(
+def test_the_rotation_function_is_collected_and_the_manifest_says_why_no_pair(
     estate: PlantedEstate, collected: list[Resource]
 ) -> None:
-    assert not [r for r in collected if r.type == "aws.lambda.function"]
+    functions = [r for r in collected if r.type == "aws.lambda.function"]
+    assert [f.name for f in functions] == ["acme-jp-rotate-db-password"]
+    assert functions[0].data["function_urls"] == []  # answered, and no URL configured
     assert any("ListFunctionUrlConfigs" in gap for gap in estate.manifest.gaps)

@@ -59,11 +59,6 @@ BASE_USER = "posture-permission-check"
 SCAN_ROLE = "posture-permission-scan"
 EXTERNAL_ID = "posture-permission-test"
 MONITORED_TRAIL = "posture-permission-monitored-trail"
-LAMBDA_PER_FUNCTION = {
-    "lambda:GetPolicy",
-    "lambda:ListFunctionUrlConfigs",
-    "lambda:GetFunctionCodeSigningConfig",
-}
 #: printed actions the demo estate cannot exercise on moto (see the module docstring)
 NOT_EXERCISED = {
     "backup:GetBackupVaultAccessPolicy",
@@ -293,14 +288,16 @@ def test_printed_policy_is_enough_for_a_full_scan(
     )
     assert [a["AlarmName"] for a in trail.data["metric_filters"][0]["alarms"]] == [MONITORED_TRAIL]
     # every printed action was needed and evaluated: none is missing, none is extra, except
-    # the per-function Lambda calls: no function can be planted (moto lacks
-    # ListFunctionUrlConfigs), so ListFunctions finds none and they are never made; the
-    # two APIs moto lacks are answered by posture.localapi.aws_extras, which evaluates no IAM;
+    # the APIs moto lacks, answered by posture.localapi.aws_extras, which evaluates no IAM,
     # and the actions the demo cannot exercise on moto (NOT_EXERCISED)
-    served_outside_moto = {"access-analyzer:ListAnalyzers", "account:GetContactInformation"}
+    served_outside_moto = {
+        "access-analyzer:ListAnalyzers",
+        "account:GetContactInformation",
+        "lambda:ListFunctionUrlConfigs",
+    }
     printed = set(policy["Statement"][0]["Action"])
     assert printed >= served_outside_moto | NOT_EXERCISED
-    expected = printed - LAMBDA_PER_FUNCTION - served_outside_moto - NOT_EXERCISED
+    expected = printed - served_outside_moto - NOT_EXERCISED
     assert moto_iam_fixes.actions == expected
 
 

@@ -90,7 +90,11 @@ def by_uid(inventory):  # type: ignore[no-untyped-def]
 @mock_aws
 def test_in_process_collection_shapes(catalog: Catalog) -> None:
     plant()
-    types = [t for t in catalog.specs if t not in MOTO_LACKS]
+    types = [
+        t
+        for t, spec in catalog.specs.items()
+        if t not in MOTO_LACKS and not is_organization_type(spec) and spec.service != "lambda"
+    ]  # in-process moto has no stand-in for what it lacks (Lambda ListFunctionUrlConfigs)
     inventory, calls = collect(catalog, None, types=types)
     assert inventory.failures == [], inventory.failures
     resources = by_uid(inventory)

@@ -1,8 +1,9 @@
 """ECR repositories and EKS clusters, each misconfigured one with a hardened twin.
 
-Lambda functions are not planted: moto does not implement ListFunctionUrlConfigs (HTTP 404
-"Not yet implemented"), which the aws.lambda.function collection calls for every function,
-so a planted function would fail that type's collection against a moto server.
+Lambda functions are not planted as pairs here: moto does not implement
+ListFunctionUrlConfigs, which posture.localapi.aws_extras answers for an in-process moto
+server only; the one function of the estate is the secret-rotation function of
+``estate_edge``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ LIFECYCLE = (
     '"countNumber":14},"action":{"type":"expire"}}]}'
 )
 GAPS = (
-    "Lambda functions are not planted: moto does not implement ListFunctionUrlConfigs, so "
-    "collecting aws.lambda.function fails as soon as one function exists.",
+    "Lambda: no misconfigured/hardened function pair is planted; the only function is the "
+    "secret-rotation function (moto lacks ListFunctionUrlConfigs; the demo's in-process "
+    "stand-in answers it).",
     "EKS access entries: moto drops accessConfig from DescribeCluster, so the hardened "
     "cluster fails aws.eks.cluster_access_entries_enabled too.",
 )

@@ -11,7 +11,8 @@ request still goes to moto:
   ``GetContactInformation`` (``POST /putContactInformation``, ``/getContactInformation``).
   Without a stored contact the answer is ``ResourceNotFoundException``.
 * Lambda ``ListFunctionUrlConfigs`` (``GET /2021-10-31/functions/NAME/urls``), answered from
-  moto's own ``GetFunctionUrlConfig`` of that function: its URL configuration, or none.
+  moto's own record of the function (so only for a moto server in this process, where it
+  evaluates no IAM): its URL configuration, or none.
 
 State lives with the server and is dropped by moto's own reset (``POST /moto-api/reset``).
 """
@@ -25,7 +26,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
@@ -57,7 +58,7 @@ class AwsExtras:
                 return self._analyzer(environ, start, account, region)
             urls = _FUNCTION_URLS.fullmatch(path)
             if service == "lambda" and urls and environ.get("REQUEST_METHOD") == "GET":
-                return self._function_urls(environ, start, urls.group(1))
+                return self._function_urls(start, account, region, urls.group(1))
             if service == "account" and path in (
                 "/getContactInformation",
                 "/putContactInformation",
@@ -108,34 +109,20 @@ class AwsExtras:
         return _json(start, {"ContactInformation": contact})
 
     def _function_urls(
-        self, environ: dict[str, Any], start: Callable[..., Any], function: str
+        self, start: Callable[..., Any], account: str, region: str, function: str
     ) -> Iterable[bytes]:
-        """ListFunctionUrlConfigs as moto's GetFunction and GetFunctionUrlConfig see it: an
-        unknown function is moto's own error, a function without a URL has no configuration."""
-        status, headers, body = self._inner(environ, f"/2015-03-31/functions/{function}")
-        if not status.startswith("2"):
-            start(status, headers)
-            return [body]
-        status, _, body = self._inner(environ, f"/2021-10-31/functions/{function}/url")
-        configs = [json.loads(body or b"{}")] if status.startswith("2") else []
-        return _json(start, {"FunctionUrlConfigs": configs})
+        """ListFunctionUrlConfigs from moto's own record of the function (in this process):
+        its URL configuration, none, or ``ResourceNotFoundException`` for an unknown one."""
+        from moto.awslambda.models import lambda_backends
 
-    def _inner(
-        self, environ: dict[str, Any], path: str
-    ) -> tuple[str, list[tuple[str, str]], bytes]:
-        """A GET of ``path`` answered by moto, with the caller's signature and headers."""
-        inner = dict(environ)
-        inner["PATH_INFO"], inner["QUERY_STRING"] = path, ""
-        for key in ("RAW_URI", "REQUEST_URI"):  # what moto routes on, when the server sets it
-            if key in inner:
-                inner[key] = path
-        answer: dict[str, Any] = {"status": "500 Internal Server Error", "headers": []}
-
-        def capture(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
-            answer["status"], answer["headers"] = status, list(headers)
-
-        body = b"".join(self.app(inner, capture))
-        return str(answer["status"]), list(answer["headers"]), body
+        name = unquote(function)
+        try:
+            found = lambda_backends[account][region].get_function(name)
+        except Exception:
+            error = {"Type": "User", "Message": f"Function not found: {name}"}
+            return _json(start, error, status="404 Not Found", code="ResourceNotFoundException")
+        url = getattr(found, "url_config", None)
+        return _json(start, {"FunctionUrlConfigs": [url.to_dict()] if url else []})
 
 
 def _body(environ: dict[str, Any]) -> dict[str, Any]:
