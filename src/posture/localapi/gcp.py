@@ -58,6 +58,7 @@ APIS = [
     "dataproc.v1",
     "container.v1",
     "artifactregistry.v1",
+    "securitycenter.v1",
 ]
 # list methods whose query narrows the items: (api call) -> (query parameter, item field)
 QUERY_FILTERS: dict[str, tuple[str, str]] = {

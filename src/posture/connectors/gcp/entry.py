@@ -30,6 +30,7 @@ ROLES = (
     ("roles/cloudkms.viewer", "key rings and keys (rotation)"),
     ("roles/essentialcontacts.viewer", "Essential Contacts"),
     ("roles/accessapproval.viewer", "Access Approval settings"),
+    ("roles/securitycenter.findingsViewer", "Security Command Center findings"),
     ("roles/viewer", "the other services' configuration (logging, networks, VMs, storage ...)"),
 )
 
