@@ -35,7 +35,9 @@ def free_port() -> int:
 def start_moto() -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        # moto with the few APIs it lacks (Access Analyzer, contact information, Lambda
+        # function URLs) answered in front of it, as the demo runs it
+        [sys.executable, "-m", "posture.localapi.aws_extras", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},

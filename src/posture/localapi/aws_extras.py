@@ -155,3 +155,28 @@ def install(server: Any) -> AwsExtras:
     extras = wsgi.app if isinstance(wsgi.app, AwsExtras) else AwsExtras(wsgi.app)
     wsgi.app = extras
     return extras
+
+
+def serve(host: str = "127.0.0.1", port: int = 5000) -> None:
+    """Run a moto server with these extra APIs in this process until interrupted (used by
+    the scan benchmark, which keeps moto in a process of its own)."""
+    import time
+
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    install(server)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    import sys
+
+    serve(port=int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
