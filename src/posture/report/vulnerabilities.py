@@ -9,7 +9,7 @@ Resources with exploitable vulnerabilities come first, then those with fixes ava
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -17,7 +17,6 @@ from sqlmodel import Session, col, select
 from posture.store.tables import ResourceRecord, ScanResource, Tenant
 
 FINDING_TYPE = "aws.inspector2.finding"
-ROWS_SHOWN = 50  # in the PDF; the analyst HTML lists them all
 TOP_CVES = 3
 
 
@@ -35,11 +34,6 @@ class VulnerableResource:
 @dataclass(frozen=True)
 class VulnerabilityView:
     resources: tuple[VulnerableResource, ...] = ()
-    by_kind: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> severity -> n
-
-    @property
-    def total(self) -> int:
-        return sum(r.critical + r.high for r in self.resources)
 
 
 def enabled(tenant: Tenant) -> bool:
@@ -68,13 +62,11 @@ def read_vulnerabilities(
         .where(ScanResource.scan_id == scan_id, ResourceRecord.type == FINDING_TYPE)
     )
     per_resource: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    by_kind: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for doc in docs:
         if not isinstance(doc, dict) or doc.get("status", "ACTIVE") != "ACTIVE":
             continue
         key = (str(doc.get("resource_id") or ""), str(doc.get("resource_type") or ""))
         per_resource[key].append(doc)
-        by_kind[key[1]][str(doc.get("severity"))] += 1
     rows = []
     for (rid, kind), found in per_resource.items():
         found.sort(key=_rank, reverse=True)
@@ -95,4 +87,4 @@ def read_vulnerabilities(
             )
         )
     rows.sort(key=lambda r: (-r.exploitable, -r.fixable, -r.critical, -r.high, r.resource_id))
-    return VulnerabilityView(tuple(rows), {k: dict(v) for k, v in by_kind.items()})
+    return VulnerabilityView(tuple(rows))
