@@ -23,7 +23,27 @@ from posture.report.templating import reports_dir
 
 
 def _catalogs() -> dict[str, dict[str, str]]:
-    return {lang: load_catalog(messages_dir() / f"{lang}.yaml") for lang in SUPPORTED_LANGUAGES}
+    """Each language's whole catalog: ``<lang>.yaml`` and every ``<area>.<lang>.yaml``."""
+    return {
+        lang: {
+            key: value
+            for path in [messages_dir() / f"{lang}.yaml", *messages_dir().glob(f"*.{lang}.yaml")]
+            for key, value in load_catalog(path).items()
+        }
+        for lang in SUPPORTED_LANGUAGES
+    }
+
+
+def test_area_catalogs_merge_and_reject_a_key_defined_twice(tmp_path: Path) -> None:
+    (tmp_path / "en.yaml").write_text("report:\n  title: Report\n", encoding="utf-8")
+    (tmp_path / "web.en.yaml").write_text("web:\n  login: Sign in\n", encoding="utf-8")
+    merged = load_messages("en", tmp_path)
+    assert merged("web.login") == "Sign in" and merged("report.title") == "Report"
+    (tmp_path / "zz.en.yaml").write_text("report:\n  title: Again\n", encoding="utf-8")
+    load_messages.cache_clear()
+    with pytest.raises(ContentError, match="defined twice"):
+        load_messages("en", tmp_path)
+    load_messages.cache_clear()
 
 
 def test_both_catalogs_have_the_same_keys() -> None:

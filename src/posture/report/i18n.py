@@ -3,6 +3,8 @@
 The catalogs are YAML files under ``reports/messages/`` so that a translator can review
 them without reading Python (principles 1 and 8 of the design handbook). Nested keys are
 flattened to dotted names (``severity.high``); values are ``str.format`` templates.
+A language's catalog is ``<lang>.yaml`` plus any ``<area>.<lang>.yaml`` beside it (the web
+console's texts, the fixes' texts, ...); a key defined twice is a content error.
 """
 
 from __future__ import annotations
@@ -71,8 +73,15 @@ def check_language(lang: str) -> str:
 def load_messages(lang: str, directory: Path | None = None) -> Messages:
     """Catalog of ``lang``, read once per process (reports are rendered in batches)."""
     check_language(lang)
-    path = (directory or messages_dir()) / f"{lang}.yaml"
-    return Messages(lang, load_catalog(path), str(path))
+    folder = directory or messages_dir()
+    path = folder / f"{lang}.yaml"
+    entries = load_catalog(path)
+    for extra in sorted(folder.glob(f"*.{lang}.yaml")):
+        for key, value in load_catalog(extra).items():
+            if key in entries:
+                raise ContentError(f"message '{key}' is defined twice", path=str(extra))
+            entries[key] = value
+    return Messages(lang, entries, str(path))
 
 
 def load_catalog(path: Path) -> dict[str, str]:
