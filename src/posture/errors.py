@@ -181,3 +181,23 @@ def is_denied(code: str | None) -> bool:
 
 def _is_denied(code: str | None) -> bool:
     return bool(code) and ("AccessDenied" in str(code) or "Unauthorized" in str(code))
+
+
+class TenantPaused(PostureError):
+    """The tenant is paused: no scans, scheduled jobs, fixes or notifications until resumed."""
+
+    code: ClassVar[str] = "tenant_paused"
+
+    def __init__(self, message: str, *, tenant: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.tenant = tenant
+
+
+class OptionNotSubscribed(PostureError):
+    """The tenant's service menu lacks the option an action needs; ``option`` names it."""
+
+    code: ClassVar[str] = "option_not_subscribed"
+
+    def __init__(self, message: str, *, option: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.option = option

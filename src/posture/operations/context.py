@@ -29,6 +29,8 @@ class Operations:
     scanner_dirs: list[Path] = field(default_factory=list)
     actor: str = ""  # who acts (empty: the operating-system user)
     source: str = ""  # the face and where it runs, e.g. "cli alice@host"
+    # the tenant ids this context may see and change; None: every tenant (the local operator)
+    tenant_scope: frozenset[str] | None = None
     _store: Store | None = field(default=None, init=False, repr=False)
     _catalog: Catalog | None = field(default=None, init=False, repr=False)
 
@@ -40,9 +42,10 @@ class Operations:
         *,
         actor: str = "",
         source: str = "",
+        tenant_scope: frozenset[str] | None = None,
     ) -> Operations:
         """Operations over an already open store (and catalog), e.g. in tests or a worker."""
-        ops = cls(actor=actor, source=source)
+        ops = cls(actor=actor, source=source, tenant_scope=tenant_scope)
         ops._store, ops._catalog = store, catalog
         return ops
 
@@ -64,6 +67,9 @@ class Operations:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One transaction: it commits when the block ends, or rolls back on an error."""
-        with self.store().session() as session:
+        """One transaction: it commits when the block ends, or rolls back on an error.
+
+        It sees only the tenants of ``tenant_scope`` (``session.info["tenant_scope"]``).
+        """
+        with self.store().session(tenant_scope=self.tenant_scope) as session:
             yield session

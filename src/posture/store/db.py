@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 from posture.errors import StoreError
+from posture.store import rls, scope
+
+scope.install()
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -75,23 +78,56 @@ def migrate(engine: Engine) -> None:
 
 
 class Store:
-    """The database of one posture installation."""
+    """The database of one posture installation.
 
-    def __init__(self, url: str | None = None, *, auto_migrate: bool = True) -> None:
+    ``rls_role`` (default ``POSTURE_DATABASE_RLS_ROLE``) is the PostgreSQL role a session
+    with a tenant scope switches to, so row-level security holds even when the service
+    connects as the tables' owner or a superuser (see ``posture.store.rls``).
+    """
+
+    def __init__(
+        self, url: str | None = None, *, auto_migrate: bool = True, rls_role: str | None = None
+    ) -> None:
         self.engine = make_engine(url)
+        self.rls_role = rls_role or os.environ.get("POSTURE_DATABASE_RLS_ROLE") or None
         if auto_migrate:
             migrate(self.engine)
 
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session whose work commits as one transaction, or not at all."""
+    def session(self, *, tenant_scope: Iterable[str] | None = None) -> Iterator[Session]:
+        """A session whose work commits as one transaction, or not at all.
+
+        With ``tenant_scope`` (tenant ids) the session sees only those tenants' rows: its
+        ORM queries are limited (``posture.store.scope``) and, on PostgreSQL, so is the
+        transaction itself (row-level security).
+        """
         with Session(self.engine, expire_on_commit=False) as session:
             try:
+                if tenant_scope is not None:
+                    self._limit(session, frozenset(tenant_scope))
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+
+    def _limit(self, session: Session, ids: frozenset[str]) -> None:
+        session.info[scope.SCOPE_KEY] = ids
+        if not self.is_postgres:
+            return
+        # an empty scope sees nothing: a value no tenant id can equal, not '' (= every tenant)
+        value = ",".join(sorted(ids)) or "-"
+        connection = session.connection()
+        connection.execute(
+            text("SELECT set_config(:name, :value, true)"), {"name": rls.SETTING, "value": value}
+        )
+        if self.rls_role:
+            quoted = self.engine.dialect.identifier_preparer.quote(self.rls_role)
+            connection.execute(text(f"SET LOCAL ROLE {quoted}"))
 
     def dispose(self) -> None:
         self.engine.dispose()

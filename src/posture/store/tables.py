@@ -38,6 +38,10 @@ class Tenant(SQLModel, table=True):
     contacts: list[str] = _json(list)
     options: dict[str, Any] = _json()
     created_at: datetime = _time()
+    # a paused tenant is neither scanned nor notified nor fixed; its history stays readable
+    paused_at: datetime | None = _time(nullable=True)
+    paused_reason: str = ""
+    paused_by: str = Field(default="", max_length=200)
 
 
 class Connection(SQLModel, table=True):
