@@ -13,6 +13,7 @@ from posture.cli.runtime import console, err_console, state
 from posture.errors import UsageError
 from posture.operations.connections import (
     ConnectionCheck,
+    ConnectionInfo,
     add_aws_connection,
     add_gcp_connection,
     add_gws_connection,
@@ -116,9 +117,7 @@ def add_aws(
         exclude_ous=exclude_ou,
         max_concurrent_accounts=max_concurrent_accounts,
     )
-    console.print(
-        f"connection [bold]{escape(info.name)}[/] (aws) added to tenant {escape(info.tenant)}"
-    )
+    _added(info, "aws")
 
 
 @add_app.command("m365")
@@ -186,9 +185,7 @@ def add_m365(
         dns_server=dns_server,
         dkim_selectors=dkim_selector,
     )
-    console.print(
-        f"connection [bold]{escape(info.name)}[/] (m365) added to tenant {escape(info.tenant)}"
-    )
+    _added(info, "m365")
 
 
 @add_app.command("gws")
@@ -248,9 +245,7 @@ def add_gws(
         dns_server=dns_server,
         dkim_selectors=dkim_selector,
     )
-    console.print(
-        f"connection [bold]{escape(info.name)}[/] (gws) added to tenant {escape(info.tenant)}"
-    )
+    _added(info, "gws")
 
 
 @add_app.command("gcp")
@@ -301,9 +296,7 @@ def add_gcp(
         root_url=root_url,
         ca_bundle=ca_bundle,
     )
-    console.print(
-        f"connection [bold]{escape(info.name)}[/] (gcp) added to tenant {escape(info.tenant)}"
-    )
+    _added(info, "gcp")
 
 
 @app.command("list")
@@ -415,3 +408,11 @@ def permissions(
         return
     for action in required_permissions(state(ctx), provider):
         console.print(action, markup=False)
+
+
+def _added(info: ConnectionInfo, provider: str) -> None:
+    console.print(
+        f"connection [bold]{escape(info.name)}[/] ({provider}) added to tenant {escape(info.tenant)}"
+    )
+    if info.warning:
+        err_console.print(f"[yellow]warning:[/] {escape(info.warning)}")

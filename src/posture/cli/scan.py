@@ -13,6 +13,7 @@ from posture.cli.runtime import console, err_console, state
 from posture.models import Severity
 from posture.operations.filters import parse_severity
 from posture.operations.scans import scan_tenant, tenants_to_scan
+from posture.operations.tenants import list_tenants
 from posture.scan import ProgressFactory, ScanOutcome
 
 
@@ -54,6 +55,12 @@ def scan(
     threshold = parse_severity(fail_on) if fail_on else None
     ops = state(ctx)
     exit_code = 0
+    if not tenant:
+        for paused in (t for t in list_tenants(ops) if t.paused):
+            console.print(
+                f"[yellow]tenant {escape(paused.slug)} is paused: not scanned[/] "
+                f"({escape(paused.paused_reason)})"
+            )
     for slug in tenants_to_scan(ops, tenant):
         with progress_display(quiet) as factory:
             outcome = scan_tenant(

@@ -44,6 +44,7 @@ def usage(
     table = Table(
         "tenant",
         "month",
+        "plan",
         "connections",
         "scanned",
         "AWS accounts",
@@ -56,7 +57,8 @@ def usage(
         table.add_row(
             escape(r.tenant),
             r.month + (" (to date)" if r.in_progress else ""),
-            str(r.connections),
+            escape(r.plan),
+            _connections(r.connections, r.connection_limit, r.connections_over_limit),
             str(r.connections_scanned),
             str(r.aws_accounts),
             str(r.identities),
@@ -65,3 +67,12 @@ def usage(
             str(r.api_calls),
         )
     console.print(table)
+
+
+def _connections(count: int, limit: int | None, over: int) -> str:
+    """``3``, ``3/5``, or ``6/5 (+1 over the plan)`` in yellow."""
+    if limit is None:
+        return str(count)
+    if over:
+        return f"[yellow]{count}/{limit} (+{over} over the plan)[/]"
+    return f"{count}/{limit}"

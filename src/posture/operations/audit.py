@@ -39,7 +39,8 @@ from sqlmodel import Session, col, select
 
 from posture.errors import PostureError, StoreError, UsageError
 from posture.operations.context import Operations
-from posture.store import AuditChain, AuditEntry
+from posture.store import AuditChain, AuditEntry, Tenant
+from posture.store.scope import session_scope
 from posture.store.types import utcnow
 
 # the actions posture records; each has a label under audit.action in the message catalogs
@@ -355,8 +356,17 @@ def _action_matches(actions: tuple[str, ...]) -> Any:
     return or_(*clauses)
 
 
-def _filtered(query: AuditQuery) -> Any:
+def _filtered(query: AuditQuery, session: Session) -> Any:
     stmt = select(AuditEntry)
+    if session_scope(session) is not None:
+        # a principal limited to some tenants reads their entries only (never the
+        # installation's own, which name no tenant); a slug outside them is unknown
+        from posture.operations.tenants import get_tenant
+
+        if query.tenant:
+            get_tenant(session, query.tenant)
+        slugs = list(session.exec(select(Tenant.slug)))
+        stmt = stmt.where(col(AuditEntry.tenant).in_(slugs))
     if query.tenant:
         stmt = stmt.where(AuditEntry.tenant == query.tenant)
     if query.actions:
@@ -381,14 +391,25 @@ def list_audit(ops: Operations, query: AuditQuery | None = None) -> list[AuditRe
     query = query or AuditQuery()
     _check_query(query)
     with ops.session() as session:
-        stmt = _filtered(query).order_by(col(AuditEntry.seq).desc())
+        stmt = _filtered(query, session).order_by(col(AuditEntry.seq).desc())
         if query.limit:
             stmt = stmt.limit(query.limit)
         rows = [AuditRecord.of(r) for r in session.exec(stmt)]
     return rows[::-1]
 
 
+def _whole_chain(ops: Operations, what: str) -> None:
+    """Refuse an action on the whole chain (every tenant's entries) in a tenant scope."""
+    if ops.tenant_scope is not None:
+        raise UsageError(
+            f"{what} covers the audit log of every tenant: not available to a user "
+            "limited to some tenants",
+            hint="list or export the entries of your tenant instead",
+        )
+
+
 def audit_settings(ops: Operations) -> AuditSettings:
+    _whole_chain(ops, "the audit log's settings")
     with ops.session() as session:
         chain = session.get(AuditChain, 1) or AuditChain(retention_days=DEFAULT_RETENTION_DAYS)
         count, oldest = session.exec(
@@ -407,6 +428,7 @@ def audit_settings(ops: Operations) -> AuditSettings:
 
 def set_retention(ops: Operations, days: int) -> AuditSettings:
     """How many days entries are kept before ``purge_audit`` may remove them."""
+    _whole_chain(ops, "the audit log's retention")
     if not 1 <= days <= MAX_RETENTION_DAYS:
         raise UsageError(f"the audit retention takes 1 to {MAX_RETENTION_DAYS} days, got {days}")
     with ops.session() as session:
@@ -477,6 +499,7 @@ def check_chain(
 
 def verify_audit(ops: Operations) -> ChainCheck:
     """Check the store's chain from its anchor (or its beginning) to its head."""
+    _whole_chain(ops, "verifying the audit chain")
     with ops.session() as session:
         chain = session.get(AuditChain, 1)
         stmt = select(AuditEntry).order_by(col(AuditEntry.seq)).execution_options(yield_per=1000)
@@ -601,7 +624,8 @@ def export_audit(
     _check_query(query)
     with ops.session() as session:
         entries = [
-            AuditRecord.of(r) for r in session.exec(_filtered(query).order_by(col(AuditEntry.seq)))
+            AuditRecord.of(r)
+            for r in session.exec(_filtered(query, session).order_by(col(AuditEntry.seq)))
         ]
     chunks = (_jsonl_line(e) for e in entries) if fmt == "jsonl" else _csv_text(entries, bom=bom)
     _write_new(out, chunks)
@@ -622,6 +646,7 @@ def purge_audit(ops: Operations, out: Path, *, now: datetime | None = None) -> P
     """Move entries older than the retention to ``out`` (JSON Lines ending with the
     anchor), then delete them. The file is complete on disk before anything is deleted;
     if the deletion fails, the entries stay and the file is merely a copy."""
+    _whole_chain(ops, "purging the audit log")
     moment = now or utcnow()
     with ops.session() as session:
         chain = _lock_chain(session)

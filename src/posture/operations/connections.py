@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from posture.connectors.registry import CONNECTORS, checker
 from posture.errors import ConfigurationError, PostureError, UsageError, failure_reason
 from posture.operations.audit import record
 from posture.operations.context import Operations
+from posture.operations.menu import require_provider, tenant_menu
 from posture.operations.tenants import resolve_tenant
 from posture.store import Connection, Tenant
 from posture.store.types import utcnow
@@ -34,6 +35,7 @@ class ConnectionInfo:
     health_message: str
     checked_at: datetime | None
     settings: dict[str, Any] = field(default_factory=dict)
+    warning: str = ""  # e.g. the tenant now uses more connections than its plan includes
 
     @classmethod
     def of(cls, connection: Connection, tenant: Tenant) -> ConnectionInfo:
@@ -85,6 +87,8 @@ def add_connection(
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
         slug = ten.slug  # a failed flush expires the loaded rows
+        require_provider(ten, provider)
+        warning = _limit_warning(ten)
         row = Connection(tenant_id=ten.id, name=name, provider=provider, settings=dict(settings))
         session.add(row)
         try:
@@ -93,9 +97,29 @@ def add_connection(
             raise ConfigurationError(
                 f"tenant '{slug}' already has a connection named '{name}'"
             ) from exc
-        details = {"provider": provider, "settings": dict(settings)}
+        details: dict[str, Any] = {"provider": provider, "settings": dict(settings)}
+        if warning:
+            details["warning"] = warning
         record(ops, "connection.add", tenant=slug, target=name, details=details, session=session)
-        return ConnectionInfo.of(row, ten)
+        return replace(ConnectionInfo.of(row, ten), warning=warning)
+
+
+def _limit_warning(tenant: Tenant) -> str:
+    """Why one more connection exceeds the tenant's plan ('' when it does not); refused
+    outright when the tenant has ``strict_limits``."""
+    menu = tenant_menu(tenant)
+    limit = menu.connection_limit
+    if limit is None or menu.connections < limit:
+        return ""
+    message = (
+        f"tenant '{tenant.slug}' has {menu.connections} connection(s) and its plan includes "
+        f"{limit} (max_connections {menu.max_connections} + extra_connections "
+        f"{menu.extra_connections})"
+    )
+    hint = f"raise it with: posture tenant set-option {tenant.slug} extra_connections=N"
+    if menu.strict_limits:
+        raise ConfigurationError(f"{message}: no more can be added", hint=hint)
+    return f"{message}: this one is beyond the plan"
 
 
 def add_aws_connection(

@@ -29,7 +29,7 @@ from posture.operations.auditing import audited
 from posture.operations.context import Operations
 from posture.operations.filters import parse_severity
 from posture.operations.rows import PolicyFacts
-from posture.operations.tenants import get_tenant, resolve_tenant
+from posture.operations.tenants import check_active, get_tenant, resolve_tenant
 from posture.scan import ScanOutcome
 from posture.store import Connection, Finding, Notification, NotificationChannel, Tenant
 from posture.store.types import utcnow
@@ -206,6 +206,7 @@ def send_test(ops: Operations, tenant: str | None, name: str) -> Outcome:
     """Send a test message through a channel (with its retries) and say how it went."""
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        check_active(ten)
         spec = _spec(_channel(session, ten, name))
         message = Message(
             tenant_slug=ten.slug,
@@ -325,17 +326,24 @@ def _rank(severity: str) -> int:
 
 
 def deliver_queued(ops: Operations, tenant: str | None = None) -> NotifySummary:
-    """Deliver every queued notification of immediate channels (of one tenant, or all)."""
+    """Deliver every queued notification of immediate channels (of one tenant, or all).
+
+    A paused tenant's notifications stay queued until it is resumed (naming it refuses).
+    """
     _requeue_abandoned(ops)
     with ops.session() as session:
         query = (
             select(Notification.id)
             .join(NotificationChannel, col(Notification.channel_id) == col(NotificationChannel.id))
+            .join(Tenant, col(Notification.tenant_id) == col(Tenant.id))
             .where(Notification.state == "queued", NotificationChannel.mode == "immediate")
+            .where(col(Tenant.paused_at).is_(None))
             .order_by(col(Notification.created_at))
         )
         if tenant:
-            query = query.where(Notification.tenant_id == get_tenant(session, tenant).id)
+            ten = get_tenant(session, tenant)
+            check_active(ten)
+            query = query.where(Notification.tenant_id == ten.id)
         ids = list(session.exec(query))
     summary = NotifySummary()
     for notification_id in ids:
@@ -348,17 +356,20 @@ def deliver_queued(ops: Operations, tenant: str | None = None) -> NotifySummary:
 
 
 def send_digests(ops: Operations, now: datetime | None = None) -> NotifySummary:
-    """Send each digest channel's queued notifications (up to ``now``) as one message."""
+    """Send each digest channel's queued notifications (up to ``now``) as one message;
+    a paused tenant's stay queued until it is resumed."""
     moment = now or utcnow()
     _requeue_abandoned(ops)
     with ops.session() as session:
         rows = session.exec(
             select(Notification.channel_id, Notification.id)
             .join(NotificationChannel, col(Notification.channel_id) == col(NotificationChannel.id))
+            .join(Tenant, col(Notification.tenant_id) == col(Tenant.id))
             .where(
                 Notification.state == "queued",
                 NotificationChannel.mode == "digest",
                 col(Notification.created_at) <= moment,
+                col(Tenant.paused_at).is_(None),
             )
             .order_by(col(Notification.created_at))
         )

@@ -14,8 +14,9 @@ from posture.errors import ConfigurationError, PostureError, UsageError
 from posture.operations.audit import record
 from posture.operations.context import Operations
 from posture.operations.filters import PolicySelector
+from posture.operations.menu import require_provider
 from posture.operations.notifications import notify_scan
-from posture.operations.tenants import get_tenant, resolve_tenant
+from posture.operations.tenants import check_active, get_tenant, resolve_tenant
 from posture.scan import ProgressFactory, ScanOutcome, run_scan
 from posture.store import Connection, Scan, ScanTarget, Tenant
 
@@ -79,11 +80,12 @@ class ScanDetail:
 
 
 def tenants_to_scan(ops: Operations, tenant: str | None) -> list[str]:
-    """The named tenant, or every tenant."""
+    """The named tenant, or every tenant that is not paused."""
     with ops.session() as session:
         if tenant:
             return [get_tenant(session, tenant).slug]
-        return list(session.exec(select(Tenant.slug).order_by(col(Tenant.slug))))
+        query = select(Tenant.slug).where(col(Tenant.paused_at).is_(None))
+        return list(session.exec(query.order_by(col(Tenant.slug))))
 
 
 def scan_tenant(
@@ -111,7 +113,10 @@ def scan_tenant(
         selector.check_known(catalog.policies)
         policy_ids = sorted(p for p in catalog.policies if selector.matches(p))
     with ops.session() as session:
-        slug = get_tenant(session, tenant).slug
+        ten = get_tenant(session, tenant)
+        slug = ten.slug
+        check_active(ten)
+        _check_plan(session, ten, connections)
     asked: dict[str, Any] = {"connections": list(connections), "policies": list(policies)}
     try:
         outcome = run_scan(
@@ -133,6 +138,15 @@ def scan_tenant(
     if notify:
         notify_scan(ops, outcome)
     return outcome
+
+
+def _check_plan(session: Session, tenant: Tenant, names: Sequence[str]) -> None:
+    """Refuse a scan of a connection whose provider the tenant's plan does not cover."""
+    query = select(Connection).where(Connection.tenant_id == tenant.id)
+    if names:
+        query = query.where(col(Connection.name).in_(list(names)))
+    for conn in session.exec(query.order_by(col(Connection.name))):
+        require_provider(tenant, conn.provider)
 
 
 def list_scans(ops: Operations, tenant: str | None = None, limit: int = 20) -> list[ScanSummary]:

@@ -37,7 +37,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from posture.errors import ConfigurationError, PostureError, UsageError
+from posture.errors import ConfigurationError, PostureError, TenantPaused, UsageError
 from posture.operations.audit import purge_audit, purge_file_name
 from posture.operations.auditing import audited
 from posture.operations.context import Operations
@@ -45,7 +45,7 @@ from posture.operations.filters import check_choices
 from posture.operations.reports import FORMATS, LANGUAGES, generate_report
 from posture.operations.retention import DEFAULT_RESULT_DAYS, run_retention
 from posture.operations.scans import scan_tenant
-from posture.operations.tenants import get_tenant, resolve_tenant
+from posture.operations.tenants import check_active, get_tenant, resolve_tenant
 from posture.report.period import zone
 from posture.store import JobRun, Schedule, Tenant
 
@@ -598,6 +598,8 @@ def run_schedule(
         detail = _execute(ops, sched, slug, when)
         if detail.get("status") == "failed":
             outcome, error = "failed", str(detail.get("message", "the scan failed"))
+    except TenantPaused as exc:
+        outcome, error = "paused", str(exc)
     except PostureError as exc:
         outcome, error = "failed", str(exc)
     except Exception as exc:  # recorded, so the history shows it; the face logs it too
@@ -677,6 +679,9 @@ def audit_archive_folder() -> Path:
 
 def _execute(ops: Operations, sched: Schedule, slug: str, when: datetime) -> dict[str, Any]:
     options = sched.options
+    if sched.kind in ("scan", "monthly_report"):  # retention still runs for a paused tenant
+        with ops.session() as session:
+            check_active(get_tenant(session, slug))
     if sched.kind == "scan":
         outcome = scan_tenant(
             ops,

@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from posture.errors import ConfigurationError, UsageError
+from posture.errors import ConfigurationError, TenantPaused, UsageError
 from posture.operations.audit import record
 from posture.operations.context import Operations
 from posture.store import Tenant
+from posture.store.types import utcnow
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 LOCALES = ("ja", "en")
@@ -31,6 +32,13 @@ class TenantInfo:
     contacts: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
+    paused_at: datetime | None = None
+    paused_reason: str = ""
+    paused_by: str = ""
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_at is not None
 
     @classmethod
     def of(cls, tenant: Tenant) -> TenantInfo:
@@ -42,11 +50,18 @@ class TenantInfo:
             contacts=list(tenant.contacts),
             options=dict(tenant.options),
             created_at=tenant.created_at,
+            paused_at=tenant.paused_at,
+            paused_reason=tenant.paused_reason,
+            paused_by=tenant.paused_by,
         )
 
 
 def get_tenant(session: Session, slug: str) -> Tenant:
-    """The tenant with this slug; an unknown slug names the known ones."""
+    """The tenant with this slug; an unknown slug names the known ones.
+
+    A session with a tenant scope sees only its tenants (``posture.store.scope``): a tenant
+    outside it is reported exactly like a slug that does not exist.
+    """
     tenant = session.exec(select(Tenant).where(Tenant.slug == slug)).first()
     if tenant is None:
         known = _slugs(session)
@@ -140,3 +155,86 @@ def list_tenants(ops: Operations) -> list[TenantInfo]:
 def show_tenant(ops: Operations, slug: str | None = None) -> TenantInfo:
     with ops.session() as session:
         return TenantInfo.of(resolve_tenant(session, slug))
+
+
+def check_active(tenant: Tenant) -> None:
+    """Refuse work that acts on a paused tenant (scans, scheduled jobs, fixes, notifications)."""
+    if tenant.paused_at is None:
+        return
+    since = tenant.paused_at.strftime("%Y-%m-%d %H:%M UTC")
+    reason = tenant.paused_reason or "no reason given"
+    raise TenantPaused(
+        f"tenant {tenant.slug} is paused since {since}: {reason}",
+        tenant=tenant.slug,
+        hint=f"resume it with: posture tenant resume {tenant.slug}",
+    )
+
+
+def pause_tenant(ops: Operations, slug: str, *, reason: str) -> TenantInfo:
+    """Stop scans, scheduled jobs, fixes and notifications of a tenant; its history stays."""
+    from posture.operations.audit import actor_of
+
+    if not reason.strip():
+        raise UsageError("pausing a tenant needs a reason (--reason)")
+    with ops.session() as session:
+        tenant = get_tenant(session, slug)
+        if tenant.paused_at is not None:
+            raise ConfigurationError(
+                f"tenant '{tenant.slug}' is already paused since "
+                f"{tenant.paused_at:%Y-%m-%d %H:%M} UTC: {tenant.paused_reason}"
+            )
+        tenant.paused_at = utcnow()
+        tenant.paused_reason = reason.strip()
+        tenant.paused_by = actor_of(ops)
+        session.add(tenant)
+        details = {"reason": tenant.paused_reason}
+        record(ops, "tenant.pause", tenant=tenant.slug, target=tenant.slug, details=details,
+               session=session)  # fmt: skip
+        return TenantInfo.of(tenant)
+
+
+def resume_tenant(ops: Operations, slug: str) -> TenantInfo:
+    """Let a paused tenant be scanned, notified and fixed again."""
+    with ops.session() as session:
+        tenant = get_tenant(session, slug)
+        if tenant.paused_at is None:
+            raise ConfigurationError(f"tenant '{tenant.slug}' is not paused")
+        details = {"paused_at": tenant.paused_at.isoformat(), "reason": tenant.paused_reason}
+        tenant.paused_at, tenant.paused_reason, tenant.paused_by = None, "", ""
+        session.add(tenant)
+        record(ops, "tenant.resume", tenant=tenant.slug, target=tenant.slug, details=details,
+               session=session)  # fmt: skip
+        return TenantInfo.of(tenant)
+
+
+def set_option(ops: Operations, slug: str, key: str, value: Any) -> TenantInfo:
+    """Set (or, with ``value`` None, remove) one option of a tenant's service menu.
+
+    A dotted key sets a key inside a mapping option, e.g. ``setting_repair.enabled``.
+    """
+    from posture.operations.menu import PLANS, plan_of
+
+    path = [part for part in key.split(".")]
+    if not key or any(not part for part in path):
+        raise UsageError(f"invalid option name '{key}'")
+    if path == ["plan"] and value is not None and plan_of({"plan": value}) not in PLANS:
+        raise UsageError(f"invalid plan '{value}'; plans: {', '.join(PLANS)}")
+    with ops.session() as session:
+        tenant = get_tenant(session, slug)
+        options: dict[str, Any] = dict(tenant.options)
+        before = options.get(path[0])
+        holder = options
+        for part in path[:-1]:
+            inner = holder.get(part)
+            holder[part] = dict(inner) if isinstance(inner, dict) else {}
+            holder = holder[part]
+        if value is None:
+            holder.pop(path[-1], None)
+        else:
+            holder[path[-1]] = value
+        tenant.options = options  # a new object, so the JSON column is written
+        session.add(tenant)
+        details = {"option": key, "value": value, "before": before}
+        record(ops, "tenant.set_option", tenant=tenant.slug, target=key, details=details,
+               session=session)  # fmt: skip
+        return TenantInfo.of(tenant)

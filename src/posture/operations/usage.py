@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from posture.errors import UsageError
 from posture.operations.context import Operations
+from posture.operations.menu import tenant_menu
 from posture.operations.tenants import get_tenant
 from posture.report.period import zone
 from posture.store import Connection, ResourceRecord, Scan, ScanResource, ScanTarget, Tenant
@@ -45,6 +46,9 @@ USAGE_COLUMNS = (
     "api_calls",
     "in_progress",
     "aws_accounts",
+    "plan",
+    "connection_limit",
+    "connections_over_limit",
 )
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -64,6 +68,9 @@ class UsageRow:
     api_calls: int
     in_progress: bool
     aws_accounts: int = 0
+    plan: str = ""
+    connection_limit: int | None = None  # of the service menu; None: no limit
+    connections_over_limit: int = 0  # registered connections beyond it
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -134,6 +141,7 @@ def _usage(session: Session, tenant: Tenant, month: str | None, now: datetime) -
         .where(*in_month)
     )
     identities = resources.where(col(ResourceRecord.type).in_(IDENTITY_TYPES))
+    menu = tenant_menu(tenant, connections=int(registered))
     accounts = (
         select(func.count(distinct(col(ResourceRecord.account))))
         .select_from(ScanResource)
@@ -153,4 +161,7 @@ def _usage(session: Session, tenant: Tenant, month: str | None, now: datetime) -
         api_calls=int(api_calls),
         in_progress=start <= now < end,
         aws_accounts=int(session.exec(accounts).one()),
+        plan=menu.plan,
+        connection_limit=menu.connection_limit,
+        connections_over_limit=menu.over_limit,
     )

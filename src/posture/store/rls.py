@@ -68,9 +68,7 @@ def _policy(op: Any, table: str, condition: str) -> None:
     op.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
     op.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
     op.execute(f'DROP POLICY IF EXISTS tenant_scope ON "{table}"')
-    op.execute(
-        f'CREATE POLICY tenant_scope ON "{table}" USING {condition} WITH CHECK {condition}'
-    )
+    op.execute(f'CREATE POLICY tenant_scope ON "{table}" USING {condition} WITH CHECK {condition}')
 
 
 def disable_rls(op: Any, table: str) -> None:
@@ -99,15 +97,15 @@ def ensure_role(op: Any, role: str = DEFAULT_ROLE) -> None:
     op.execute(
         "DO $$ BEGIN "
         "IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN "
-        f'EXECUTE format(\'GRANT "{role}" TO %I\', current_user); END IF; '
+        f"EXECUTE format('GRANT \"{role}\" TO %I', current_user); END IF; "
         "EXCEPTION WHEN OTHERS THEN NULL; END $$"
     )
     op.execute(
         "DO $$ BEGIN "
         f"EXECUTE format('GRANT USAGE ON SCHEMA %I TO \"{role}\"', current_schema()); "
         "EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I "
-        f"TO \"{role}\"', current_schema()); "
+        f'TO "{role}"\', current_schema()); '
         "EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I "
-        f"TO \"{role}\"', current_schema()); "
+        f'TO "{role}"\', current_schema()); '
         "END $$"
     )

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from posture.store.tables import (
     Connection,

@@ -318,6 +318,7 @@ class JobRun(SQLModel, table=True):
     started_at: datetime = _time()
     finished_at: datetime | None = _time(nullable=True)
     # running | succeeded | failed | missed | interrupted (its process died mid-run)
+    # | paused (refused: the tenant was paused)
     outcome: str = Field(default="running", max_length=16)
     error: str = ""
     detail: dict[str, Any] = _json()

@@ -24,9 +24,7 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("paused_at", posture.store.types.UTCDateTime(timezone=True), nullable=True)
         )
-        batch.add_column(
-            sa.Column("paused_reason", sa.String(), nullable=False, server_default="")
-        )
+        batch.add_column(sa.Column("paused_reason", sa.String(), nullable=False, server_default=""))
         batch.add_column(
             sa.Column("paused_by", sa.String(length=200), nullable=False, server_default="")
         )
