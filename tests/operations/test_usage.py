@@ -106,6 +106,7 @@ def test_usage_of_a_month_in_each_tenant_s_time_zone(ops: Operations, estate: Es
         scans=2,
         api_calls=200,
         in_progress=True,
+        plan="sspm+cspm",  # no plan recorded: every provider, no connection limit
     )
     assert (london.scans, london.resources, london.identities) == (0, 0, 0)
     assert london.connections == 1 and london.connections_scanned == 0
