@@ -119,7 +119,7 @@ def test_a_tenant_outside_the_scope_is_reported_like_an_unknown_slug(pair: Pair)
         ),
     ]
     for call in calls:
-        error = _fails(lambda: call("beta"))
+        error = _fails(lambda call=call: call("beta"))  # type: ignore[misc]
         assert isinstance(error, ConfigurationError)
         assert str(error) == unknown.replace("nosuch", "beta")
         assert "known tenants: acme\n" in str(error) + "\n"
@@ -215,22 +215,26 @@ def test_raw_sql_in_a_scoped_transaction_cannot_cross_tenants(rls_store: Store, 
         )
         assert deleted.rowcount == 0
     # a row written for beta from acme's scope is refused by the policy's WITH CHECK
-    with pytest.raises(DBAPIError, match="row-level security"):
-        with rls_store.session(tenant_scope={acme}) as session:
-            session.connection().execute(
-                text(
-                    "INSERT INTO schedule (id, tenant_id, kind, cron, timezone, options, "
-                    "enabled, created_at, updated_at) VALUES ('x', :t, 'scan', '0 3 * * *', "
-                    "'UTC', '{}', true, now(), now())"
-                ),
-                {"t": beta},
-            )
-    with pytest.raises(DBAPIError, match="row-level security"):
-        with rls_store.session(tenant_scope={acme}) as session:
-            session.connection().execute(
-                text("UPDATE finding SET tenant_id = :b WHERE tenant_id = :a"),
-                {"a": acme, "b": beta},
-            )
+    with (
+        pytest.raises(DBAPIError, match="row-level security"),
+        rls_store.session(tenant_scope={acme}) as session,
+    ):
+        session.connection().execute(
+            text(
+                "INSERT INTO schedule (id, tenant_id, kind, cron, timezone, options, "
+                "enabled, created_at, updated_at) VALUES ('x', :t, 'scan', '0 3 * * *', "
+                "'UTC', '{}', true, now(), now())"
+            ),
+            {"t": beta},
+        )
+    with (
+        pytest.raises(DBAPIError, match="row-level security"),
+        rls_store.session(tenant_scope={acme}) as session,
+    ):
+        session.connection().execute(
+            text("UPDATE finding SET tenant_id = :b WHERE tenant_id = :a"),
+            {"a": acme, "b": beta},
+        )
     # outside a scope everything stays visible, beta's rows unchanged
     with rls_store.session() as session:
         assert _raw(session, "SELECT current_user") != [("posture_app",)]
