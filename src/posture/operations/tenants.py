@@ -108,6 +108,8 @@ def add_tenant(
     options: Mapping[str, Any] | None = None,
 ) -> TenantInfo:
     """Register a customer organisation; its slug is how every other command names it."""
+    if ops.tenant_scope is not None:
+        raise UsageError("a user limited to some tenants cannot register tenants")
     if not SLUG.match(slug):
         raise UsageError(f"invalid tenant slug '{slug}': use lower-case letters, digits and dashes")
     if not name.strip():
