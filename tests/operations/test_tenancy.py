@@ -281,3 +281,29 @@ def test_every_table_with_a_tenant_id_is_scoped_in_both_walls() -> None:
     assert with_tenant == set(rls.TENANT_TABLES)
     assert {m.__table__.name for m in scope.TENANT_OWNED} == with_tenant
     assert {m.__table__.name for m in scope.CONNECTION_OWNED} == set(rls.CONNECTION_TABLES)
+
+
+def test_orm_updates_and_deletes_of_a_scoped_session_skip_other_tenants(pair: Pair) -> None:
+    from sqlalchemy import delete, update
+    from sqlalchemy import select as core_select
+
+    with pair.scoped.session() as session:
+        changed = session.execute(update(Finding).values(severity="low"))
+        assert changed.rowcount == 1  # type: ignore[attr-defined]
+        gone = session.execute(delete(Waiver).where(Waiver.tenant_id == pair.beta.tenant.id))
+        assert gone.rowcount == 0  # type: ignore[attr-defined]
+        assert session.execute(core_select(Finding.tenant_id)).scalars().all() == [
+            pair.acme.tenant.id
+        ]
+    with pair.full.session() as session:
+        severities = dict(session.exec(select(Finding.tenant_id, Finding.severity)).all())
+        assert severities[pair.acme.tenant.id] == "low"
+        assert severities[pair.beta.tenant.id] != "low"
+        assert session.get(Waiver, pair.waivers["beta"]) is not None
+
+
+def test_a_scoped_copy_shares_the_store(pair: Pair) -> None:
+    limited = pair.full.for_tenants(frozenset({pair.beta.tenant.id}))
+    assert limited.store() is pair.full.store() and limited.catalog() is pair.full.catalog()
+    assert [t.slug for t in list_tenants(limited)] == ["beta"]
+    assert len(list_tenants(pair.full)) == 2

@@ -101,10 +101,10 @@ def _state(tenant: TenantInfo) -> str:
     return f"[yellow]paused[/] since {tenant.paused_at:%Y-%m-%d %H:%M} UTC"
 
 
-@app.command("show")
+@app.command("show", cls=output.Command)
 def show(
     ctx: typer.Context,
-    slug: str | None = typer.Argument(None, metavar="[SLUG]", help="Default: the only tenant."),
+    slug: str | None = typer.Argument(None, metavar="SLUG", help="Tenant (default: the only one)."),
 ) -> None:
     """Show a tenant: settings, state and service menu with its usage."""
     ops = state(ctx)
@@ -151,10 +151,10 @@ def _print_menu(menu: Menu) -> None:
             console.print(f"  [yellow]{menu.over_limit} beyond the plan[/]")
 
 
-@app.command("menu")
+@app.command("menu", cls=output.Command)
 def menu(
     ctx: typer.Context,
-    slug: str | None = typer.Argument(None, metavar="[SLUG]", help="Default: the only tenant."),
+    slug: str | None = typer.Argument(None, metavar="SLUG", help="Tenant (default: the only one)."),
 ) -> None:
     """Show the service menu a tenant bought and the connections it uses."""
     found = show_menu(state(ctx), slug)
@@ -165,7 +165,7 @@ def menu(
 @app.command("set-option", cls=output.Command)
 def set_option_(
     ctx: typer.Context,
-    slug: str = typer.Argument(..., metavar="SLUG"),
+    slug: str = typer.Argument(..., metavar="SLUG", help="The tenant."),
     pair: str = typer.Argument(
         ...,
         metavar="KEY=VALUE",
@@ -185,7 +185,7 @@ def set_option_(
 @app.command("pause", cls=output.Command)
 def pause(
     ctx: typer.Context,
-    slug: str = typer.Argument(..., metavar="SLUG"),
+    slug: str = typer.Argument(..., metavar="SLUG", help="The tenant."),
     reason: str = typer.Option(..., "--reason", metavar="TEXT", help="Why (shown to everyone)."),
 ) -> None:
     """Pause a tenant: no scans, scheduled jobs, fixes or notifications until resumed."""
@@ -194,7 +194,9 @@ def pause(
 
 
 @app.command("resume", cls=output.Command)
-def resume(ctx: typer.Context, slug: str = typer.Argument(..., metavar="SLUG")) -> None:
+def resume(
+    ctx: typer.Context, slug: str = typer.Argument(..., metavar="SLUG", help="The tenant.")
+) -> None:
     """Resume a paused tenant."""
     tenant = resume_tenant(state(ctx), slug)
     console.print(f"tenant [bold]{escape(tenant.slug)}[/] resumed")

@@ -8,6 +8,7 @@ acts and through which face; every change an operation makes is audited under th
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,6 +48,15 @@ class Operations:
         """Operations over an already open store (and catalog), e.g. in tests or a worker."""
         ops = cls(actor=actor, source=source, tenant_scope=tenant_scope)
         ops._store, ops._catalog = store, catalog
+        return ops
+
+    def for_tenants(self, tenant_scope: frozenset[str] | None) -> Operations:
+        """A copy limited to ``tenant_scope`` (tenant ids), sharing this store and catalog.
+
+        (``dataclasses.replace`` would not share them: they are opened lazily per copy.)
+        """
+        ops = dataclasses.replace(self, tenant_scope=tenant_scope)
+        ops._store, ops._catalog = self._store, self._catalog
         return ops
 
     def store(self) -> Store:
