@@ -27,7 +27,13 @@ from posture.operations.notifications import add_channel, list_channels, send_te
 from posture.operations.reports import generate_report
 from posture.operations.results import query_results
 from posture.operations.scans import list_scans, resolve_scan_id, show_scan
-from posture.operations.schedules import add_schedule, list_runs, list_schedules, remove_schedule
+from posture.operations.schedules import (
+    add_schedule,
+    list_runs,
+    list_schedules,
+    remove_schedule,
+    set_schedule_enabled,
+)
 from posture.operations.tenants import list_tenants, pause_tenant, show_tenant
 from posture.operations.usage import tenant_usage
 from posture.operations.waivers import add_waiver, list_waivers, revoke_waiver
@@ -135,11 +141,14 @@ def test_ids_of_another_tenant_find_nothing(pair: Pair) -> None:
         lambda: remove_schedule(ops, pair.schedules["beta"]),
         lambda: send_test(ops, None, "beta-hook"),  # the only tenant in scope is acme
         lambda: finding_events(ops, pair.finding(pair.beta)),
+        lambda: set_schedule_enabled(ops, pair.schedules["beta"], False),
+        lambda: query_results(ops, ResultQuery(scan=beta_scan)),
     ):
         error = _fails(call)
         assert isinstance(error, ConfigurationError | UsageError)
         for secret in (pair.beta.tenant.id, "beta-hook", "Beta"):
             assert secret not in str(error).replace("'beta-hook'", "")
+    assert list_runs(ops, schedule_id=pair.schedules["beta"]) == []
     # the same calls reach acme's own rows
     assert show_scan(ops, pair.scans["acme"]).scan.tenant == "acme"
     assert finding_events(ops, pair.finding(pair.acme))
