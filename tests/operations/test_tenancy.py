@@ -316,3 +316,14 @@ def test_a_scoped_copy_shares_the_store(pair: Pair) -> None:
     assert limited.store() is pair.full.store() and limited.catalog() is pair.full.catalog()
     assert [t.slug for t in list_tenants(limited)] == ["beta"]
     assert len(list_tenants(pair.full)) == 2
+
+
+@pytest.mark.postgres
+def test_tables_added_by_later_migrations_are_granted_to_the_rls_role(
+    rls_store: Store, pair: Pair
+) -> None:
+    with rls_store.session() as session:
+        session.connection().execute(text("CREATE TABLE later_table (id serial PRIMARY KEY)"))
+    with rls_store.session(tenant_scope={pair.acme.tenant.id}) as session:
+        session.connection().execute(text("INSERT INTO later_table DEFAULT VALUES"))
+        assert _raw(session, "SELECT count(*) FROM later_table") == [(1,)]

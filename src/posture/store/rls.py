@@ -82,8 +82,8 @@ def disable_rls(op: Any, table: str) -> None:
 def ensure_role(op: Any, role: str = DEFAULT_ROLE) -> None:
     """Create the NOLOGIN role scoped sessions switch to, and grant it the schema's tables.
 
-    Idempotent; the grants cover the tables and sequences of the current schema, so a
-    later migration that adds a table calls it again.
+    Idempotent; the grants cover the tables and sequences of the current schema, and by
+    default privileges those that later migrations create in it.
     """
     if op.get_bind().dialect.name != "postgresql":
         return
@@ -100,12 +100,17 @@ def ensure_role(op: Any, role: str = DEFAULT_ROLE) -> None:
         f"EXECUTE format('GRANT \"{role}\" TO %I', current_user); END IF; "
         "EXCEPTION WHEN OTHERS THEN NULL; END $$"
     )
-    op.execute(
-        "DO $$ BEGIN "
-        f"EXECUTE format('GRANT USAGE ON SCHEMA %I TO \"{role}\"', current_schema()); "
-        "EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I "
-        f'TO "{role}"\', current_schema()); '
-        "EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I "
-        f'TO "{role}"\', current_schema()); '
-        "END $$"
+    grants = (
+        "GRANT USAGE ON SCHEMA %I TO {role}",
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO {role}",
+        "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I TO {role}",
+        # what later migrations create in the schema (as the same role) is granted too
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT SELECT, INSERT, UPDATE, DELETE "
+        "ON TABLES TO {role}",
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT USAGE, SELECT ON SEQUENCES TO {role}",
     )
+    quoted = '"' + role.replace('"', '""') + '"'
+    body = " ".join(
+        f"EXECUTE format('{grant.format(role=quoted)}', current_schema());" for grant in grants
+    )
+    op.execute(f"DO $$ BEGIN {body} END $$")
