@@ -91,9 +91,15 @@ class AwsWriteClient:
     ) -> dict[str, Any]:
         key = (service, region)
         if key not in self._clients:
-            self._clients[key] = self.session.client(
+            client = self.session.client(
                 service, region_name=region, endpoint_url=self.endpoint, config=self.config
             )
+            if service == "s3control" and self.endpoint:
+                from posture.connectors.aws.calls import _strip_account_host
+
+                # a local endpoint has no <account>.host names: sign for the host called
+                client.meta.events.register("before-sign.s3-control", _strip_account_host)
+            self._clients[key] = client
         method = getattr(self._clients[key], operation, None)
         if method is None:
             raise ProviderCallError(f"{service} has no operation {operation}", code="unknown")
