@@ -33,6 +33,7 @@ TENANT_TABLES: tuple[str, ...] = (
     "waiver",
     "schedule",
     "job_run",
+    "fix_run",
 )
 #: tables that belong to a tenant through their connection
 CONNECTION_TABLES: tuple[str, ...] = ("scantarget", "scan_resource")

@@ -22,6 +22,7 @@ from posture.store.tables import (
     Connection,
     Finding,
     FindingEvent,
+    FixRun,
     JobRun,
     Notification,
     NotificationChannel,
@@ -48,6 +49,7 @@ TENANT_OWNED: tuple[type[Any], ...] = (
     Waiver,
     Schedule,
     JobRun,
+    FixRun,
 )
 #: tables that belong to a tenant through their connection
 CONNECTION_OWNED: tuple[type[Any], ...] = (ScanTarget, ScanResource)

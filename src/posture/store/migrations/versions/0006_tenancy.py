@@ -14,7 +14,7 @@ import posture.store.types
 from posture.store import rls
 
 revision = "0006_tenancy"
-down_revision = "0003_audit"
+down_revision = "0004_fixes"
 branch_labels = None
 depends_on = None
 
