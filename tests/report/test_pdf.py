@@ -136,9 +136,8 @@ def test_print_html_repeats_table_headers_and_shows_logos(report_data: ReportDat
     report_data.branding = Branding(provider_name="Example MSSP", provider_logo=logo)
     html = print_html(report_data, "en")
     page = Page(html)
-    appendix_tables = page.classed("table", "appendix")
-    assert appendix_tables
-    assert html.count("<thead>") >= len(appendix_tables)
+    assert page.classed("table", "grid")
+    assert html.count("<thead>") >= len(page.classed("table", "grid"))
     assert "Example MSSP" in page.text
     assert [a["src"] for t, a in page.elements if t == "img"] == [logo]
 
@@ -172,3 +171,13 @@ def test_many_findings(report_data: ReportData, tmp_path: Path) -> None:
     assert "bulk-239" in appendix
     body_pages = page_count(text) - page_count(appendix)
     assert body_pages < 12
+    # one line per resource: the resource, then its statement
+    flat = " ".join(appendix.split())
+    assert re.search(r"bulk-000 — \S", flat)
+    # every appendix page after the first names, above its first line, the policy it continues
+    headings = set(re.findall(r"^(?:重大|高|中|低|情報) .+ \(\d+\)$", appendix, re.MULTILINE))
+    assert headings
+    later = [p for p in appendix.split("\f")[1:] if p.strip()]
+    assert len(later) >= 2
+    for page in later:
+        assert page.strip().splitlines()[0].strip() in headings

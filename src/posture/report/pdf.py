@@ -1,11 +1,16 @@
 """The customer report as PDF: the print template laid out by WeasyPrint.
 
-WeasyPrint is imported on first use so that importing ``posture.report`` (for HTML or
-for the CLI) stays fast. Fonts come from fontconfig; the stylesheet asks for
+WeasyPrint runs in a child interpreter (``posture.report.pdf_worker``): the HTML is built
+here, the layout happens there, so the memory of a large layout is never added to this
+process (which holds the catalog and the report data) and is returned to the system when
+the child exits; importing ``posture.report`` never loads WeasyPrint. Fonts come from fontconfig; the stylesheet asks for
 "Noto Sans CJK JP" first so Japanese text never falls back to a face without its glyphs.
 """
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 from posture.errors import PostureError
 from posture.report.i18n import check_language, load_messages
@@ -15,6 +20,7 @@ from posture.report.view import build_view
 from posture.report.visuals import severity_figure, trend_figure
 
 TEMPLATE = "print.html.j2"
+LAYOUT_TIMEOUT_SECONDS = 900  # far above the 5,000-line appendix; only a hung child hits it
 
 
 def print_html(data: ReportData, lang: str) -> str:
@@ -34,10 +40,35 @@ def print_html(data: ReportData, lang: str) -> str:
 
 def render_pdf(data: ReportData, lang: str) -> bytes:
     """Render the customer report of ``data`` in ``lang`` (``en`` or ``ja``) as PDF bytes."""
-    from weasyprint import HTML
+    return pdf_from_html(print_html(data, lang))
 
-    document = HTML(string=print_html(data, lang), base_url=str(reports_dir()))
-    pdf = document.write_pdf()
-    if not isinstance(pdf, bytes):
-        raise PostureError("WeasyPrint returned no PDF data")
-    return pdf
+
+def pdf_from_html(html: str) -> bytes:
+    """Lay out ``html`` (relative references resolve in ``reports/``) in a child interpreter."""
+    command = [sys.executable, "-m", "posture.report.pdf_worker", str(reports_dir())]
+    try:
+        done = subprocess.run(
+            command,
+            input=html.encode("utf-8"),
+            capture_output=True,
+            check=False,
+            timeout=LAYOUT_TIMEOUT_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        raise PostureError(
+            f"the PDF layout did not finish within {LAYOUT_TIMEOUT_SECONDS} s",
+            hint="render the analyst HTML instead, or report the tenant's finding count",
+        ) from None
+    except OSError as exc:
+        raise PostureError(
+            f"cannot start the PDF layout process: {exc.strerror}",
+            hint=f"check that {sys.executable} can run",
+        ) from None
+    if done.returncode != 0 or not done.stdout.startswith(b"%PDF-"):
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = lines[-1] if lines else f"exit status {done.returncode}"
+        raise PostureError(
+            f"the PDF layout failed: {reason}",
+            hint="check that WeasyPrint and its fonts are installed (python -m weasyprint --info)",
+        )
+    return done.stdout
