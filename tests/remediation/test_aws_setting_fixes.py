@@ -312,6 +312,18 @@ CASES: dict[str, Case] = {
         _cluster_field("AutoMinorVersionUpgrade"),
         True,
     ),
+    "aws.rds.instance_iam_authentication": Case(
+        "aws.rds.db_instance_iam_authentication_enabled",
+        _db_instance(),
+        _instance_field("IAMDatabaseAuthenticationEnabled"),
+        True,
+    ),
+    "aws.rds.cluster_backup_retention": Case(
+        "aws.rds.db_cluster_backup_retention_7_days",
+        _db_cluster(BackupRetentionPeriod=2),
+        _cluster_field("BackupRetentionPeriod"),
+        7,
+    ),
     "aws.rds.cluster_copy_tags_to_snapshot": Case(
         "aws.rds.db_cluster_copy_tags_to_snapshot_enabled",
         _db_cluster(CopyTagsToSnapshot=False),
