@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from posture.catalog import Catalog, load_catalog
 from posture.errors import ContentError
+from posture.scan import Executor
 from posture.store import Store
 
 
@@ -29,6 +30,8 @@ class Operations:
     scanner_dirs: list[Path] = field(default_factory=list)
     actor: str = ""  # who acts (empty: the operating-system user)
     source: str = ""  # the face and where it runs, e.g. "cli alice@host"
+    # runs the connections of a scan; None: one after the other in this process
+    executor: Executor | None = None
     _store: Store | None = field(default=None, init=False, repr=False)
     _catalog: Catalog | None = field(default=None, init=False, repr=False)
 

@@ -21,6 +21,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from posture import metrics
 from posture.errors import ConfigurationError, UsageError
 from posture.models import Severity
 from posture.notify import ChannelSpec, Item, Message, Outcome, deliver, parse_settings
@@ -479,6 +480,7 @@ def _record(
             row.last_error = outcome.error
             row.sent_at = (now or utcnow()) if outcome.sent else None
             session.add(row)
+    metrics.NOTIFICATIONS.labels(kind=spec.kind, outcome="sent" if outcome.sent else "failed").inc()
     if outcome.sent:
         return NotifySummary(sent=len(ids))
     return NotifySummary(failed=len(ids), errors=[outcome.error])
