@@ -279,6 +279,27 @@ def recorded_outcome(store: Store, job: TargetJob) -> TargetOutcome | None:
         return _outcome_of(target, job.connection) if target is not None else None
 
 
+def recorded_outcomes(store: Store, scan_id: str) -> dict[str, TargetOutcome]:
+    """The outcomes written so far in a scan, by connection id."""
+    with store.session() as session:
+        rows = session.exec(
+            select(ScanTarget, Connection.name)
+            .join(Connection, col(ScanTarget.connection_id) == col(Connection.id))
+            .where(ScanTarget.scan_id == scan_id)
+        )
+        return {t.connection_id: _outcome_of(t, name) for t, name in rows}
+
+
+def record_unfinished(store: Store, job: TargetJob, message: str) -> TargetOutcome:
+    """Record a job that nothing finished as that connection's failure (unless, meanwhile,
+    its outcome was written: then that outcome)."""
+    with store.session() as session:
+        connection = session.get(Connection, job.connection_id)
+    if connection is None:
+        return TargetOutcome(job.connection, "failed", message, reason="internal_error")
+    return _fail_target(store, connection, job.scan_id, PostureError(message), 0.0)
+
+
 def _outcome_of(target: ScanTarget, name: str) -> TargetOutcome:
     saved = (target.stats or {}).get("outcome")
     if isinstance(saved, dict):
@@ -733,7 +754,9 @@ __all__ = [
     "ScanOutcome",
     "TargetJob",
     "TargetOutcome",
+    "record_unfinished",
     "recorded_outcome",
+    "recorded_outcomes",
     "run_scan",
     "run_targets_here",
     "scan_target",

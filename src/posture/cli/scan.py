@@ -14,6 +14,7 @@ from posture.models import Severity
 from posture.operations.filters import parse_severity
 from posture.operations.scans import scan_tenant, tenants_to_scan
 from posture.scan import ProgressFactory, ScanOutcome
+from posture.worker.executor import use_configured_executor
 
 
 def scan(
@@ -52,7 +53,7 @@ def scan(
     connection or resource type failed; a partly failed scan otherwise exits 0 with warnings.
     """
     threshold = parse_severity(fail_on) if fail_on else None
-    ops = state(ctx)
+    ops = use_configured_executor(state(ctx))
     exit_code = 0
     for slug in tenants_to_scan(ops, tenant):
         with progress_display(quiet) as factory:

@@ -19,6 +19,7 @@ from posture.store.tables import (
     Schedule,
     Tenant,
     Waiver,
+    WorkerHeartbeat,
 )
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "Store",
     "Tenant",
     "Waiver",
+    "WorkerHeartbeat",
     "default_url",
     "make_engine",
     "migrate",

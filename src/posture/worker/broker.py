@@ -1,0 +1,29 @@
+"""Reading the broker: how many messages wait in each posture queue."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+
+from kombu.connection import Connection
+
+from posture.worker.config import QUEUES
+
+
+def queue_depths(url: str, queues: Sequence[str] = QUEUES) -> dict[str, int]:
+    """Messages waiting (not yet taken by a worker) per queue; a queue not declared yet is 0."""
+    depths: dict[str, int] = {}
+    with Connection(url, connect_timeout=5) as conn:  # type: ignore[no-untyped-call]
+        conn.ensure_connection(max_retries=1)
+        for name in queues:
+            channel = conn.channel()
+            try:
+                ok = channel.queue_declare(queue=name, passive=True)
+                depths[name] = int(ok.message_count)
+            except conn.channel_errors:  # not declared yet: nothing was ever sent to it
+                depths[name] = 0
+            finally:
+                # a channel the broker closed after a passive miss cannot be closed again
+                with contextlib.suppress(Exception):
+                    channel.close()
+    return depths
