@@ -9,9 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from posture.cli.runtime import console, state
-from posture.errors import UsageError
 from posture.operations.service import service_status
-from posture.worker.config import QUEUES
 
 app = typer.Typer(help="The service mode: workers, queues.", no_args_is_help=True)
 
@@ -22,11 +20,11 @@ def worker(
         1, "--concurrency", "-c", min=1, metavar="N", help="Tasks run at once (pool processes)."
     ),
     queues: str = typer.Option(
-        ",".join(QUEUES),
+        "",
         "--queues",
         "-Q",
         metavar="NAMES",
-        help="Comma-separated queues to take tasks from.",
+        help="Comma-separated queues to take tasks from (default: every posture queue).",
     ),
     hostname: str | None = typer.Option(
         None, "--hostname", "-n", metavar="NAME@HOST", help="The worker's node name."
@@ -41,10 +39,6 @@ def worker(
     from posture.worker.runner import start_worker
 
     names = [q.strip() for q in queues.split(",") if q.strip()]
-    if not names:
-        raise UsageError(
-            "--queues names no queue", hint=f"posture's queues are {', '.join(QUEUES)}"
-        )
     configure(level=loglevel)
     code = start_worker(
         state(ctx),

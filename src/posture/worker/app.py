@@ -14,9 +14,11 @@ requeued task is not stuck behind another worker's backlog.
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery
 
-from posture.worker.config import QUEUES, REPORT_QUEUE, SCAN_QUEUE, broker_url
+from posture.worker.config import broker_url, report_queue, scan_queue
 
 app = Celery("posture", include=["posture.worker.tasks"])
 app.conf.update(
@@ -28,13 +30,9 @@ app.conf.update(
     task_reject_on_worker_lost=True,
     task_acks_on_failure_or_timeout=True,
     worker_prefetch_multiplier=1,
-    task_default_queue=SCAN_QUEUE,
     task_queues=None,
     task_create_missing_queues=True,
-    task_routes={
-        "posture.scan_connection": {"queue": SCAN_QUEUE},
-        "posture.render_report": {"queue": REPORT_QUEUE},
-    },
+    task_routes=(lambda name, *_a, **_k: _route(name),),
     task_serializer="json",
     accept_content=["json"],
     worker_hijack_root_logger=False,
@@ -44,6 +42,11 @@ app.conf.update(
     broker_transport_options={"visibility_timeout": 4 * 3600},
     enable_utc=True,
 )
-ALL_QUEUES = QUEUES
 
-__all__ = ["ALL_QUEUES", "app"]
+
+def _route(name: str) -> dict[str, Any]:
+    """The queue of a task, read when it is sent (the prefix may come from the environment)."""
+    return {"queue": report_queue() if name == "posture.render_report" else scan_queue()}
+
+
+__all__ = ["app"]

@@ -7,15 +7,15 @@ from collections.abc import Sequence
 
 from kombu.connection import Connection
 
-from posture.worker.config import QUEUES
+from posture.worker.config import queues as posture_queues
 
 
-def queue_depths(url: str, queues: Sequence[str] = QUEUES) -> dict[str, int]:
+def queue_depths(url: str, queues: Sequence[str] | None = None) -> dict[str, int]:
     """Messages waiting (not yet taken by a worker) per queue; a queue not declared yet is 0."""
     depths: dict[str, int] = {}
     with Connection(url, connect_timeout=5) as conn:  # type: ignore[no-untyped-call]
         conn.ensure_connection(max_retries=1)
-        for name in queues:
+        for name in queues if queues is not None else posture_queues():
             channel = conn.channel()
             try:
                 ok = channel.queue_declare(queue=name, passive=True)

@@ -1,12 +1,29 @@
-"""Where the workers' broker is and which queues they serve (plain values, no Celery import)."""
+"""Where the workers' broker is and which queues they serve (plain values, no Celery import).
+
+Queue names start with ``POSTURE_QUEUE_PREFIX`` (default ``posture``): ``posture.scan`` for
+the connections of scans, ``posture.report`` for reports. Installations sharing one broker
+give each a prefix of its own.
+"""
 
 from __future__ import annotations
 
 import os
 
-SCAN_QUEUE = "posture.scan"
-REPORT_QUEUE = "posture.report"
-QUEUES = (SCAN_QUEUE, REPORT_QUEUE)
+
+def queue_prefix() -> str:
+    return os.environ.get("POSTURE_QUEUE_PREFIX", "").strip() or "posture"
+
+
+def scan_queue() -> str:
+    return f"{queue_prefix()}.scan"
+
+
+def report_queue() -> str:
+    return f"{queue_prefix()}.report"
+
+
+def queues() -> tuple[str, ...]:
+    return (scan_queue(), report_queue())
 
 
 def broker_url() -> str:
@@ -20,5 +37,5 @@ def safe_broker_url(url: str) -> str:
         scheme, rest = url.split("://", 1)
         creds, host = rest.rsplit("@", 1)
         user = creds.split(":", 1)[0]
-        return f"{scheme}://{user + ':***@' if user else ':***@'}{host}"
+        return f"{scheme}://{user}:***@{host}"
     return url

@@ -27,7 +27,7 @@ from posture.scan import (
     run_targets_here,
 )
 from posture.store import Store
-from posture.worker.config import SCAN_QUEUE, broker_url
+from posture.worker.config import broker_url, safe_broker_url, scan_queue
 
 log = logging.getLogger("posture.worker")
 DEFAULT_TIMEOUT = 6 * 3600.0  # seconds a scan waits for its connections
@@ -60,11 +60,11 @@ class CeleryExecutor:
         *,
         timeout: float | None = None,
         poll_seconds: float = 0.25,
-        queue: str = SCAN_QUEUE,
+        queue: str | None = None,
     ) -> None:
         self.timeout = timeout if timeout is not None else _env_timeout()
         self.poll_seconds = poll_seconds
-        self.queue = queue
+        self.queue = queue or scan_queue()
 
     def run_targets(
         self,
@@ -76,19 +76,27 @@ class CeleryExecutor:
         from posture.worker.tasks import require_shared_store, scan_connection
 
         require_shared_store(str(store.engine.url))
-        for job in jobs:
-            scan_connection.apply_async(
-                args=[job.as_json()],
-                task_id=f"{job.scan_id}:{job.connection_id}",
-                queue=self.queue,
-            )
+        url = broker_url()
+        if url and scan_connection.app.conf.broker_url != url:
+            scan_connection.app.conf.broker_url = url
+        try:
+            for job in jobs:
+                scan_connection.apply_async(
+                    args=[job.as_json()],
+                    task_id=f"{job.scan_id}:{job.connection_id}",
+                    queue=self.queue,
+                )
+        except Exception as exc:  # kombu's OperationalError: the broker is unreachable
+            shown = safe_broker_url(str(scan_connection.app.conf.broker_url))
+            raise ConfigurationError(
+                f"cannot send the scan's connections to the broker at {shown}: {exc}",
+                hint="check POSTURE_BROKER_URL and that the broker is running",
+            ) from exc
         wanted = {job.connection_id for job in jobs}
         deadline = time.monotonic() + self.timeout
         done: dict[str, TargetOutcome] = {}
         while True:
-            done = (
-                {k: v for k, v in recorded_outcomes(store, jobs[0].scan_id).items()} if jobs else {}
-            )
+            done = recorded_outcomes(store, jobs[0].scan_id) if jobs else {}
             if wanted <= set(done):
                 break
             if time.monotonic() >= deadline:

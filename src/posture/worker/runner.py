@@ -30,7 +30,8 @@ from posture.operations.service import (
     record_heartbeat,
     worker_stopped,
 )
-from posture.worker.config import QUEUES, broker_url, safe_broker_url
+from posture.worker.config import broker_url, safe_broker_url
+from posture.worker.config import queues as posture_queues
 
 log = logging.getLogger("posture.worker")
 
@@ -182,7 +183,7 @@ def start_worker(
     ops: Operations,
     *,
     concurrency: int = 1,
-    queues: Sequence[str] = QUEUES,
+    queues: Sequence[str] = (),
     hostname: str | None = None,
     loglevel: str = "INFO",
     metrics_port: int | None = None,
@@ -193,10 +194,12 @@ def start_worker(
 
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
-    unknown = sorted(set(queues) - set(QUEUES))
+    queues = list(queues) if queues else list(posture_queues())
+    unknown = sorted(set(queues) - set(posture_queues()))
     if unknown:
         raise UsageError(
-            f"unknown queue '{unknown[0]}'", hint=f"posture's queues are {', '.join(QUEUES)}"
+            f"unknown queue '{unknown[0]}'",
+            hint=f"posture's queues are {', '.join(posture_queues())}",
         )
     check_worker_setup(ops)
     configure(ops)
@@ -224,7 +227,7 @@ def worker_command(
     ops: Operations,
     *,
     concurrency: int = 1,
-    queues: Sequence[str] = QUEUES,
+    queues: Sequence[str] = (),
     hostname: str | None = None,
 ) -> list[str]:
     """The command line of one ``posture worker`` process with these options."""
@@ -235,7 +238,9 @@ def worker_command(
         cmd += ["--policies-dir", str(Path(folder))]
     for folder in ops.scanner_dirs:
         cmd += ["--scanners-dir", str(Path(folder))]
-    cmd += ["worker", "--concurrency", str(concurrency), "--queues", ",".join(queues)]
+    cmd += ["worker", "--concurrency", str(concurrency)]
+    if queues:
+        cmd += ["--queues", ",".join(queues)]
     if hostname:
         cmd += ["--hostname", hostname]
     return cmd
@@ -246,7 +251,7 @@ def spawn_workers(
     ops: Operations | None = None,
     *,
     concurrency: int = 1,
-    queues: Sequence[str] = QUEUES,
+    queues: Sequence[str] = (),
     env: dict[str, str] | None = None,
     prefix: str = "posture",
 ) -> list[subprocess.Popen[bytes]]:
@@ -271,7 +276,7 @@ def run_workers(
     ops: Operations | None = None,
     *,
     concurrency: int = 1,
-    queues: Sequence[str] = QUEUES,
+    queues: Sequence[str] = (),
 ) -> int:
     """Run ``count`` worker processes until SIGTERM or SIGINT, then stop them all.
 
