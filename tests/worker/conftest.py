@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -69,30 +72,18 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL) if _own_group(proc) else proc.kill()
+            proc.kill()
             proc.wait(timeout=10)
-
-
-def _own_group(proc: subprocess.Popen[bytes]) -> bool:
-    try:
-        return os.getpgid(proc.pid) == proc.pid
-    except ProcessLookupError:
-        return False
 
 
 def _delete_queues(prefix: str) -> None:
     with BrokerConnection(BROKER, connect_timeout=5) as conn:
         for name in (f"{prefix}.scan", f"{prefix}.report"):
             channel = conn.channel()
-            try:
+            with contextlib.suppress(*conn.channel_errors):
                 channel.queue_delete(name)
-            except conn.channel_errors:
-                pass
-            finally:
-                try:
-                    channel.close()
-                except Exception:
-                    pass
+            with contextlib.suppress(Exception):
+                channel.close()
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +124,32 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def moto_process() -> Iterator[str]:
+    """moto (with the APIs posture adds) in a process of its own: the workers and this
+    process then do not share one interpreter with the fake AWS."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "posture.localapi.aws_extras", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "moto did not start"
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

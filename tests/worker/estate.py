@@ -6,6 +6,7 @@ credentials to the account in the role ARN), so the accounts' resources are apar
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -24,7 +25,6 @@ from posture.store import (
 POLICIES = [
     "aws.s3.bucket_block_public_access",
     "aws.s3.bucket_versioning_enabled",
-    "aws.ec2.security_group_no_ssh_from_internet_ipv4",
 ]
 REGION = "us-east-1"
 BPA = {
@@ -42,7 +42,7 @@ def role_arn(account: str) -> str:
 
 
 def _session(endpoint: str, account: str) -> boto3.session.Session:
-    sts = boto3.client(
+    sts = boto3.session.Session().client(  # a session per thread: planting runs in threads
         "sts",
         region_name=REGION,
         endpoint_url=endpoint,
@@ -59,32 +59,29 @@ def _session(endpoint: str, account: str) -> boto3.session.Session:
 
 
 def plant(endpoint: str, accounts: list[str]) -> None:
-    """Per account: an open bucket, a locked one, and (every other account) an SSH-open group."""
-    for n, account in enumerate(accounts):
-        session = _session(endpoint, account)
-        s3 = session.client("s3", endpoint_url=endpoint)
+    """Per account one bucket: open (no public access block, no versioning) in every other
+    account, locked in the others."""
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda item: _plant_one(endpoint, *item), enumerate(accounts)))
+
+
+def _plant_one(endpoint: str, n: int, account: str) -> None:
+    """One account's bucket."""
+    session = _session(endpoint, account)
+    s3 = session.client("s3", endpoint_url=endpoint)
+    if n % 2 == 0:
         s3.create_bucket(Bucket=f"open-{account}")
+    else:
         s3.create_bucket(Bucket=f"locked-{account}")
-        s3.put_public_access_block(
-            Bucket=f"locked-{account}", PublicAccessBlockConfiguration=BPA
-        )
+        s3.put_public_access_block(Bucket=f"locked-{account}", PublicAccessBlockConfiguration=BPA)
         s3.put_bucket_versioning(
             Bucket=f"locked-{account}", VersioningConfiguration={"Status": "Enabled"}
         )
-        if n % 2 == 0:
-            ec2 = session.client("ec2", endpoint_url=endpoint)
-            group = ec2.create_security_group(GroupName="bastion", Description="bastion")
-            ec2.authorize_security_group_ingress(
-                GroupId=group["GroupId"],
-                IpPermissions=[
-                    {
-                        "IpProtocol": "tcp",
-                        "FromPort": 22,
-                        "ToPort": 22,
-                        "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
-                    }
-                ],
-            )
+
+
+def expected_findings(count: int) -> int:
+    """Findings of ``count`` planted accounts: two per open bucket."""
+    return 2 * len(range(0, count, 2))
 
 
 def make_tenant(

@@ -21,19 +21,27 @@ from posture.worker.executor import CeleryExecutor
 
 from ..conftest import _postgres_store
 from .conftest import Service
-from .estate import POLICIES, account_id, counts, finding_set, make_tenant, plant
+from .estate import (
+    POLICIES,
+    account_id,
+    counts,
+    expected_findings,
+    finding_set,
+    make_tenant,
+    plant,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 CONNECTIONS = 30
 
 
 @pytest.fixture(scope="module")
-def planted(moto_endpoint: str) -> dict[str, list[str]]:
+def planted(moto_process: str) -> dict[str, list[str]]:
     """Accounts for the big tenant and for the one whose worker is killed (moto not reset:
     every account is its own)."""
     big = [account_id(i, 200000000000) for i in range(CONNECTIONS)]
-    small = [account_id(i, 300000000000) for i in range(4)]
-    plant(moto_endpoint, big + small)
+    small = [account_id(i, 300000000000) for i in range(3)]
+    plant(moto_process, big + small)
     return {"big": big, "small": small}
 
 
@@ -48,12 +56,12 @@ def in_process(
 
 
 def test_three_workers_find_what_one_process_finds(
-    service: Service, planted: dict[str, list[str]], moto_endpoint: str, catalog: Catalog
+    service: Service, planted: dict[str, list[str]], moto_process: str, catalog: Catalog
 ) -> None:
     accounts = planted["big"]
-    make_tenant(service.store, "big", accounts, moto_endpoint)
-    expected, expected_counts = in_process(catalog, "big", accounts, moto_endpoint)
-    assert len(expected) == CONNECTIONS * 2 + CONNECTIONS // 2  # open bucket x2, half with SSH
+    make_tenant(service.store, "big", accounts, moto_process)
+    expected, expected_counts = in_process(catalog, "big", accounts, moto_process)
+    assert len(expected) == expected_findings(CONNECTIONS)
     service.wait_for_workers(3)
 
     outcome = run_scan(
@@ -148,22 +156,22 @@ def running_pid(task_suffix: str, timeout: float = 30.0) -> int:
 
 
 @pytest.fixture
-def gate(moto_endpoint: str) -> Iterator[Gate]:
-    with Gate(moto_endpoint) as g:
+def gate(moto_process: str) -> Iterator[Gate]:
+    with Gate(moto_process) as g:
         yield g
 
 
 def test_a_worker_killed_mid_task_loses_and_duplicates_nothing(
     service: Service,
     planted: dict[str, list[str]],
-    moto_endpoint: str,
+    moto_process: str,
     catalog: Catalog,
     gate: Gate,
 ) -> None:
     accounts = planted["small"]
     held = f"acct-{accounts[1]}"
-    ids = make_tenant(service.store, "small", accounts, moto_endpoint, {held: gate.url})
-    expected, expected_counts = in_process(catalog, "small", accounts, moto_endpoint)
+    ids = make_tenant(service.store, "small", accounts, moto_process, {held: gate.url})
+    expected, expected_counts = in_process(catalog, "small", accounts, moto_process)
     service.wait_for_workers(3)
     done: dict[str, Any] = {}
 

@@ -27,3 +27,17 @@ def queue_depths(url: str, queues: Sequence[str] | None = None) -> dict[str, int
                 with contextlib.suppress(Exception):
                     channel.close()
     return depths
+
+
+def watch_configured_queues() -> bool:
+    """Report the depth of posture's queues in ``posture.metrics`` (read at each scrape)
+    when ``POSTURE_BROKER_URL`` names a broker; True when it does."""
+    from posture import metrics
+    from posture.worker.config import broker_url
+
+    url = broker_url()
+    if not url:
+        metrics.watch_queues(None)
+        return False
+    metrics.watch_queues(lambda: queue_depths(url))
+    return True

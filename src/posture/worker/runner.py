@@ -208,7 +208,9 @@ def start_worker(
         from prometheus_client import start_http_server
 
         from posture.metrics import REGISTRY
+        from posture.worker.broker import watch_configured_queues
 
+        watch_configured_queues()
         start_http_server(metrics_port, registry=REGISTRY)
     app.conf.broker_url = broker_url()
     worker = app.Worker(
