@@ -10,6 +10,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ import pytest
 from posture.catalog import Catalog
 from posture.scan import run_scan
 from posture.worker.app import app
-from posture.worker.executor import CeleryExecutor
+from posture.worker.executor import CeleryExecutor, enqueue_report
 
 from ..conftest import _postgres_store
 from .conftest import Service
@@ -200,3 +201,22 @@ def test_a_worker_killed_mid_task_loses_and_duplicates_nothing(
     }
     assert finding_set(service.store, "small") == expected
     assert counts(service.store, outcome.scan_id) == expected_counts
+
+
+def test_a_report_is_rendered_by_a_worker(
+    service: Service,
+    planted: dict[str, list[str]],
+    moto_process: str,
+    catalog: Catalog,
+    tmp_path: Path,
+) -> None:
+    """A scanned tenant's HTML report, written by a worker."""
+    make_tenant(service.store, "rep", planted["big"][:1], moto_process)
+    run_scan(service.store, catalog, "rep", policy_ids=POLICIES)
+    out = tmp_path / "reports"
+    enqueue_report("rep", formats=["html"], languages=["en"], out=str(out))
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not list(out.glob("*.html")):
+        time.sleep(0.5)
+    (page,) = out.glob("*.html")
+    assert "open-" in page.read_text(encoding="utf-8")  # the open buckets are named

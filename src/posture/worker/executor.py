@@ -27,7 +27,7 @@ from posture.scan import (
     run_targets_here,
 )
 from posture.store import Store
-from posture.worker.config import broker_url, safe_broker_url, scan_queue
+from posture.worker.config import broker_url, report_queue, safe_broker_url, scan_queue
 
 log = logging.getLogger("posture.worker")
 DEFAULT_TIMEOUT = 6 * 3600.0  # seconds a scan waits for its connections
@@ -113,6 +113,28 @@ class CeleryExecutor:
         return [done[job.connection_id] for job in jobs]
 
 
+def enqueue_report(
+    tenant: str,
+    *,
+    formats: Sequence[str] = ("pdf",),
+    languages: Sequence[str] = (),
+    period: str | None = None,
+    out: str,
+) -> str:
+    """Send a report's rendering to the workers (queue ``<prefix>.report``); its task id.
+
+    ``out`` is a folder as the worker sees it (a shared volume in the compose file)."""
+    from posture.worker.tasks import render_report
+
+    url = broker_url()
+    if url and render_report.app.conf.broker_url != url:
+        render_report.app.conf.broker_url = url
+    result = render_report.apply_async(
+        args=[tenant, list(formats), list(languages), period, out], queue=report_queue()
+    )
+    return str(result.id)
+
+
 def _env_timeout() -> float:
     raw = os.environ.get("POSTURE_SCAN_TIMEOUT", "")
     try:
@@ -154,5 +176,6 @@ __all__ = [
     "Executor",
     "InProcessExecutor",
     "configured_executor",
+    "enqueue_report",
     "use_configured_executor",
 ]
