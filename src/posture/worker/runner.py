@@ -212,14 +212,18 @@ def start_worker(
 
         watch_configured_queues()
         start_http_server(metrics_port, registry=REGISTRY)
+    from celery.utils.nodenames import default_nodename, host_format
+
     app.conf.broker_url = broker_url()
     worker = app.Worker(
         concurrency=concurrency,
         queues=list(queues),
-        hostname=hostname,
+        hostname=host_format(default_nodename(hostname)),  # "name@%h": this host's name
         loglevel=loglevel,
         pool="prefork",
         optimization="fair",
+        # the banner is not a log record: left out when the logs are JSON lines
+        quiet=os.environ.get("POSTURE_LOG_FORMAT", "").strip().lower() == "json",
     )
     worker.start()
     return int(worker.exitcode or 0)
