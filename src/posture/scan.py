@@ -14,13 +14,15 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Container, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Container, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
+from posture import metrics
 from posture.catalog import Catalog, Policy
 from posture.catalog.spec import ResourceSpec
 from posture.connectors.inventory import GLOBAL, Inventory, collection_scope
@@ -33,6 +35,7 @@ from posture.errors import (
     failure_reason,
 )
 from posture.lifecycle import ReconcileStats, open_counts, reconcile
+from posture.logs import log_context
 from posture.models import Result, Status
 from posture.store import (
     Connection,
@@ -65,6 +68,20 @@ class TargetOutcome:
     lifecycle: ReconcileStats = field(default_factory=ReconcileStats)
     failures: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain JSON: kept with the connection's outcome in the store, sent between processes."""
+        data = asdict(self)
+        data["results"] = dict(self.results)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TargetOutcome:
+        values = dict(data)
+        values["results"] = Counter(values.get("results") or {})
+        values["lifecycle"] = ReconcileStats(**(values.get("lifecycle") or {}))
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
 
 
 @dataclass
@@ -113,6 +130,73 @@ def _start(
     return tenant, connections, scan
 
 
+@dataclass(frozen=True)
+class TargetJob:
+    """One connection of one scan: what a worker needs to collect, evaluate and reconcile it.
+
+    Plain values only (ids, policy ids, an ISO time), so a job can travel as a task message.
+    """
+
+    scan_id: str
+    tenant_id: str
+    connection_id: str
+    connection: str  # the connection's name, for messages
+    policy_ids: tuple[str, ...] | None = None
+    now: datetime | None = None
+    fixed: tuple[str, ...] = ()  # finding ids a fix run changed: they resolve as fixed
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "scan_id": self.scan_id,
+            "tenant_id": self.tenant_id,
+            "connection_id": self.connection_id,
+            "connection": self.connection,
+            "policy_ids": list(self.policy_ids) if self.policy_ids is not None else None,
+            "now": self.now.isoformat() if self.now else None,
+            "fixed": list(self.fixed),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TargetJob:
+        ids = data.get("policy_ids")
+        now = data.get("now")
+        return cls(
+            scan_id=str(data["scan_id"]),
+            tenant_id=str(data["tenant_id"]),
+            connection_id=str(data["connection_id"]),
+            connection=str(data.get("connection", "")),
+            policy_ids=tuple(ids) if ids is not None else None,
+            now=datetime.fromisoformat(now) if now else None,
+            fixed=tuple(data.get("fixed") or ()),
+        )
+
+
+class Executor(Protocol):
+    """Runs the connections of a scan: in this process, or as tasks on workers.
+
+    Whatever runs a job calls ``scan_target``, the one transactional function per connection,
+    and the executor returns one outcome per job, in the order of the jobs.
+    """
+
+    def run_targets(
+        self,
+        store: Store,
+        catalog: Catalog,
+        jobs: Sequence[TargetJob],
+        progress: ProgressFactory | None = None,
+    ) -> list[TargetOutcome]: ...
+
+
+def run_targets_here(
+    store: Store,
+    catalog: Catalog,
+    jobs: Sequence[TargetJob],
+    progress: ProgressFactory | None = None,
+) -> list[TargetOutcome]:
+    """Each job in turn, in this process (the default executor)."""
+    return [scan_target(store, catalog, job, progress) for job in jobs]
+
+
 def run_scan(
     store: Store,
     catalog: Catalog,
@@ -122,7 +206,8 @@ def run_scan(
     policy_ids: Sequence[str] | None = None,
     now: datetime | None = None,
     progress: ProgressFactory | None = None,
-    fixed: Container[str] = frozenset(),
+    fixed: Collection[str] = frozenset(),
+    executor: Executor | None = None,
 ) -> ScanOutcome:
     """Scan every (or the named) connection of a tenant and record the outcome.
 
@@ -130,25 +215,140 @@ def run_scan(
     """
     started = time.monotonic()
     tenant, targets, scan = _start(store, tenant_slug, connections, now)
+    ids = tuple(policy_ids) if policy_ids is not None else None
+    done_by_fix = tuple(sorted(fixed))
+    jobs = [TargetJob(scan.id, tenant.id, c.id, c.name, ids, now, done_by_fix) for c in targets]
     outcomes: list[TargetOutcome] = []
     try:
-        for connection in targets:
-            try:
-                policies = catalog.select(provider=connection.provider, ids=policy_ids)
-                specs = [catalog.specs[t] for t in _needed_types(catalog, policies)]
-                callback = (
-                    progress(connection.name, _scope_count(specs, connection)) if progress else None
-                )
-                outcome = _scan_connection(
-                    store, tenant, connection, scan.id, policies, specs, now, callback, fixed
-                )
-            except Exception as exc:  # choosing its policies failed: still one connection's fate
-                outcome = _fail_target(store, connection, scan.id, exc, 0.0)
-            outcomes.append(outcome)
-        return _finish(store, tenant, scan.id, outcomes, time.monotonic() - started, now)
+        with log_context(tenant=tenant.slug, scan=scan.id):
+            if executor is None:
+                outcomes = run_targets_here(store, catalog, jobs, progress)
+            else:
+                outcomes = executor.run_targets(store, catalog, jobs, progress)
+            done = _finish(store, tenant, scan.id, outcomes, time.monotonic() - started, now)
+        metrics.SCANS.labels(outcome=done.status).inc()
+        return done
     except BaseException as exc:  # interrupted, or the store failed: never leave it running
         _abandon(store, scan.id, outcomes, exc)
+        metrics.SCANS.labels(outcome="interrupted").inc()
         raise
+
+
+def scan_target(
+    store: Store,
+    catalog: Catalog,
+    job: TargetJob,
+    progress: ProgressFactory | None = None,
+) -> TargetOutcome:
+    """Collect, evaluate and reconcile one connection of a scan, written in one transaction.
+
+    Safe to run again for the same (scan, connection), e.g. a task redelivered after its
+    worker died: once the connection's outcome is recorded, a repeat returns that outcome
+    and writes nothing (the connection's row is locked while its outcome is written, so two
+    runs at once cannot both write).
+    """
+    recorded = recorded_outcome(store, job)
+    if recorded is not None:
+        log.info("connection %s of scan %s is already done", job.connection, job.scan_id)
+        return recorded
+    with store.session() as session:
+        tenant = session.get(Tenant, job.tenant_id)
+        connection = session.get(Connection, job.connection_id)
+        if tenant is None or connection is None:
+            raise ConfigurationError(
+                f"connection '{job.connection}' of scan {job.scan_id} no longer exists"
+            )
+    with log_context(tenant=tenant.slug, scan=job.scan_id, connection=connection.name):
+        try:
+            policies = catalog.select(provider=connection.provider, ids=job.policy_ids)
+            specs = [catalog.specs[t] for t in _needed_types(catalog, policies)]
+            callback = (
+                progress(connection.name, _scope_count(specs, connection)) if progress else None
+            )
+            outcome = _scan_connection(
+                store,
+                tenant,
+                connection,
+                job.scan_id,
+                policies,
+                specs,
+                job.now,
+                callback,
+                job.fixed,
+            )
+        except Exception as exc:  # choosing its policies failed: still one connection's fate
+            outcome = _fail_target(store, connection, job.scan_id, exc, 0.0)
+    metrics.TARGETS.labels(provider=connection.provider, outcome=outcome.status).inc()
+    if outcome.status == "failed":
+        metrics.ERRORS.labels(where="scan_connection", code=outcome.reason or "unknown").inc()
+    return outcome
+
+
+def recorded_outcome(store: Store, job: TargetJob) -> TargetOutcome | None:
+    """The outcome already written for this job's connection in its scan, if any."""
+    with store.session() as session:
+        target = session.exec(
+            select(ScanTarget).where(
+                ScanTarget.scan_id == job.scan_id, ScanTarget.connection_id == job.connection_id
+            )
+        ).first()
+        return _outcome_of(target, job.connection) if target is not None else None
+
+
+def recorded_outcomes(store: Store, scan_id: str) -> dict[str, TargetOutcome]:
+    """The outcomes written so far in a scan, by connection id."""
+    with store.session() as session:
+        rows = session.exec(
+            select(ScanTarget, Connection.name)
+            .join(Connection, col(ScanTarget.connection_id) == col(Connection.id))
+            .where(ScanTarget.scan_id == scan_id)
+        )
+        return {t.connection_id: _outcome_of(t, name) for t, name in rows}
+
+
+def record_unfinished(store: Store, job: TargetJob, message: str) -> TargetOutcome:
+    """Record a job that nothing finished as that connection's failure (unless, meanwhile,
+    its outcome was written: then that outcome)."""
+    with store.session() as session:
+        connection = session.get(Connection, job.connection_id)
+    if connection is None:
+        return TargetOutcome(job.connection, "failed", message, reason="internal_error")
+    return _fail_target(store, connection, job.scan_id, PostureError(message), 0.0)
+
+
+def _outcome_of(target: ScanTarget, name: str) -> TargetOutcome:
+    saved = (target.stats or {}).get("outcome")
+    if isinstance(saved, dict):
+        return TargetOutcome.from_json(saved)
+    return TargetOutcome(
+        name,
+        target.status,
+        target.message,
+        reason=str((target.stats or {}).get("reason_code", "")),
+        resources=target.resources,
+        api_calls=target.api_calls,
+    )
+
+
+def _claim(session: Session, scan_id: str, connection_id: str, name: str) -> None:
+    """Lock the connection's row for this transaction, then make sure its outcome in this
+    scan is not written yet (else raise ``AlreadyRecorded`` with the written one)."""
+    session.exec(select(Connection).where(Connection.id == connection_id).with_for_update()).first()
+    done = session.exec(
+        select(ScanTarget).where(
+            ScanTarget.scan_id == scan_id, ScanTarget.connection_id == connection_id
+        )
+    ).first()
+    if done is not None:
+        raise AlreadyRecorded(_outcome_of(done, name))
+
+
+class AlreadyRecorded(Exception):
+    """Another run wrote this connection's outcome first: this run's work is dropped."""
+
+    def __init__(self, outcome: TargetOutcome) -> None:
+        super().__init__(outcome.connection)
+        self.outcome = outcome
 
 
 def _needed_types(catalog: Catalog, policies: Sequence[Policy]) -> list[str]:
@@ -193,6 +393,8 @@ def _scan_connection(
         return _collect_evaluate_write(
             store, tenant, connection, scan_id, policies, specs, now, progress, started, fixed
         )
+    except AlreadyRecorded as done:
+        return done.outcome
     except Exception as exc:  # botocore parse errors, bad URLs, bugs: this connection only
         return _fail_target(store, connection, scan_id, exc, time.monotonic() - started)
 
@@ -258,6 +460,8 @@ def _fail_target(
     endpoint = exc.endpoint if isinstance(exc, ConnectionFailure) else None
     try:
         _record_failure(store, connection, scan_id, outcome, seconds, endpoint)
+    except AlreadyRecorded as done:
+        return done.outcome
     except Exception as store_exc:
         log.error("recording the failure of %s failed", connection.name, exc_info=store_exc)
         outcome.message += f" (not recorded: {type(store_exc).__name__}: {store_exc})"
@@ -273,6 +477,7 @@ def _record_failure(
     endpoint: str | None = None,
 ) -> None:
     with store.session() as session:
+        _claim(session, scan_id, connection.id, connection.name)
         conn = session.get(Connection, connection.id)
         assert conn is not None
         conn.health = "failed"
@@ -286,7 +491,11 @@ def _record_failure(
                 status="failed",
                 message=outcome.message,
                 seconds=seconds,
-                stats={"reason_code": outcome.reason, "endpoint": endpoint},
+                stats={
+                    "reason_code": outcome.reason,
+                    "endpoint": endpoint,
+                    "outcome": outcome.as_json(),
+                },
             )
         )
 
@@ -336,6 +545,7 @@ def _write(
         return region in inventory.regions and (rtype, region) not in failed
 
     with store.session() as session:
+        _claim(session, scan_id, connection.id, connection.name)
         _store_inventory(session, scan_id, connection.id, inventory)
         _store_results(session, tenant.id, scan_id, connection.id, results, inventory)
         held = _held_uids(session, connection.id, inventory, scope_of)
@@ -370,9 +580,10 @@ def _write(
                 errors=sum(s.errors for s in inventory.stats.values()),
                 throttles=sum(s.throttles for s in inventory.stats.values()),
                 seconds=time.monotonic() - started,
-                stats=inventory.stats_json(),
+                stats={**inventory.stats_json(), "outcome": outcome.as_json()},
             )
         )
+    metrics.count_collection(connection.provider, inventory)
     return outcome
 
 
@@ -568,8 +779,15 @@ def _abandon(store: Store, scan_id: str, outcomes: list[TargetOutcome], exc: Bas
 
 
 __all__ = [
+    "Executor",
     "ProgressFactory",
     "ScanOutcome",
+    "TargetJob",
     "TargetOutcome",
+    "record_unfinished",
+    "recorded_outcome",
+    "recorded_outcomes",
     "run_scan",
+    "run_targets_here",
+    "scan_target",
 ]

@@ -26,6 +26,7 @@ from posture.cli import (
     tenants,
     usage,
     waivers,
+    worker,
 )
 from posture.cli.runtime import State
 from posture.operations.audit import face_source
@@ -109,6 +110,7 @@ app.add_typer(waivers.app, name="waiver")
 app.add_typer(schedule.app, name="schedule")
 app.add_typer(audit.app, name="audit")
 app.add_typer(fixes.app, name="fix")
+app.add_typer(worker.app, name="service")
 app.command("scan")(scan.scan)
 app.command("findings")(findings.findings)
 app.command("results")(results.results)
@@ -117,3 +119,4 @@ app.command("export")(export.export)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("usage")(usage.usage)
+app.command("worker")(worker.worker)

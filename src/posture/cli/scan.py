@@ -15,6 +15,7 @@ from posture.operations.filters import parse_severity
 from posture.operations.scans import scan_tenant, tenants_to_scan
 from posture.operations.tenants import list_tenants
 from posture.scan import ProgressFactory, ScanOutcome
+from posture.worker.executor import use_configured_executor
 
 
 def scan(
@@ -53,7 +54,7 @@ def scan(
     connection or resource type failed; a partly failed scan otherwise exits 0 with warnings.
     """
     threshold = parse_severity(fail_on) if fail_on else None
-    ops = state(ctx)
+    ops = use_configured_executor(state(ctx))
     exit_code = 0
     if not tenant:
         for paused in (t for t in list_tenants(ops) if t.paused):

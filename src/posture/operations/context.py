@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from posture.catalog import Catalog, load_catalog
 from posture.errors import ContentError
+from posture.scan import Executor
 from posture.store import Store
 
 
@@ -33,6 +34,8 @@ class Operations:
     source: str = ""  # the face and where it runs, e.g. "cli alice@host"
     # the tenant ids this context may see and change; None: every tenant (the local operator)
     tenant_scope: frozenset[str] | None = None
+    # runs the connections of a scan; None: one after the other in this process
+    executor: Executor | None = None
     _store: Store | None = field(default=None, init=False, repr=False)
     _catalog: Catalog | None = field(default=None, init=False, repr=False)
 

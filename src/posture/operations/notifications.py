@@ -21,6 +21,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from posture import metrics
 from posture.catalog import Catalog
 from posture.errors import ConfigurationError, UsageError
 from posture.models import Severity
@@ -522,6 +523,7 @@ def _record(
             row.last_error = outcome.error
             row.sent_at = (now or utcnow()) if outcome.sent else None
             session.add(row)
+    metrics.NOTIFICATIONS.labels(kind=spec.kind, outcome="sent" if outcome.sent else "failed").inc()
     if outcome.sent:
         _mark_fixes_notified(ops, [f.run_id for f in message.fixes])
         return NotifySummary(sent=len(ids))

@@ -127,6 +127,7 @@ def scan_tenant(
             policy_ids=policy_ids,
             progress=progress,
             now=now,
+            executor=ops.executor,
         )
     except PostureError as exc:  # refused before it started (e.g. no such connection)
         record(ops, "scan.run", tenant=slug, details={**asked, "error": exc.message})

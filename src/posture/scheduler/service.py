@@ -44,6 +44,7 @@ from posture.operations.schedules import (
     run_schedule,
     schedules_version,
 )
+from posture.worker.executor import use_configured_executor
 
 log = logging.getLogger("posture.scheduler")
 JOB_FUNC = "posture.scheduler.service:run_scheduled"
@@ -157,7 +158,8 @@ class SchedulerService:
     def __init__(
         self, ops: Operations, *, poll_seconds: float = 30.0, max_workers: int = 4
     ) -> None:
-        self.ops = ops
+        # scans go to the workers when an executor is configured (POSTURE_BROKER_URL)
+        self.ops = use_configured_executor(ops)
         self.poll_seconds = poll_seconds
         self.max_workers = max_workers
         self._scheduler: BackgroundScheduler | None = None

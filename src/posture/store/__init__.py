@@ -21,6 +21,7 @@ from posture.store.tables import (
     Schedule,
     Tenant,
     Waiver,
+    WorkerHeartbeat,
 )
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Store",
     "Tenant",
     "Waiver",
+    "WorkerHeartbeat",
     "default_url",
     "make_engine",
     "migrate",

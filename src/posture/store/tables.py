@@ -420,3 +420,20 @@ class FixControl(SQLModel, table=True):
     reason: str = ""
     changed_by: str = Field(default="", max_length=200)
     changed_at: datetime | None = _time(nullable=True)
+
+
+class WorkerHeartbeat(SQLModel, table=True):
+    """One Celery worker as it last reported itself: alive while its heartbeat is recent."""
+
+    __tablename__ = "worker_heartbeat"
+
+    name: str = Field(primary_key=True, max_length=200)  # the worker's node name, name@host
+    pid: int = 0
+    queues: list[str] = _json(list)
+    concurrency: int = 0
+    started_at: datetime = _time()
+    last_seen: datetime = _time(index=True)
+    stopped_at: datetime | None = _time(nullable=True)
+    running: int = 0  # tasks running when it last reported
+    processed: int = 0  # tasks it finished since it started
+    failed: int = 0  # tasks that ended in an error (a lost child process included)
