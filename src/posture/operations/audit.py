@@ -61,6 +61,16 @@ ACTIONS = (
     "notify.add",
     "notify.remove",
     "export.findings",
+    "user.add",
+    "user.disable",
+    "user.role",
+    "user.password",
+    "user.password_reset",
+    "user.login",
+    "user.login_failed",
+    "user.locked",
+    "token.create",
+    "token.revoke",
 )
 GENESIS = ""  # the previous hash of the very first entry of a store
 DEFAULT_RETENTION_DAYS = 90

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from posture.errors import ConfigurationError, UsageError
+from posture.errors import ConfigurationError, NotFound, UsageError
 from posture.operations.audit import record
 from posture.operations.context import Operations
 from posture.store import Tenant
@@ -48,20 +48,38 @@ class TenantInfo:
 def get_tenant(session: Session, slug: str) -> Tenant:
     """The tenant with this slug; an unknown slug names the known ones."""
     tenant = session.exec(select(Tenant).where(Tenant.slug == slug)).first()
-    if tenant is None:
-        known = _slugs(session)
-        raise ConfigurationError(
-            f"unknown tenant '{slug}'; known tenants: {', '.join(known) or 'none'}",
-            hint=ADD_HINT,
-        )
+    if tenant is None or not in_scope(session, tenant.id):
+        raise unknown_tenant_error(slug, _slugs(session))
     return tenant
+
+
+def session_scope(session: Session) -> frozenset[str] | None:
+    """The tenant ids this session may see (None: every tenant)."""
+    scope: frozenset[str] | None = session.info.get("tenant_scope")
+    return scope
+
+
+def in_scope(session: Session, tenant_id: str) -> bool:
+    scope = session_scope(session)
+    return scope is None or tenant_id in scope
+
+
+def unknown_tenant_error(slug: str, known: Sequence[str]) -> ConfigurationError:
+    return NotFound(
+        f"unknown tenant '{slug}'; known tenants: {', '.join(known) or 'none'}",
+        hint=ADD_HINT,
+    )
 
 
 def resolve_tenant(session: Session, slug: str | None) -> Tenant:
     """The named tenant, or the only one when none is named (an error otherwise)."""
     if slug:
         return get_tenant(session, slug)
-    tenants = list(session.exec(select(Tenant).order_by(col(Tenant.slug)).limit(2)))
+    query = select(Tenant).order_by(col(Tenant.slug))
+    scope = session_scope(session)
+    if scope is not None:
+        query = query.where(col(Tenant.id).in_(scope))
+    tenants = list(session.exec(query.limit(2)))
     if len(tenants) == 1:
         return tenants[0]
     if not tenants:
@@ -79,7 +97,11 @@ def default_tenant(ops: Operations, slug: str | None) -> str:
 
 
 def _slugs(session: Session) -> list[str]:
-    return list(session.exec(select(Tenant.slug).order_by(col(Tenant.slug))))
+    query = select(Tenant.slug).order_by(col(Tenant.slug))
+    scope = session_scope(session)
+    if scope is not None:
+        query = query.where(col(Tenant.id).in_(scope))
+    return list(session.exec(query))
 
 
 def add_tenant(
