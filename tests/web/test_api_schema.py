@@ -30,7 +30,7 @@ from posture.web.settings import WebSettings
 from .conftest import make_tokens, seed_estate
 
 SCHEMA = "/api/v1/openapi.json"
-EXAMPLES = 6  # per operation, generation mode and role
+EXAMPLES = 4  # per operation, generation mode and role
 # rendering a PDF for every generated request would take minutes; the report endpoint is
 # exercised with its real formats in test_api_endpoints
 SLOW = {("POST", "/api/v1/tenants/{tenant}/reports")}
@@ -72,6 +72,9 @@ def test_no_server_errors(served: tuple[Any, dict[str, str]], who: str) -> None:
                 suppress_health_check=list(HealthCheck),
             )
             def run(case: Any) -> None:
+                if case.path_parameters and "tenant" in case.path_parameters:
+                    # a made-up slug stops at "unknown tenant": aim at data that exists
+                    case.path_parameters["tenant"] = "acme"
                 case.call_and_validate(headers=headers, checks=[not_a_server_error])
 
             try:
