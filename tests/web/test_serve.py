@@ -97,3 +97,14 @@ def test_workers_need_the_worker_package(
     monkeypatch.setitem(sys.modules, "posture.worker", None)  # an installation without it
     assert cli("serve", "--workers", "1", "--no-scheduler", db=db) == 2
     assert "Celery workers are not available" in capsys.readouterr().err
+
+
+def test_workers_alone_run_in_the_foreground(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    calls: list[int] = []
+    fake = types.ModuleType("posture.worker")
+    fake.run_workers = lambda count, ops: calls.append(count) or 3  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "posture.worker", fake)
+    assert cli("serve", "--workers", "2", "--no-web", "--no-scheduler", db=db) == 3
+    assert calls == [2]

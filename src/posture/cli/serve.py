@@ -52,28 +52,59 @@ def serve(
     """
     run_web = web if web is not None else scheduler is not True
     run_scheduler = scheduler if scheduler is not None else web is not True
-    if not run_web and not run_scheduler:
+    if not run_web and not run_scheduler and not workers:
         raise UsageError("nothing to serve", hint="pass --web or --scheduler")
-    if workers:
-        _start_workers(workers)
-    if not run_web:
-        _run_scheduler_only(ctx, poll)
-        return
-    _run_web(ctx, host, port, poll if run_scheduler else None, json_logs)
-
-
-def _start_workers(count: int) -> None:
+    if not run_web and not run_scheduler:  # the workers alone, in the foreground
+        code = _worker_function("run_workers")(workers, state(ctx))
+        raise typer.Exit(int(code or 0))
+    stop_workers = _start_workers(workers, state(ctx)) if workers else None
     try:
-        module = importlib.import_module("posture.worker")
+        if not run_web:
+            _run_scheduler_only(ctx, poll)
+        else:
+            _run_web(ctx, host, port, poll if run_scheduler else None, json_logs)
+    finally:
+        if stop_workers is not None:
+            stop_workers()
+
+
+def _worker_function(name: str, module: str = "posture.worker") -> Callable[..., Any]:
+    """A function of the worker package; a clear error when Celery workers are absent."""
+    try:
+        found: Any = importlib.import_module(module)
     except ModuleNotFoundError:
-        module = None
-    run_workers: Callable[[int], Any] | None = getattr(module, "run_workers", None)
-    if run_workers is None:
+        found = None
+    function: Callable[..., Any] | None = getattr(found, name, None)
+    if function is None:
         raise UsageError(
             "Celery workers are not available in this installation",
             hint="run without --workers",
         )
-    threading.Thread(target=run_workers, args=(count,), name="posture-workers", daemon=True).start()
+    return function
+
+
+WORKER_STOP_SECONDS = 60.0
+
+
+def _start_workers(count: int, ops: Any) -> Callable[[], None]:
+    """Worker processes beside the web app or scheduler; the returned call stops them."""
+    _worker_function("run_workers")  # the package is there at all
+    spawn = _worker_function("spawn_workers", "posture.worker.runner")
+    procs: list[Any] = list(spawn(count, ops))
+    err_console.print(f"{len(procs)} worker(s) started", markup=False)
+
+    def stop() -> None:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=WORKER_STOP_SECONDS)
+            except Exception:  # a worker that does not stop in time is ended
+                proc.kill()
+        err_console.print("workers stopped", markup=False)
+
+    return stop
 
 
 def _scheduler_logging() -> Callable[[], None]:
