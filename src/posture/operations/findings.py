@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
+from posture.errors import ConfigurationError
 from posture.lifecycle import open_counts
 from posture.models import Severity
+from posture.operations.access import require
 from posture.operations.context import Operations
 from posture.operations.filters import PolicySelector, check_choices, parse_severity
 from posture.operations.rows import FindingRow, PolicyFacts, Text
@@ -30,6 +32,8 @@ class FindingQuery:
     services: tuple[str, ...] = ()
     resource_types: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()  # the first part of the policy id: aws, m365, gws, gcp
+    text: str = ""  # in the title, the resource name or uid, or the policy id (any case)
 
 
 def query_findings(ops: Operations, query: FindingQuery) -> list[FindingRow]:
@@ -62,9 +66,35 @@ def query_findings(ops: Operations, query: FindingQuery) -> list[FindingRow]:
         and (floor is None or severity_rank(f.severity) >= floor)
         and selector.matches(f.policy_id)
         and (not query.services or _service(f.policy_id) in query.services)
+        and (not query.providers or f.policy_id.split(".", 1)[0] in query.providers)
     ]
     rows.sort(key=lambda f: (-severity_rank(f.severity), f.policy_id, f.resource_uid))
-    return [finding_row(f, PolicyFacts.lookup(catalog, f.policy_id), names) for f in rows]
+    out = [finding_row(f, PolicyFacts.lookup(catalog, f.policy_id), names) for f in rows]
+    needle = query.text.strip().casefold()
+    return [r for r in out if not needle or needle in _haystack(r)]
+
+
+def _haystack(row: FindingRow) -> str:
+    parts = (row.policy_id, row.resource_name, row.resource_uid, row.title.en, row.title.ja)
+    return " ".join(parts).casefold()
+
+
+def show_finding(ops: Operations, finding_id: str, tenant: str | None = None) -> FindingRow:
+    """One finding of a tenant by its id; another tenant's id is no finding at all."""
+    catalog = ops.catalog()
+    with ops.session() as session:
+        ten = resolve_tenant(session, tenant)
+        require(ops, "finding.read", ten.id)
+        found = session.exec(
+            select(Finding).where(Finding.id == finding_id, Finding.tenant_id == ten.id)
+        ).first()
+        if found is None:
+            raise ConfigurationError(f"no finding with id '{finding_id}' in tenant '{ten.slug}'")
+        names = {
+            c.id: c.name
+            for c in session.exec(select(Connection).where(Connection.tenant_id == ten.id))
+        }
+        return finding_row(found, PolicyFacts.lookup(catalog, found.policy_id), names)
 
 
 def severity_rank(severity: str) -> int:
