@@ -122,10 +122,17 @@ def run_scan(
     policy_ids: Sequence[str] | None = None,
     now: datetime | None = None,
     progress: ProgressFactory | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> ScanOutcome:
-    """Scan every (or the named) connection of a tenant and record the outcome."""
+    """Scan every (or the named) connection of a tenant and record the outcome.
+
+    ``on_start`` learns the scan's id as soon as the scan is recorded as running (a face
+    that answers before the scan ends, such as the API, hands the id out).
+    """
     started = time.monotonic()
     tenant, targets, scan = _start(store, tenant_slug, connections, now)
+    if on_start is not None:
+        on_start(scan.id)
     outcomes: list[TargetOutcome] = []
     try:
         for connection in targets:

@@ -104,7 +104,7 @@ def test_finding_by_id_only_within_its_tenant(
 ) -> None:
     acme, _ = estates
     fid = acme.fid(VERSIONING, LOGS)
-    assert show_finding(ops, fid, "acme").resource_uid == LOGS
+    assert show_finding(ops, fid, "acme").row.resource_uid == LOGS
     with pytest.raises(PostureError, match="no finding"):
         show_finding(ops, fid, "beta")
 

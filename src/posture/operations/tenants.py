@@ -155,8 +155,13 @@ def _check_timezone(name: str) -> None:
 
 
 def list_tenants(ops: Operations) -> list[TenantInfo]:
+    """Every tenant the context may see."""
     with ops.session() as session:
-        return [TenantInfo.of(t) for t in session.exec(select(Tenant).order_by(col(Tenant.slug)))]
+        query = select(Tenant).order_by(col(Tenant.slug))
+        scope = session_scope(session)
+        if scope is not None:
+            query = query.where(col(Tenant.id).in_(scope))
+        return [TenantInfo.of(t) for t in session.exec(query)]
 
 
 def show_tenant(ops: Operations, slug: str | None = None) -> TenantInfo:

@@ -1,0 +1,127 @@
+"""Refusals: another tenant's ids look unknown, bad tokens are 401, a viewer cannot write,
+a session cookie needs its CSRF token; none of them changes anything."""
+
+from __future__ import annotations
+
+import pytest
+
+from posture.operations.audit import list_audit
+from posture.operations.identity import (
+    create_session,
+    list_tokens,
+    revoke_token,
+    token_principal,
+)
+from posture.operations.waivers import list_waivers
+
+from .conftest import SOON, Api
+
+BETA_PATHS = (
+    "/api/v1/tenants/beta",
+    "/api/v1/tenants/beta/connections",
+    "/api/v1/tenants/beta/scans",
+    "/api/v1/tenants/beta/findings",
+    "/api/v1/tenants/beta/waivers",
+    "/api/v1/tenants/beta/usage",
+    "/api/v1/tenants/beta/reports",
+    "/api/v1/tenants/beta/exports",
+)
+
+
+@pytest.mark.parametrize("path", BETA_PATHS)
+def test_another_tenants_resources_are_unknown_to_a_customer(api: Api, path: str) -> None:
+    theirs = api.get("viewer", path)
+    unknown = api.get("viewer", path.replace("/beta", "/no-such-tenant"))
+    assert theirs.status_code == unknown.status_code == 404
+    assert theirs.json()["error"]["code"] == unknown.json()["error"]["code"] == "not_found"
+    assert "acme" not in theirs.text and "known tenants" not in theirs.text
+    assert api.get("admin", path).status_code == 200
+
+
+def test_another_tenants_finding_and_scan_ids_are_unknown(api: Api) -> None:
+    beta_finding = api.estate.beta_finding
+    own = api.get("viewer", f"/api/v1/tenants/acme/findings/{api.estate.acme_findings['logs']}")
+    assert own.status_code == 200
+    through_own = api.get("viewer", f"/api/v1/tenants/acme/findings/{beta_finding}")
+    through_theirs = api.get("viewer", f"/api/v1/tenants/beta/findings/{beta_finding}")
+    made_up = api.get("viewer", "/api/v1/tenants/acme/findings/does-not-exist")
+    assert through_own.status_code == through_theirs.status_code == made_up.status_code == 404
+    beta_scans = api.get("admin", "/api/v1/tenants/beta/scans").json()
+    scan_id = beta_scans[0]["id"]
+    assert api.get("viewer", f"/api/v1/tenants/acme/scans/{scan_id}").status_code == 404
+    assert api.get("admin", f"/api/v1/tenants/beta/scans/{scan_id}").status_code == 200
+
+
+def test_a_customer_lists_only_its_own_tenant(api: Api) -> None:
+    slugs = [t["slug"] for t in api.get("viewer", "/api/v1/tenants").json()]
+    assert slugs == ["acme"]
+    assert [t["slug"] for t in api.get("admin", "/api/v1/tenants").json()] == ["acme", "beta"]
+
+
+def test_a_revoked_token_is_refused(api: Api) -> None:
+    assert api.get("viewer", "/api/v1/me").status_code == 200
+    (token,) = list_tokens(api.ops, "viewer")
+    revoke_token(api.ops, token.id)
+    response = api.get("viewer", "/api/v1/tenants/acme/findings")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "token_revoked"
+
+
+def test_an_expired_token_is_refused(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import posture.operations.identity as identity
+
+    later = datetime.now(UTC) + timedelta(days=31)
+    monkeypatch.setattr(identity, "utcnow", lambda: later)
+    response = api.get("viewer", "/api/v1/me")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "token_expired"
+
+
+def test_a_viewer_cannot_write_and_nothing_changes(api: Api) -> None:
+    before = len(list_audit(api.ops))
+    body = {"reason": "accepted", "expires": SOON, "whole_tenant": True}
+    response = api.client.post(
+        "/api/v1/tenants/acme/waivers", json=body, headers=api.auth("viewer")
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+    started = api.client.post("/api/v1/tenants/acme/scans", json={}, headers=api.auth("viewer"))
+    assert started.status_code == 403
+    assert api.get("admin", "/api/v1/tenants/acme/scans").json()[0]["status"] == "succeeded"
+    assert list_waivers(api.ops, "acme", status="all") == []
+    assert len(list_audit(api.ops)) == before
+
+
+def test_a_customer_admin_may_waive_only_its_own_tenant(api: Api) -> None:
+    body = {"reason": "accepted", "expires": SOON, "whole_tenant": True}
+    own = api.client.post("/api/v1/tenants/acme/waivers", json=body, headers=api.auth("cadmin"))
+    assert own.status_code == 201
+    theirs = api.client.post("/api/v1/tenants/beta/waivers", json=body, headers=api.auth("cadmin"))
+    assert theirs.status_code == 404
+    assert list_waivers(api.ops, "beta", status="all") == []
+
+
+def test_session_cookie_needs_the_csrf_token_for_writes(api: Api) -> None:
+    principal = token_principal(api.ops, api.tokens["cadmin"])
+    web = create_session(api.ops, principal)
+    api.client.cookies.set("posture_session", web.token)
+    try:
+        assert api.client.get("/api/v1/me").json()["username"] == "cadmin"
+        body = {"reason": "accepted", "expires": SOON, "whole_tenant": True}
+        refused = api.client.post("/api/v1/tenants/acme/waivers", json=body)
+        assert refused.status_code == 403
+        assert refused.json()["error"]["code"] == "csrf_failed"
+        wrong = api.client.post(
+            "/api/v1/tenants/acme/waivers", json=body, headers={"X-CSRF-Token": "forged"}
+        )
+        assert wrong.status_code == 403
+        assert list_waivers(api.ops, "acme", status="all") == []
+        accepted = api.client.post(
+            "/api/v1/tenants/acme/waivers", json=body, headers={"X-CSRF-Token": web.csrf_token}
+        )
+        assert accepted.status_code == 201
+        assert accepted.json()["approved_by"] == "cadmin"
+    finally:
+        api.client.cookies.clear()
