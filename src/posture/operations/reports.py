@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
-from posture.errors import ConfigurationError, UsageError
+from posture.errors import NotFound, UsageError
 from posture.operations.audit import record
 from posture.operations.context import Operations
 from posture.operations.filters import check_choices
@@ -171,7 +171,7 @@ def report_path(ops: Operations, tenant: str | None, name: str) -> Path:
     """The file of one listed report; any other name (another tenant's, a path) is unknown."""
     slug, folder = _library(ops, tenant, "report.read")
     if REPORT_NAME.match(name) is None or not (folder / name).is_file():
-        raise ConfigurationError(f"no report '{name}' for tenant '{slug}'")
+        raise NotFound(f"no report named '{name}' for tenant '{slug}'")
     return folder / name
 
 
