@@ -20,6 +20,7 @@ from posture.store import Connection, Store, Tenant
 from posture.web.app import create_app
 from posture.web.settings import WebSettings
 from tests.operations.conftest import ENCRYPTION, ROOT_MFA, VERSIONING, Seed
+from tests.web.console_support import Seeded, seed
 
 SOON = (date.today() + timedelta(days=30)).isoformat()  # a waiver's expiry within any limit
 CLOSED_PORT = "http://127.0.0.1:9"  # the discard port: nothing listens there
@@ -174,3 +175,28 @@ def api(api_store: Store, catalog: Catalog, tmp_path: Path) -> Iterator[Api]:
 def any_api(store: Store, catalog: Catalog, tmp_path: Path) -> Iterator[Api]:
     """The app over SQLite, and over PostgreSQL when configured."""
     yield from serve_api(store, catalog, tmp_path / "files")
+
+
+# --- the console: the app over a store seeded by console_support ---------------------
+
+
+@pytest.fixture
+def console_store(tmp_path: Path) -> Iterator[Store]:
+    store = Store(f"sqlite:///{tmp_path / 'console.db'}")
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def seeded(console_store: Store, catalog: Catalog) -> Seeded:
+    return seed(console_store, catalog)
+
+
+@pytest.fixture
+def client(
+    console_store: Store, catalog: Catalog, seeded: Seeded, tmp_path: Path
+) -> Iterator[TestClient]:
+    settings = WebSettings(db_url=f"sqlite:///{tmp_path / 'console.db'}", files_dir=tmp_path / "f")
+    app = create_app(settings, ops=Operations.using(console_store, catalog))
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from posture.errors import ConfigurationError
 from posture.lifecycle import open_counts
 from posture.models import Severity
+from posture.operations.access import require
 from posture.operations.context import Operations
 from posture.operations.filters import PolicySelector, check_choices, parse_severity
 from posture.operations.history import EventRow, finding_events
@@ -98,6 +99,7 @@ def show_finding(ops: Operations, finding_id: str, tenant: str | None = None) ->
     catalog = ops.catalog()
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "finding.read", ten.id)
         found = session.exec(
             select(Finding).where(Finding.id == finding_id, Finding.tenant_id == ten.id)
         ).first()
