@@ -142,5 +142,5 @@ def create_app(settings: WebSettings | None = None, *, ops: Operations | None = 
         app.mount("/static", StaticFiles(directory=static), name="static")
     console = _console_router()
     if console is not None:
-        app.include_router(console)
+        app.include_router(console, include_in_schema=False)  # pages, not the API
     return app
