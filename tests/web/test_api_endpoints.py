@@ -169,19 +169,34 @@ def test_reports_are_generated_listed_and_downloaded(api: Api) -> None:
     assert made.status_code == 201, made.text
     generated = made.json()
     assert generated["period"] == "2025-05"
-    names = sorted(f["id"] for f in generated["files"])
+    names = sorted(f["name"] for f in generated["files"])
     assert names == ["posture-acme-2025-05-en.html", "posture-acme-2025-05-ja.html"]
     listed = api.get("viewer", "/api/v1/tenants/acme/reports").json()
-    assert sorted(f["id"] for f in listed) == names
+    assert sorted(f["name"] for f in listed) == names
+    assert {f["language"] for f in listed} == {"en", "ja"} and listed[0]["period"] == "2025-05"
     download = api.get("viewer", listed[0]["url"])
     assert download.status_code == 200
     assert download.headers["content-disposition"].startswith("attachment")
     assert b"<html" in download.content
     # the same file name asked through another tenant, or with a path, is unknown
     assert api.get("admin", f"/api/v1/tenants/beta/reports/{names[0]}").status_code == 404
-    for bad in ("..%2Facme%2Freports%2F" + names[0], "%2E%2E", ".hidden", "x" * 201):
+    for bad in ("..%2Facme%2F" + names[0], "%2E%2E", ".hidden", "x" * 201):
         assert api.get("viewer", f"/api/v1/tenants/acme/reports/{bad}").status_code in (404, 422)
     assert api.get("viewer", "/api/v1/tenants/beta/reports").status_code == 404
+    refused = api.client.post(
+        f"/api/v1/tenants/acme/reports/{names[0]}/delivered",
+        json={"to": "ciso@acme.example"},
+        headers=api.auth("viewer"),
+    )
+    assert refused.status_code == 403
+    delivered = api.client.post(
+        f"/api/v1/tenants/acme/reports/{names[0]}/delivered",
+        json={"to": "ciso@acme.example"},
+        headers=api.auth("analyst"),
+    )
+    assert delivered.status_code == 200, delivered.text
+    assert delivered.json()["delivered_by"] == "analyst"
+    assert delivered.json()["delivered_to"] == "ciso@acme.example"
 
 
 def test_exports_are_files_of_the_tenant(api: Api) -> None:

@@ -1,15 +1,15 @@
-"""Report and export files kept for download, one folder per tenant.
+"""Export files kept for download, one folder per tenant (reports have their own
+folder: ``reports.list_report_files``).
 
-A face that hands files out (the API, the console) generates them here and lists or opens
-them by id. The id is the file's own name, and it is only ever compared with the names in
-the tenant's folder, never joined onto a path: an id such as ``../other/x.pdf`` matches
+A face that hands files out (the API) generates them here and lists or opens them by id.
+The id is the file's own name, and it is only ever compared with the names in the
+tenant's folder, never joined onto a path: an id such as ``../other/x.csv`` matches
 nothing. The tenant is resolved first, so an id of another tenant's file is unknown.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +17,6 @@ from pathlib import Path
 from posture.errors import ConfigurationError
 from posture.operations.context import Operations
 from posture.operations.exports import export_findings
-from posture.operations.reports import generate_report
 from posture.operations.tenants import show_tenant
 from posture.report.files import safe_slug
 
@@ -93,27 +92,6 @@ def open_deliverable(
         if item.id == file_id:
             return item
     raise ConfigurationError(f"no {singular} with id '{file_id}'")
-
-
-def generate_report_files(
-    ops: Operations,
-    tenant: str,
-    root: Path,
-    *,
-    formats: Sequence[str] = ("pdf",),
-    languages: Sequence[str] = (),
-    period: str | None = None,
-    now: datetime | None = None,
-) -> tuple[list[Deliverable], list[str], str]:
-    """Render the tenant's monthly report into its folder: (files, connections lacking a
-    successful scan, the period's label)."""
-    slug = show_tenant(ops, tenant).slug
-    folder = tenant_folder(root, slug, "reports")
-    outcome = generate_report(
-        ops, slug, formats=formats, languages=languages, period=period, out=folder, now=now
-    )
-    files = [_deliverable(Path(p), slug, "reports") for p in outcome.paths]
-    return files, list(outcome.gaps), outcome.period.label
 
 
 def generate_export_file(

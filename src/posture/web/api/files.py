@@ -2,48 +2,86 @@
 
 from __future__ import annotations
 
+from pathlib import Path as Path_
+
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse
 
 from posture.operations import Operations
 from posture.operations.deliverables import (
+    MEDIA_TYPES,
     generate_export_file,
-    generate_report_files,
     list_deliverables,
     open_deliverable,
 )
+from posture.operations.reports import (
+    ReportFile,
+    generate_tenant_report,
+    list_report_files,
+    mark_delivered,
+    report_path,
+)
 from posture.web.api.common import TENANT, allow, file_out, files_root
-from posture.web.api.models import ExportRequest, FileOut, ReportGenerated, ReportRequest
+from posture.web.api.models import (
+    DeliveredRequest,
+    ExportRequest,
+    FileOut,
+    ReportFileOut,
+    ReportGenerated,
+    ReportRequest,
+)
 from posture.web.deps import ApiOps
 
 router = APIRouter(tags=["reports and exports"])
 READ_RIGHT = {"reports": "report.read", "exports": "export.run"}
 
 
+def _report_out(request: Request, slug: str, item: ReportFile) -> ReportFileOut:
+    url = request.url_for("download_report", tenant=slug, file_id=item.name).path
+    return ReportFileOut.model_validate(item).model_copy(update={"url": url})
+
+
 @router.post(
     "/tenants/{tenant}/reports",
     response_model=ReportGenerated,
     status_code=201,
-    summary="Render the tenant's monthly report (PDF for the customer, HTML for analysts)",
+    summary="Render the tenant's monthly report into its report folder (PDF, HTML)",
 )
 def generate_report(
-    *,
-    request: Request,
-    body: ReportRequest,
-    tenant: str = Path(description=TENANT),
-    ops: ApiOps,
+    *, request: Request, ops: ApiOps, body: ReportRequest, tenant: str = Path(description=TENANT)
 ) -> ReportGenerated:
     slug = allow(ops, "report.generate", tenant)
     assert slug is not None
-    files, gaps, period = generate_report_files(
+    outcome = generate_tenant_report(
         ops,
         slug,
-        files_root(request),
         formats=list(dict.fromkeys(body.formats)),
         languages=list(dict.fromkeys(body.languages)),
         period=body.period,
     )
-    return ReportGenerated(period=period, files=[file_out(request, f) for f in files], gaps=gaps)
+    written = {Path_(p).name for p in outcome.paths}
+    files = [
+        _report_out(request, slug, f) for f in list_report_files(ops, slug) if f.name in written
+    ]
+    return ReportGenerated(period=outcome.period.label, files=files, gaps=list(outcome.gaps))
+
+
+@router.post(
+    "/tenants/{tenant}/reports/{file_id}/delivered",
+    response_model=ReportFileOut,
+    summary="Record that a report went to the customer",
+)
+def delivered(
+    *,
+    request: Request,
+    ops: ApiOps,
+    body: DeliveredRequest,
+    tenant: str = Path(description=TENANT),
+    file_id: str = Path(max_length=200),
+) -> ReportFileOut:
+    slug = allow(ops, "report.deliver", tenant)
+    assert slug is not None
+    return _report_out(request, slug, mark_delivered(ops, slug, file_id, to=body.to))
 
 
 @router.post(
@@ -95,13 +133,15 @@ FILE_RESPONSES: dict[int | str, dict[str, object]] = {
 
 @router.get(
     "/tenants/{tenant}/reports",
-    response_model=list[FileOut],
-    summary="The tenant's generated reports, newest first",
+    response_model=list[ReportFileOut],
+    summary="The tenant's reports (also the scheduled ones), newest period first",
 )
 def reports(
-    *, request: Request, tenant: str = Path(description=TENANT), ops: ApiOps
-) -> list[FileOut]:
-    return _list(request, ops, tenant, "reports")
+    *, request: Request, ops: ApiOps, tenant: str = Path(description=TENANT)
+) -> list[ReportFileOut]:
+    slug = allow(ops, "report.read", tenant)
+    assert slug is not None
+    return [_report_out(request, slug, f) for f in list_report_files(ops, slug)]
 
 
 @router.get(
@@ -123,13 +163,17 @@ def exports(
     responses=FILE_RESPONSES,
 )
 def download_report(
-    *,
-    request: Request,
-    tenant: str = Path(description=TENANT),
-    file_id: str = Path(max_length=200),
-    ops: ApiOps,
+    *, ops: ApiOps, tenant: str = Path(description=TENANT), file_id: str = Path(max_length=200)
 ) -> FileResponse:
-    return _download(ops, request, tenant, "reports", file_id)
+    slug = allow(ops, "report.read", tenant)
+    path = report_path(ops, slug, file_id)
+    # a report's HTML runs its own pinned script: hand it over as a file, never render it here
+    return FileResponse(
+        path,
+        media_type=MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
+        filename=path.name,
+        content_disposition_type="attachment",
+    )
 
 
 @router.get(

@@ -237,9 +237,26 @@ class ReportRequest(Body):
     languages: list[Literal["ja", "en"]] = Field(default_factory=list)
 
 
+class ReportFileOut(Model):
+    name: str = Field(description="The report's id in its tenant's report folder")
+    format: str
+    language: str
+    period: str
+    size: int
+    written_at: datetime
+    delivered_at: datetime | None = None
+    delivered_by: str = ""
+    delivered_to: str = ""
+    url: str = ""
+
+
+class DeliveredRequest(Body):
+    to: str = Field("", max_length=500, description="Who received it (an address, a name)")
+
+
 class ReportGenerated(Model):
     period: str
-    files: list[FileOut]
+    files: list[ReportFileOut]
     gaps: list[str] = Field(description="Connections without a successful scan in the period")
 
 
