@@ -9,10 +9,21 @@
     ├── ConnectionFailure             a connection could not be opened; ``reason`` says why
     │   └── CredentialError           ... because its credentials are missing, expired or rejected
     ├── CollectionError               an API call failed after retries (per resource type)
-    └── StoreError                    the database could not be read or written
+    ├── StoreError                    the database could not be read or written
+    ├── AccessDenied                  the signed-in user's role or token lacks a permission
+    ├── AuthenticationFailed          wrong user name or password
+    │   └── AccountLocked             ... or the account is locked after too many failures
+    ├── TokenInvalid                  an API token is malformed or unknown
+    │   ├── TokenExpired              ... or past its expiry
+    │   └── TokenRevoked              ... or revoked
+    ├── TenantPaused                  the tenant's service is paused
+    ├── LimitExceeded                 a limit of the tenant's plan would be exceeded
+    └── FixRefused                    a fix may not run (not subscribed, not approved, drifted)
 
 Every message names the thing the user has to fix: the file and line, the connection,
-the missing permission.
+the missing permission. Every class has a stable ``code`` (snake_case) that a face maps
+to its own signal (an HTTP status, an exit code); the message is for people, the code for
+programs.
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ class PostureError(Exception):
     """Base class; ``exit_code`` tells the CLI how to leave."""
 
     exit_code: ClassVar[int] = 1
+    code: ClassVar[str] = "error"
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -38,6 +50,7 @@ class PostureError(Exception):
 
 class UsageError(PostureError):
     exit_code: ClassVar[int] = 2
+    code: ClassVar[str] = "usage_error"
 
 
 class ContentError(PostureError):
@@ -49,6 +62,7 @@ class ContentError(PostureError):
     """
 
     exit_code: ClassVar[int] = 2
+    code: ClassVar[str] = "content_error"
 
     def __init__(
         self,
@@ -79,12 +93,19 @@ class ContentError(PostureError):
 
 class ConfigurationError(PostureError):
     exit_code: ClassVar[int] = 2
+    code: ClassVar[str] = "configuration_error"
+
+
+class NotFound(ConfigurationError):
+    """A named or numbered thing (tenant, scan, user, token) does not exist or is not visible."""
+
+    code: ClassVar[str] = "not_found"
 
 
 class ConnectionReason(StrEnum):
     """Why a connection failed, as a stable code: stored with the scan, translated by reports.
 
-    Each code has a text ``connection_reason.<code>`` in the report message catalogs.
+    Each reason has a text ``connection_reason.<reason>`` in the report message catalogs.
     """
 
     ENDPOINT_UNREACHABLE = "endpoint_unreachable"  # refused, DNS, timeout, proxy
@@ -107,6 +128,8 @@ class ConnectionFailure(PostureError):
     connection's outcome with the reason code.
     """
 
+    code: ClassVar[str] = "connection_failure"
+
     def __init__(
         self,
         message: str,
@@ -121,13 +144,11 @@ class ConnectionFailure(PostureError):
         self.connection = connection
         self.endpoint = endpoint
 
-    @property
-    def code(self) -> str:
-        return self.reason.value
-
 
 class CredentialError(ConnectionFailure):
     """Credentials of a named connection are missing, expired or rejected."""
+
+    code: ClassVar[str] = "credential_error"
 
     def __init__(
         self,
@@ -153,7 +174,10 @@ def failure_reason(exc: BaseException) -> ConnectionReason:
 
 
 class CollectionError(PostureError):
-    """An API call could not be completed; carries the error code and the missing permission."""
+    """An API call could not be completed; carries the provider's error code
+    (``provider_code``) and the missing permission."""
+
+    code: ClassVar[str] = "collection_error"
 
     def __init__(
         self,
@@ -163,7 +187,7 @@ class CollectionError(PostureError):
         permission: str | None = None,
         throttled: bool = False,
     ) -> None:
-        self.code = code
+        self.provider_code = code
         self.permission = permission
         self.throttled = throttled
         hint = f"grant the permission {permission}" if permission and _is_denied(code) else None
@@ -171,7 +195,56 @@ class CollectionError(PostureError):
 
 
 class StoreError(PostureError):
-    pass
+    code: ClassVar[str] = "store_error"
+
+
+class AccessDenied(PostureError):
+    """The acting user (or its API token) lacks the permission an operation needs."""
+
+    exit_code: ClassVar[int] = 2
+    code: ClassVar[str] = "forbidden"
+
+    def __init__(self, message: str, *, permission: str = "", hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.permission = permission
+
+
+class AuthenticationFailed(PostureError):
+    """Sign-in refused. One message for an unknown user and a wrong password, so a guess
+    reveals nothing."""
+
+    exit_code: ClassVar[int] = 2
+    code: ClassVar[str] = "invalid_credentials"
+    locked: ClassVar[bool] = False
+
+
+class AccountLocked(AuthenticationFailed):
+    """Sign-in refused because the account is locked after too many failures."""
+
+    code: ClassVar[str] = "account_locked"
+    locked: ClassVar[bool] = True
+
+
+class TokenInvalid(PostureError):
+    """An API token that is malformed or unknown (subclasses: expired, revoked)."""
+
+    exit_code: ClassVar[int] = 2
+    code: ClassVar[str] = "token_invalid"
+
+
+class TokenExpired(TokenInvalid):
+    code: ClassVar[str] = "token_expired"
+
+
+class TokenRevoked(TokenInvalid):
+    code: ClassVar[str] = "token_revoked"
+
+
+class LimitExceeded(PostureError):
+    """A limit of the tenant's service menu would be exceeded."""
+
+    exit_code: ClassVar[int] = 2
+    code: ClassVar[str] = "limit_exceeded"
 
 
 def is_denied(code: str | None) -> bool:

@@ -208,13 +208,18 @@ def run_scan(
     progress: ProgressFactory | None = None,
     fixed: Collection[str] = frozenset(),
     executor: Executor | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> ScanOutcome:
     """Scan every (or the named) connection of a tenant and record the outcome.
 
     ``fixed``: finding ids a fix run changed (the scan verifies it); they resolve as fixed.
+    ``on_start`` learns the scan's id as soon as the scan is recorded as running (a face
+    that answers before the scan ends, such as the API, hands the id out).
     """
     started = time.monotonic()
     tenant, targets, scan = _start(store, tenant_slug, connections, now)
+    if on_start is not None:
+        on_start(scan.id)
     ids = tuple(policy_ids) if policy_ids is not None else None
     done_by_fix = tuple(sorted(fixed))
     jobs = [TargetJob(scan.id, tenant.id, c.id, c.name, ids, now, done_by_fix) for c in targets]

@@ -68,12 +68,12 @@ def test_servfail_and_timeout_are_errors_not_missing_records(dns: RunningDns) ->
     dns.fake.servfail.add("_dmarc.contoso.example")
     with pytest.raises(DnsLookupError) as failed:
         mail_domain("contoso.example", ["selector1"], DnsResolver(dns.server, timeout=0.5))
-    assert failed.value.code == "ServerFailure" and "SERVFAIL" in failed.value.message
+    assert failed.value.provider_code == "ServerFailure" and "SERVFAIL" in failed.value.message
     dns.fake.drop.add("example.jp")
     resolver = DnsResolver(dns.server, timeout=0.2, attempts=2)
     with pytest.raises(DnsLookupError) as timed_out:
         resolver.txt("example.jp")
-    assert timed_out.value.code == "Timeout"
+    assert timed_out.value.provider_code == "Timeout"
     assert dns.fake.queries[("example.jp", "TXT")] >= 2  # retried
     with pytest.raises(DnsLookupError):  # the failure is cached too: asked once per scan
         resolver.txt("example.jp")

@@ -64,7 +64,7 @@ def test_policy_definitions_are_parsed_and_a_malformed_one_names_its_policy() ->
     with pytest.raises(CollectionError) as caught:
         TRANSFORMS["policy_definitions"]([good, bad], "m365.entra.activity_timeout")
     assert "Broken timeout" in caught.value.message and "p2" in caught.value.message
-    assert caught.value.code == "MalformedDefinition"
+    assert caught.value.provider_code == "MalformedDefinition"
 
 
 def test_b2b_management_policy_absent_is_an_empty_definition() -> None:

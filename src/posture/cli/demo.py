@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from rich.markup import escape
 
 from posture.cli.runtime import console, state
 from posture.cli.scan import print_outcome, progress_display
-from posture.operations.demo import run_demo, shown_url
+from posture.operations.demo import demo_console_users, run_demo, shown_url
 
 STORE_HELP = (
     "Store URL for the demo (default: demo.db, SQLite, in the --out folder). Without it a --db given on the "
@@ -80,3 +81,13 @@ def demo(
     console.print("next, try:")
     for command in next_commands(shown, _program()):
         console.print(f"  {escape(command)}", soft_wrap=True)
+    logins = demo_console_users(url, result.outcome.tenant)
+    console.print(
+        "open the web console (one-time passwords, shown once; change them at first sign-in):"
+    )
+    console.print(f"  {escape(_program())} --db {escape(shlex.quote(shown))} serve", soft_wrap=True)
+    for login in logins:
+        console.print(
+            f"  {escape(login.username)} ({escape(login.role)}): {escape(login.one_time_password)}",
+            soft_wrap=True,
+        )

@@ -219,7 +219,9 @@ class Inventory:
         try:
             resources = fetch()
         except CollectionError as exc:
-            self.fail(ScopeFailure(rtype, region, str(exc), exc.code or "", exc.permission or ""))
+            self.fail(
+                ScopeFailure(rtype, region, str(exc), exc.provider_code or "", exc.permission or "")
+            )
         except spec_errors as exc:
             self.fail(ScopeFailure(rtype, region, f"{rtype}: {exc}", "SpecError"))
         except Exception as exc:  # a bug in one spec or transform must not stop the others

@@ -75,6 +75,16 @@ ACTIONS = (
     "fix.resume",
     "fix.refused",
     "fix.kill_switch",
+    "user.add",
+    "user.disable",
+    "user.role",
+    "user.password",
+    "user.password_reset",
+    "user.login",
+    "user.login_failed",
+    "user.locked",
+    "token.create",
+    "token.revoke",
 )
 GENESIS = ""  # the previous hash of the very first entry of a store
 DEFAULT_RETENTION_DAYS = 90

@@ -4,6 +4,8 @@ A face builds one ``Operations`` per process (the CLI from its global options, a
 worker from its settings) and hands it to the operation functions. Opening lazily keeps
 commands that need neither, such as ``--help``, fast. ``actor`` and ``source`` say who
 acts and through which face; every change an operation makes is audited under them.
+``principal`` is the signed-in user a web face acts for (None: the local operator, who
+may do everything); operations check it with ``access.require``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
@@ -20,6 +23,9 @@ from posture.catalog import Catalog, load_catalog
 from posture.errors import ContentError
 from posture.scan import Executor
 from posture.store import Store
+
+if TYPE_CHECKING:
+    from posture.operations.access import Principal
 
 
 @dataclass
@@ -36,6 +42,7 @@ class Operations:
     tenant_scope: frozenset[str] | None = None
     # runs the connections of a scan; None: one after the other in this process
     executor: Executor | None = None
+    principal: Principal | None = None  # the signed-in user (None: the local operator)
     _store: Store | None = field(default=None, init=False, repr=False)
     _catalog: Catalog | None = field(default=None, init=False, repr=False)
 
@@ -48,9 +55,10 @@ class Operations:
         actor: str = "",
         source: str = "",
         tenant_scope: frozenset[str] | None = None,
+        principal: Principal | None = None,
     ) -> Operations:
         """Operations over an already open store (and catalog), e.g. in tests or a worker."""
-        ops = cls(actor=actor, source=source, tenant_scope=tenant_scope)
+        ops = cls(actor=actor, source=source, tenant_scope=tenant_scope, principal=principal)
         ops._store, ops._catalog = store, catalog
         return ops
 
@@ -90,11 +98,37 @@ class Operations:
             remediation_dirs=[*self.remediation_dirs, *remediation_dirs],
         )
 
+    def effective_scope(self) -> frozenset[str] | None:
+        """The tenant ids this context may see: its own scope and its principal's, both."""
+        mine = self.tenant_scope
+        theirs = self.principal.tenant_scope if self.principal else None
+        if mine is None:
+            return theirs
+        return mine if theirs is None else mine & theirs
+
+    def acting_as(self, principal: Principal | None) -> Operations:
+        """The same store and catalog, acting for ``principal`` (audited under its name)."""
+        ops = Operations(
+            db_url=self.db_url,
+            policy_dirs=self.policy_dirs,
+            scanner_dirs=self.scanner_dirs,
+            remediation_dirs=self.remediation_dirs,
+            actor=principal.username if principal else self.actor,
+            source=self.source,
+            tenant_scope=self.tenant_scope,
+            executor=self.executor,
+            principal=principal,
+        )
+        ops._store, ops._catalog = self.store(), self._catalog
+        return ops
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One transaction: it commits when the block ends, or rolls back on an error.
 
-        It sees only the tenants of ``tenant_scope`` (``session.info["tenant_scope"]``).
+        It sees only the tenants of ``tenant_scope`` and of the principal's scope, both when
+        set (``session.info["tenant_scope"]``, enforced by ``posture.store.scope`` and, on
+        PostgreSQL, row-level security).
         """
-        with self.store().session(tenant_scope=self.tenant_scope) as session:
+        with self.store().session(tenant_scope=self.effective_scope()) as session:
             yield session

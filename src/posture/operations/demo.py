@@ -6,6 +6,7 @@ disturb a working one; this module opens and closes that store for the face that
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,18 @@ from posture.store import Store
 
 if TYPE_CHECKING:
     from posture.demo.runner import DemoResult
+
+DEMO_ADMIN = "demo-admin"
+DEMO_VIEWER = "demo-viewer"
+
+
+@dataclass(frozen=True)
+class ConsoleLogin:
+    """A demo user of the web console and its one-time password (changed at first sign-in)."""
+
+    username: str
+    role: str
+    one_time_password: str
 
 
 def run_demo(
@@ -49,3 +62,31 @@ def shown_url(url: str) -> str:
     """The URL as typed, unless it holds a password (then with the password masked)."""
     parsed = make_url(url)
     return url if parsed.password is None else parsed.render_as_string(hide_password=True)
+
+
+def demo_console_users(store_url: str, tenant: str) -> list[ConsoleLogin]:
+    """A provider administrator and a customer viewer of ``tenant`` in the demo's store.
+
+    Users that exist already get a fresh one-time password, so every demo run prints
+    passwords that work.
+    """
+    from posture.errors import ConfigurationError
+    from posture.operations.access import Role
+    from posture.operations.identity import add_user, reset_password
+
+    store = Store(store_url)
+    try:
+        ops = Operations.using(store, source="cli demo")
+        logins = []
+        for username, role, slug in (
+            (DEMO_ADMIN, Role.PROVIDER_ADMIN, None),
+            (DEMO_VIEWER, Role.CUSTOMER_VIEWER, tenant),
+        ):
+            try:
+                _, secret = add_user(ops, username, role=role, tenant=slug, locale="en")
+            except ConfigurationError:
+                secret = reset_password(ops, username)
+            logins.append(ConsoleLogin(username, role.value, secret or ""))
+        return logins
+    finally:
+        store.dispose()

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
+from posture.errors import ConfigurationError
 from posture.lifecycle import open_counts
 from posture.models import Severity
+from posture.operations.access import require
 from posture.operations.context import Operations
 from posture.operations.filters import PolicySelector, check_choices, parse_severity
+from posture.operations.history import EventRow, finding_events
 from posture.operations.rows import FindingRow, PolicyFacts, Text
 from posture.operations.tenants import resolve_tenant
 from posture.store import Connection, Finding
@@ -30,6 +33,17 @@ class FindingQuery:
     services: tuple[str, ...] = ()
     resource_types: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
+    connections: tuple[str, ...] = ()  # connection names
+    providers: tuple[str, ...] = ()  # aws, m365, gws, gcp, ...
+    text: str = ""  # words that must appear in the policy id, resource or title (any case)
+
+
+@dataclass(frozen=True)
+class FindingDetail:
+    """One finding with its evidence (in ``row``) and its state changes, oldest first."""
+
+    row: FindingRow
+    events: list[EventRow]
 
 
 def query_findings(ops: Operations, query: FindingQuery) -> list[FindingRow]:
@@ -48,11 +62,17 @@ def query_findings(ops: Operations, query: FindingQuery) -> list[FindingRow]:
             stmt = stmt.where(col(Finding.resource_type).in_(query.resource_types))
         if query.regions:
             stmt = stmt.where(col(Finding.region).in_(query.regions))
+        conns = list(session.exec(select(Connection).where(Connection.tenant_id == tenant.id)))
+        names = {c.id: c.name for c in conns}
+        if query.connections or query.providers:
+            picked = [
+                c.id
+                for c in conns
+                if (not query.connections or c.name in query.connections)
+                and (not query.providers or c.provider in query.providers)
+            ]
+            stmt = stmt.where(col(Finding.connection_id).in_(picked))
         found = list(session.exec(stmt))
-        names = {
-            c.id: c.name
-            for c in session.exec(select(Connection).where(Connection.tenant_id == tenant.id))
-        }
     if selector:
         selector.check_known([*catalog.policies, *(f.policy_id for f in found)])
     rows = [
@@ -64,7 +84,34 @@ def query_findings(ops: Operations, query: FindingQuery) -> list[FindingRow]:
         and (not query.services or _service(f.policy_id) in query.services)
     ]
     rows.sort(key=lambda f: (-severity_rank(f.severity), f.policy_id, f.resource_uid))
-    return [finding_row(f, PolicyFacts.lookup(catalog, f.policy_id), names) for f in rows]
+    out = [finding_row(f, PolicyFacts.lookup(catalog, f.policy_id), names) for f in rows]
+    words = query.text.casefold().split()
+    return [r for r in out if all(w in _haystack(r) for w in words)] if words else out
+
+
+def _haystack(row: FindingRow) -> str:
+    parts = (row.policy_id, row.resource_uid, row.resource_name, row.title.en, row.title.ja)
+    return " ".join(parts).casefold()
+
+
+def show_finding(ops: Operations, finding_id: str, tenant: str | None = None) -> FindingDetail:
+    """One finding of a tenant by its id: the row every face shows, and its history."""
+    catalog = ops.catalog()
+    with ops.session() as session:
+        ten = resolve_tenant(session, tenant)
+        require(ops, "finding.read", ten.id)
+        found = session.exec(
+            select(Finding).where(Finding.id == finding_id, Finding.tenant_id == ten.id)
+        ).first()
+        if found is None:
+            raise ConfigurationError(f"no finding with id '{finding_id}'")
+        names = {
+            c.id: c.name
+            for c in session.exec(select(Connection).where(Connection.tenant_id == ten.id))
+        }
+        slug = ten.slug
+    row = finding_row(found, PolicyFacts.lookup(catalog, found.policy_id), names)
+    return FindingDetail(row, finding_events(ops, finding_id, slug))
 
 
 def severity_rank(severity: str) -> int:

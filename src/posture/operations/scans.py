@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -97,6 +97,7 @@ def scan_tenant(
     progress: ProgressFactory | None = None,
     notify: bool = True,
     now: datetime | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> ScanOutcome:
     """Collect, evaluate and reconcile every (or the named) connection of a tenant.
 
@@ -105,6 +106,7 @@ def scan_tenant(
     new and reopened findings are notified to the tenant's channels (unless ``notify`` is
     off); a notification that cannot be sent is recorded as failed, never fails the scan.
     ``now`` dates the scan (a replay or a test of a past month); by default the clock.
+    ``on_start`` receives the scan id once the scan is recorded as running.
     """
     catalog = ops.catalog()
     selector = PolicySelector.of(policies)
@@ -128,6 +130,7 @@ def scan_tenant(
             progress=progress,
             now=now,
             executor=ops.executor,
+            on_start=on_start,
         )
     except PostureError as exc:  # refused before it started (e.g. no such connection)
         record(ops, "scan.run", tenant=slug, details={**asked, "error": exc.message})

@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from posture.errors import ConfigurationError, TenantPaused, UsageError
+from posture.errors import ConfigurationError, NotFound, TenantPaused, UsageError
 from posture.operations.audit import record
 from posture.operations.context import Operations
 from posture.store import Tenant
+from posture.store.scope import in_scope, session_scope
 from posture.store.types import utcnow
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -63,20 +64,27 @@ def get_tenant(session: Session, slug: str) -> Tenant:
     outside it is reported exactly like a slug that does not exist.
     """
     tenant = session.exec(select(Tenant).where(Tenant.slug == slug)).first()
-    if tenant is None:
-        known = _slugs(session)
-        raise ConfigurationError(
-            f"unknown tenant '{slug}'; known tenants: {', '.join(known) or 'none'}",
-            hint=ADD_HINT,
-        )
+    if tenant is None or not in_scope(session, tenant.id):
+        raise unknown_tenant_error(slug, _slugs(session))
     return tenant
+
+
+def unknown_tenant_error(slug: str, known: Sequence[str]) -> ConfigurationError:
+    return NotFound(
+        f"unknown tenant '{slug}'; known tenants: {', '.join(known) or 'none'}",
+        hint=ADD_HINT,
+    )
 
 
 def resolve_tenant(session: Session, slug: str | None) -> Tenant:
     """The named tenant, or the only one when none is named (an error otherwise)."""
     if slug:
         return get_tenant(session, slug)
-    tenants = list(session.exec(select(Tenant).order_by(col(Tenant.slug)).limit(2)))
+    query = select(Tenant).order_by(col(Tenant.slug))
+    scope = session_scope(session)
+    if scope is not None:
+        query = query.where(col(Tenant.id).in_(scope))
+    tenants = list(session.exec(query.limit(2)))
     if len(tenants) == 1:
         return tenants[0]
     if not tenants:
@@ -94,7 +102,11 @@ def default_tenant(ops: Operations, slug: str | None) -> str:
 
 
 def _slugs(session: Session) -> list[str]:
-    return list(session.exec(select(Tenant.slug).order_by(col(Tenant.slug))))
+    query = select(Tenant.slug).order_by(col(Tenant.slug))
+    scope = session_scope(session)
+    if scope is not None:
+        query = query.where(col(Tenant.id).in_(scope))
+    return list(session.exec(query))
 
 
 def add_tenant(
@@ -108,7 +120,7 @@ def add_tenant(
     options: Mapping[str, Any] | None = None,
 ) -> TenantInfo:
     """Register a customer organisation; its slug is how every other command names it."""
-    if ops.tenant_scope is not None:
+    if ops.effective_scope() is not None:
         raise UsageError("a user limited to some tenants cannot register tenants")
     if not SLUG.match(slug):
         raise UsageError(f"invalid tenant slug '{slug}': use lower-case letters, digits and dashes")
@@ -150,8 +162,13 @@ def _check_timezone(name: str) -> None:
 
 
 def list_tenants(ops: Operations) -> list[TenantInfo]:
+    """Every tenant the context may see."""
     with ops.session() as session:
-        return [TenantInfo.of(t) for t in session.exec(select(Tenant).order_by(col(Tenant.slug)))]
+        query = select(Tenant).order_by(col(Tenant.slug))
+        scope = session_scope(session)
+        if scope is not None:
+            query = query.where(col(Tenant.id).in_(scope))
+        return [TenantInfo.of(t) for t in session.exec(query)]
 
 
 def show_tenant(ops: Operations, slug: str | None = None) -> TenantInfo:

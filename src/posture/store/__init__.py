@@ -1,8 +1,9 @@
 """Persistence: tenants, connections, scans, resources, findings, their events, waivers,
-notifications, schedules and the audit log."""
+notifications, schedules, the audit log, and users with their sessions and API tokens."""
 
 from posture.store.db import Store, default_url, make_engine, migrate
 from posture.store.tables import (
+    ApiToken,
     AuditChain,
     AuditEntry,
     Connection,
@@ -20,11 +21,14 @@ from posture.store.tables import (
     ScanTarget,
     Schedule,
     Tenant,
+    UserAccount,
     Waiver,
+    WebSession,
     WorkerHeartbeat,
 )
 
 __all__ = [
+    "ApiToken",
     "AuditChain",
     "AuditEntry",
     "Connection",
@@ -43,7 +47,9 @@ __all__ = [
     "Schedule",
     "Store",
     "Tenant",
+    "UserAccount",
     "Waiver",
+    "WebSession",
     "WorkerHeartbeat",
     "default_url",
     "make_engine",

@@ -34,6 +34,7 @@ TENANT_TABLES: tuple[str, ...] = (
     "schedule",
     "job_run",
     "fix_run",
+    "user_account",
 )
 #: tables that belong to a tenant through their connection
 CONNECTION_TABLES: tuple[str, ...] = ("scantarget", "scan_resource")

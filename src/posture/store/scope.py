@@ -32,6 +32,7 @@ from posture.store.tables import (
     ScanTarget,
     Schedule,
     Tenant,
+    UserAccount,
     Waiver,
 )
 
@@ -50,6 +51,7 @@ TENANT_OWNED: tuple[type[Any], ...] = (
     Schedule,
     JobRun,
     FixRun,
+    UserAccount,
 )
 #: tables that belong to a tenant through their connection
 CONNECTION_OWNED: tuple[type[Any], ...] = (ScanTarget, ScanResource)

@@ -437,3 +437,61 @@ class WorkerHeartbeat(SQLModel, table=True):
     running: int = 0  # tasks running when it last reported
     processed: int = 0  # tasks it finished since it started
     failed: int = 0  # tasks that ended in an error (a lost child process included)
+
+
+class UserAccount(SQLModel, table=True):
+    """A person who signs in to the console or the API.
+
+    Provider roles (provider_admin, analyst, auditor) have no tenant; customer roles
+    (customer_admin, customer_viewer) belong to exactly one. Only an argon2id hash of the
+    password is kept.
+    """
+
+    __tablename__ = "user_account"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    username: str = Field(unique=True, index=True, max_length=200)
+    display_name: str = Field(default="", max_length=200)
+    password_hash: str = Field(default="", max_length=255)
+    role: str = Field(max_length=32)
+    tenant_id: str | None = Field(default=None, foreign_key="tenant.id", index=True)
+    locale: str = Field(default="ja", max_length=8)
+    disabled: bool = False
+    failed_attempts: int = 0
+    locked_until: datetime | None = _time(nullable=True)
+    password_changed_at: datetime | None = _time(nullable=True)
+    must_change_password: bool = False
+    created_at: datetime = _time()
+    last_login_at: datetime | None = _time(nullable=True)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: only the SHA-256 of its cookie value is kept."""
+
+    __tablename__ = "web_session"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    token_hash: str = Field(unique=True, index=True, max_length=64)
+    user_id: str = Field(foreign_key="user_account.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = _time()
+    last_seen_at: datetime = _time()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    source: str = Field(default="", max_length=300)
+
+
+class ApiToken(SQLModel, table=True):
+    """An API token ``pst_<public_id>_<secret>``: the public id is shown, the secret hashed."""
+
+    __tablename__ = "api_token"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    public_id: str = Field(unique=True, index=True, max_length=32)
+    secret_hash: str = Field(max_length=64)
+    user_id: str = Field(foreign_key="user_account.id", index=True)
+    name: str = Field(max_length=100)
+    scopes: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = _time()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    revoked_at: datetime | None = _time(nullable=True)
+    last_used_at: datetime | None = _time(nullable=True)

@@ -353,7 +353,7 @@ def _detail_failure(
     return DetailFailure(
         detail=name,
         call=call,
-        code=exc.code or "Error",
+        code=exc.provider_code or "Error",
         message=exc.message,
-        permission=call if is_denied(exc.code) else "",
+        permission=call if is_denied(exc.provider_code) else "",
     )

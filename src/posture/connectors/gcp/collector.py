@@ -153,7 +153,7 @@ class GcpCollector:
             raise ConnectionFailure(
                 f"the projects of {organization} could not be listed: {exc}",
                 reason=ConnectionReason.PERMISSION_DENIED
-                if exc.code == "AccessDenied"
+                if exc.provider_code == "AccessDenied"
                 else ConnectionReason.PROVIDER_ERROR,
                 connection=self.target.connection,
                 hint="grant the connection's identity roles/browser (folders and projects) on "
@@ -180,7 +180,11 @@ class GcpCollector:
                 if spec.scope == "project":
                     self.inventory.fail(
                         ScopeFailure(
-                            spec.type, project_id, str(exc), exc.code or "", exc.permission or ""
+                            spec.type,
+                            project_id,
+                            str(exc),
+                            exc.provider_code or "",
+                            exc.permission or "",
                         )
                     )
             self.inventory.regions.append(project_id)

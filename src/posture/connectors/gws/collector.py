@@ -101,7 +101,7 @@ def _detail_failure(
     return DetailFailure(
         detail=name,
         call=f"{api} {call}",
-        code=exc.code or "Error",
+        code=exc.provider_code or "Error",
         message=exc.message,
         permission=exc.permission or "",
     )

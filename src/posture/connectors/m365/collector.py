@@ -130,7 +130,7 @@ class M365Collector:
             resources = [self._resource(spec, doc, inventory.account) for doc in docs]
         except CollectionError as exc:
             self._docs.pop(spec.type, None)
-            inventory.fail(ScopeFailure(spec.type, GLOBAL, exc.message, exc.code or ""))
+            inventory.fail(ScopeFailure(spec.type, GLOBAL, exc.message, exc.provider_code or ""))
             return
         inventory.add(resources)
         inventory.note_detail_failures(spec.type, GLOBAL, resources)
@@ -203,7 +203,9 @@ class M365Collector:
                 self._record(spec, inventory, exc, enricher.permissions if enricher else ())
                 return None
             except CollectionError as exc:
-                inventory.fail(ScopeFailure(spec.type, GLOBAL, exc.message, exc.code or ""))
+                inventory.fail(
+                    ScopeFailure(spec.type, GLOBAL, exc.message, exc.provider_code or "")
+                )
                 return None
         return docs
 
@@ -239,7 +241,7 @@ class M365Collector:
         except GraphCallError as exc:
             self._record(spec, inventory, exc)
         except CollectionError as exc:
-            inventory.fail(ScopeFailure(spec.type, GLOBAL, exc.message, exc.code or ""))
+            inventory.fail(ScopeFailure(spec.type, GLOBAL, exc.message, exc.provider_code or ""))
         else:
             self._docs[spec.type] = list(docs)
         finally:

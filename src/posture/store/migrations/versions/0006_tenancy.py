@@ -14,7 +14,7 @@ import posture.store.types
 from posture.store import rls
 
 revision = "0006_tenancy"
-down_revision = "0004_fixes"
+down_revision = "0005_identity"
 branch_labels = None
 depends_on = None
 

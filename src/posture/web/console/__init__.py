@@ -1,0 +1,18 @@
+"""The web console: server-rendered pages over the same operations as the CLI and the API.
+
+``router`` is mounted at ``/`` by ``posture.web.app.create_app``. Pages are Jinja2
+templates under ``reports/templates/web/`` in Japanese and English (``web.*`` messages),
+styled by one stylesheet under ``reports/static/web/``; no page runs a script.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from posture.web.console import admin, library, pages, signin
+
+router = APIRouter()
+for part in (signin, pages, library, admin):
+    router.include_router(part.router)
+
+__all__ = ["router"]
