@@ -840,6 +840,12 @@ class FakeGoogle:
                     _error(404, "Resource Not Found: groupUniqueId", "NOT_FOUND", "notFound"),
                 )
             return 200, {}, copy.deepcopy(found)
+        segs = path.strip("/").split("/")
+        grant = segs[:4] == ["admin", "directory", "v1", "users"] and segs[5:6] == ["tokens"]
+        if grant and len(segs) == 7:  # tokens.get: one grant, or 404
+            if USER_SECURITY not in scopes or any(path.startswith(p) for p in self.forbidden):
+                return 403, {}, _scope_error()
+            return self._token_of(unquote(segs[4]), unquote(segs[6]))
         routed = self.route(path, query)
         if routed is None:
             return 404, {}, _error(404, "Not Found", "NOT_FOUND", "notFound")
@@ -938,14 +944,24 @@ class FakeGoogle:
             self.writes.append((method, path, copy.deepcopy(body)))
             return 200, {}, copy.deepcopy(found)
 
+    def _email(self, user: str) -> str:
+        for candidate in self.data["users"]:
+            if user in (candidate["id"], candidate["primaryEmail"]):
+                return str(candidate["primaryEmail"])
+        return user
+
+    def _token_of(self, user: str, client: str) -> tuple[int, dict[str, str], dict[str, Any]]:
+        with self.lock:
+            for grant in self.data["tokens"].get(self._email(user), []):
+                if grant.get("clientId") == client:
+                    return 200, {}, copy.deepcopy(grant)
+        return 404, {}, _error(404, "Resource Not Found: clientId", "NOT_FOUND", "notFound")
+
     def _delete_token(
         self, method: str, path: str, user: str, client: str
     ) -> tuple[int, dict[str, str], dict[str, Any] | None]:
         with self.lock:
-            email = user
-            for candidate in self.data["users"]:
-                if user in (candidate["id"], candidate["primaryEmail"]):
-                    email = candidate["primaryEmail"]
+            email = self._email(user)
             grants = self.data["tokens"].get(email, [])
             kept = [t for t in grants if t.get("clientId") != client]
             if len(kept) == len(grants):

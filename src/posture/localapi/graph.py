@@ -331,6 +331,14 @@ def default_tenant() -> dict[str, Any]:
                     ],
                 },
                 {
+                    "@odata.type": "#microsoft.graph.emailAuthenticationMethodConfiguration",
+                    "id": "Email",
+                    "state": "enabled",
+                    "allowExternalIdToUseEmailOtp": "default",
+                    "excludeTargets": [],
+                    "includeTargets": [{"targetType": "group", "id": "all_users"}],
+                },
+                {
                     "@odata.type": "#microsoft.graph.voiceAuthenticationMethodConfiguration",
                     "id": "Voice",
                     "state": "disabled",
