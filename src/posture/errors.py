@@ -181,3 +181,15 @@ def is_denied(code: str | None) -> bool:
 
 def _is_denied(code: str | None) -> bool:
     return bool(code) and ("AccessDenied" in str(code) or "Unauthorized" in str(code))
+
+
+class FixRefused(PostureError):
+    """A fix may not run: a guard rail (option, policy, tag, kill switch, write credentials,
+    rate limit) or the live state refused it. ``reason`` is a stable code the message
+    catalogs translate under ``fix.refused.<reason>``."""
+
+    code: ClassVar[str] = "fix_refused"
+
+    def __init__(self, message: str, *, reason: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason

@@ -43,6 +43,7 @@ FAILS = "fails"
 FAILS_AGAIN = "fails_again"
 NO_LONGER_FAILS = "no_longer_fails"
 RESOURCE_DELETED = "resource_deleted"
+FIXED = "fixed"  # resolved by a verified fix run
 WAIVER = "waiver"
 WAIVER_EXPIRED = "waiver_expired"
 WAIVER_REVOKED = "waiver_revoked"
@@ -119,13 +120,15 @@ def reconcile(
     resources: Mapping[str, Resource],
     evaluated: ScopeCheck,
     held: Container[str] = frozenset(),
+    fixed: Container[str] = frozenset(),
 ) -> ReconcileStats:
     """Apply ``results`` to the stored findings of one connection (inside the caller's transaction).
 
     ``evaluated(resource_type, region)`` says whether that scope was collected successfully
     in this scan; ``policies`` are the policies that ran; ``held`` are resource uids whose
     account could not be read in this scan (a member account of an organisation), so their
-    findings stay as they were.
+    findings stay as they were. ``fixed`` are finding ids a fix run just changed: when they
+    resolve, their event's reason is ``fixed``.
     """
     stats = ReconcileStats()
     log = EventLog(tenant_id, scan_id, now)
@@ -206,7 +209,8 @@ def reconcile(
         finding.waiver_id = ""
         session.add(finding)
         stats.resolved += 1
-        log.add(finding, "resolved", RESOURCE_DELETED if gone else NO_LONGER_FAILS)
+        reason = RESOURCE_DELETED if gone else FIXED if fid in fixed else NO_LONGER_FAILS
+        log.add(finding, "resolved", reason)
     # waivers are decided for every unresolved finding, also those whose scope failed:
     # a lapsed waiver must not keep hiding a finding because a collection failed
     apply_waivers(session, existing.values(), load_waivers(session, tenant_id), log)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -122,8 +122,12 @@ def run_scan(
     policy_ids: Sequence[str] | None = None,
     now: datetime | None = None,
     progress: ProgressFactory | None = None,
+    fixed: Container[str] = frozenset(),
 ) -> ScanOutcome:
-    """Scan every (or the named) connection of a tenant and record the outcome."""
+    """Scan every (or the named) connection of a tenant and record the outcome.
+
+    ``fixed``: finding ids a fix run changed (the scan verifies it); they resolve as fixed.
+    """
     started = time.monotonic()
     tenant, targets, scan = _start(store, tenant_slug, connections, now)
     outcomes: list[TargetOutcome] = []
@@ -136,7 +140,7 @@ def run_scan(
                     progress(connection.name, _scope_count(specs, connection)) if progress else None
                 )
                 outcome = _scan_connection(
-                    store, tenant, connection, scan.id, policies, specs, now, callback
+                    store, tenant, connection, scan.id, policies, specs, now, callback, fixed
                 )
             except Exception as exc:  # choosing its policies failed: still one connection's fate
                 outcome = _fail_target(store, connection, scan.id, exc, 0.0)
@@ -182,11 +186,12 @@ def _scan_connection(
     specs: list[ResourceSpec],
     now: datetime | None,
     progress: Callable[[str, str, int], None] | None,
+    fixed: Container[str] = frozenset(),
 ) -> TargetOutcome:
     started = time.monotonic()
     try:
         return _collect_evaluate_write(
-            store, tenant, connection, scan_id, policies, specs, now, progress, started
+            store, tenant, connection, scan_id, policies, specs, now, progress, started, fixed
         )
     except Exception as exc:  # botocore parse errors, bad URLs, bugs: this connection only
         return _fail_target(store, connection, scan_id, exc, time.monotonic() - started)
@@ -202,6 +207,7 @@ def _collect_evaluate_write(
     now: datetime | None,
     progress: Callable[[str, str, int], None] | None,
     started: float,
+    fixed: Container[str] = frozenset(),
 ) -> TargetOutcome:
     inventory = collector(connection.provider)(
         connection.name, connection.settings, specs, progress=progress
@@ -217,7 +223,17 @@ def _collect_evaluate_write(
     )
     evaluated = time.monotonic()
     outcome = _write(
-        store, tenant, connection, scan_id, policies, specs, inventory, results, moment, started
+        store,
+        tenant,
+        connection,
+        scan_id,
+        policies,
+        specs,
+        inventory,
+        results,
+        moment,
+        started,
+        fixed,
     )
     outcome.phases = {
         "collect": collected - started,
@@ -286,6 +302,7 @@ def _write(
     results: list[Result],
     now: datetime,
     started: float,
+    fixed: Container[str] = frozenset(),
 ) -> TargetOutcome:
     incomplete = bool(inventory.failures or inventory.detail_failures)
     status = "partial" if incomplete else "succeeded"
@@ -333,6 +350,7 @@ def _write(
             resources={r.uid: r for r in inventory.resources},
             evaluated=evaluated,
             held=held,
+            fixed=fixed,
         )
         conn = session.get(Connection, connection.id)
         assert conn is not None

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from posture.catalog.fix import Fix
 from posture.catalog.framework import Framework
 from posture.catalog.policy import Policy
 from posture.catalog.spec import ResourceSpec
@@ -30,6 +31,14 @@ class Catalog:
     specs: dict[str, ResourceSpec] = field(default_factory=dict)
     policies: dict[str, Policy] = field(default_factory=dict)
     frameworks: dict[str, Framework] = field(default_factory=dict)
+    fixes: dict[str, Fix] = field(default_factory=dict)
+
+    def fix_for(self, policy_id: str) -> Fix | None:
+        """The fix a policy names with ``remediation:``, if it names a loaded one."""
+        policy = self.policies.get(policy_id)
+        if policy is None or policy.remediation is None:
+            return None
+        return self.fixes.get(policy.remediation)
 
     def policies_for(self, resource_type: str) -> list[Policy]:
         return [p for p in self.policies.values() if p.resource == resource_type]
@@ -313,12 +322,121 @@ def _suggest(name: str, known: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def load_fixes(
+    folders: Sequence[Path], catalog: Catalog, problems: list[ContentError] | None = None
+) -> None:
+    """Load every fix file, then check that fixes and policies name each other correctly.
+
+    Without fix folders (a catalog of policies only, e.g. in tests) nothing is checked.
+    """
+    if not folders:
+        return
+    docs: dict[str, LocatedDocument] = {}
+    for folder in folders:
+        for path in _yaml_files(folder):
+            try:
+                doc = load_yaml(path)
+                if not isinstance(doc.data, dict):
+                    raise ContentError("a fix file holds one mapping", path=doc.path, line=1)
+                fix = validate(Fix, doc, doc.data).with_source(doc.path)
+                _check_fix(fix, path, doc, catalog)
+                catalog.fixes[fix.id] = fix
+                docs[fix.id] = doc
+            except ContentError as exc:
+                if problems is None:
+                    raise
+                problems.extend(exc.problems)
+    _check_remediation_ids(catalog, docs, problems)
+
+
+def _check_fix(fix: Fix, path: Path, doc: LocatedDocument, catalog: Catalog) -> None:
+    def fail(message: str, loc: tuple[str | int, ...]) -> ContentError:
+        return ContentError(
+            message, path=doc.path, line=doc.line_of(loc), field=".".join(map(str, loc))
+        )
+
+    if fix.id != path.stem:
+        raise fail(f"fix id '{fix.id}' must be the file name ('{path.stem}.yaml')", ("id",))
+    if path.parent.name != fix.provider:
+        raise fail(
+            f"a fix of provider '{fix.provider}' belongs in the folder '{fix.provider}/'",
+            ("provider",),
+        )
+    if fix.id in catalog.fixes:
+        raise fail(
+            f"fix id '{fix.id}' is already defined in {catalog.fixes[fix.id].source}", ("id",)
+        )
+    if catalog.specs and fix.resource_type not in catalog.specs:
+        raise fail(
+            f"unknown resource type '{fix.resource_type}'"
+            + _suggest(fix.resource_type, catalog.specs),
+            ("resource_type",),
+        )
+    for n, policy_id in enumerate(fix.resolves):
+        policy = catalog.policies.get(policy_id)
+        if policy is None:
+            raise fail(
+                f"resolves unknown policy '{policy_id}'" + _suggest(policy_id, catalog.policies),
+                ("resolves", n),
+            )
+        if policy.resource != fix.resource_type:
+            raise fail(
+                f"policy '{policy_id}' checks '{policy.resource}', but the fix changes "
+                f"'{fix.resource_type}'",
+                ("resolves", n),
+            )
+        if policy.remediation != fix.id:
+            raise fail(
+                f"policy '{policy_id}' does not name this fix: add 'remediation: {fix.id}' "
+                f"to {policy.source}",
+                ("resolves", n),
+            )
+    if fix.handler is not None:
+        from posture.remediate.registry import handler_names
+
+        if fix.handler not in handler_names():
+            raise fail(
+                f"no fix handler named '{fix.handler}'" + _suggest(fix.handler, handler_names()),
+                ("handler",),
+            )
+
+
+def _check_remediation_ids(
+    catalog: Catalog, docs: dict[str, LocatedDocument], problems: list[ContentError] | None
+) -> None:
+    """A policy's ``remediation:`` names a loaded fix that lists the policy in ``resolves``."""
+    if not catalog.fixes and not any(p.remediation for p in catalog.policies.values()):
+        return
+    for policy in sorted(catalog.policies.values(), key=lambda p: p.id):
+        if policy.remediation is None:
+            continue
+        fix = catalog.fixes.get(policy.remediation)
+        if fix is not None and policy.id in fix.resolves:
+            continue
+        message = (
+            f"unknown fix '{policy.remediation}'" + _suggest(policy.remediation, catalog.fixes)
+            if fix is None
+            else f"fix '{fix.id}' ({fix.source}) does not list this policy in 'resolves'"
+        )
+        policy_doc = load_yaml(Path(policy.source))
+        exc = ContentError(
+            message,
+            path=policy.source,
+            line=policy_doc.line_of(("remediation",)),
+            field="remediation",
+        )
+        if problems is None:
+            raise exc
+        problems.append(exc)
+
+
 def load_catalog(
     scanner_dirs: Sequence[Path] = (),
     policy_dirs: Sequence[Path] = (),
     *,
     builtin: bool = True,
     problems: list[ContentError] | None = None,
+    remediation_dirs: Sequence[Path] = (),
 ) -> Catalog:
     """Load built-in content plus the given user folders.
 
@@ -332,5 +450,7 @@ def load_catalog(
     framework_dirs = [p / "frameworks" for p in policies if (p / "frameworks").is_dir()]
     load_frameworks(framework_dirs, catalog)
     load_policies(policies, catalog, problems)
+    fixes = ([builtin_dir("remediation")] if builtin else []) + list(remediation_dirs)
+    load_fixes([f for f in fixes if f.is_dir()], catalog, problems)
     apply_crosswalks(catalog)
     return catalog

@@ -67,6 +67,12 @@ def root(
         metavar="DIR",
         help="Extra collection-spec folder (repeatable); extends the built-in specs.",
     ),
+    remediation_dir: list[Path] = typer.Option(
+        [],
+        "--remediation-dir",
+        metavar="DIR",
+        help="Extra fix folder (repeatable); extends the built-in fixes.",
+    ),
     actor: str | None = typer.Option(
         None,
         "--actor",
@@ -86,6 +92,7 @@ def root(
         db_url=db,
         policy_dirs=list(policies_dir),
         scanner_dirs=list(scanners_dir),
+        remediation_dirs=list(remediation_dir),
         actor=actor or "",
         source=face_source("cli"),
     )

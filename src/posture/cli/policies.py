@@ -81,7 +81,7 @@ def validate(
         raise typer.Exit(2)
     console.print(
         f"ok: {check.resource_types} resource types, {check.policies} policies, "
-        f"{check.frameworks} frameworks"
+        f"{check.frameworks} frameworks, {check.fixes} fixes"
     )
 
 

@@ -27,6 +27,7 @@ class Operations:
     db_url: str | None = None
     policy_dirs: list[Path] = field(default_factory=list)
     scanner_dirs: list[Path] = field(default_factory=list)
+    remediation_dirs: list[Path] = field(default_factory=list)
     actor: str = ""  # who acts (empty: the operating-system user)
     source: str = ""  # the face and where it runs, e.g. "cli alice@host"
     _store: Store | None = field(default=None, init=False, repr=False)
@@ -53,14 +54,25 @@ class Operations:
 
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            self._catalog = load_catalog(self.scanner_dirs, self.policy_dirs)
+            self._catalog = load_catalog(
+                self.scanner_dirs, self.policy_dirs, remediation_dirs=self.remediation_dirs
+            )
         return self._catalog
 
     def catalog_with(
-        self, policy_dirs: Sequence[Path], problems: list[ContentError] | None = None
+        self,
+        policy_dirs: Sequence[Path],
+        problems: list[ContentError] | None = None,
+        remediation_dirs: Sequence[Path] = (),
     ) -> Catalog:
-        """The catalog extended by more policy folders (not cached: used to validate them)."""
-        return load_catalog(self.scanner_dirs, [*self.policy_dirs, *policy_dirs], problems=problems)
+        """The catalog extended by more policy and fix folders (not cached: used to validate
+        them)."""
+        return load_catalog(
+            self.scanner_dirs,
+            [*self.policy_dirs, *policy_dirs],
+            problems=problems,
+            remediation_dirs=[*self.remediation_dirs, *remediation_dirs],
+        )
 
     @contextmanager
     def session(self) -> Iterator[Session]:

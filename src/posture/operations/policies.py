@@ -65,13 +65,16 @@ class ContentCheck:
     resource_types: int = 0
     policies: int = 0
     frameworks: int = 0
+    fixes: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.problems and not self.spec_problems
 
 
-def validate_content(ops: Operations, policy_dirs: Sequence[Path] = ()) -> ContentCheck:
+def validate_content(
+    ops: Operations, policy_dirs: Sequence[Path] = (), remediation_dirs: Sequence[Path] = ()
+) -> ContentCheck:
     """Validate the built-in and configured content plus ``policy_dirs``.
 
     Every broken policy file is reported with every problem in it. A broken collection
@@ -85,7 +88,7 @@ def validate_content(ops: Operations, policy_dirs: Sequence[Path] = ()) -> Conte
 
     problems: list[ContentError] = []
     try:
-        catalog = ops.catalog_with(policy_dirs, problems)
+        catalog = ops.catalog_with(policy_dirs, problems, remediation_dirs)
     except ContentError as exc:
         return ContentCheck(problems=[*problems, *exc.problems])
     return ContentCheck(
@@ -101,4 +104,5 @@ def validate_content(ops: Operations, policy_dirs: Sequence[Path] = ()) -> Conte
         resource_types=len(catalog.specs),
         policies=len(catalog.policies),
         frameworks=len(catalog.frameworks),
+        fixes=len(catalog.fixes),
     )

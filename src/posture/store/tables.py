@@ -358,3 +358,60 @@ class AuditChain(SQLModel, table=True):
     anchor_hash: str = Field(default="", max_length=64)
     anchored_at: datetime | None = _time(nullable=True)
     retention_days: int = 90
+
+
+class FixRun(SQLModel, table=True):
+    """One fix on one resource for one finding: plan, approval, before/after, outcome.
+
+    ``state``: planned | approved | applying | applied | verified | failed | aborted |
+    rolling_back | rolled_back. Each step commits its state before the next one starts,
+    so a process that dies between two steps leaves a state ``resume_fix_runs`` can take up.
+    """
+
+    __tablename__ = "fix_run"
+    __table_args__ = (
+        Index("ix_fix_run_tenant_state", "tenant_id", "state"),
+        Index("ix_fix_run_tenant_applied", "tenant_id", "applied_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id")
+    connection_id: str = Field(foreign_key="connection.id", index=True)
+    finding_id: str = Field(foreign_key="finding.id", max_length=64, index=True)
+    fix_id: str = Field(max_length=200)
+    policy_id: str = Field(max_length=200)
+    resource_type: str = Field(max_length=128)
+    resource_uid: str = Field(max_length=2048)
+    resource_name: str = Field(default="", max_length=1024)
+    region: str = Field(default="", max_length=64)
+    risk: str = Field(max_length=8)
+    state: str = Field(default="planned", max_length=16)
+    reason: str = ""  # why it failed, aborted or was rolled back
+    before: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # the resource as the last scan stored it (what templates read), so apply needs no scan
+    resource: dict[str, Any] = _json()
+    auto: bool = False  # planned, approved and applied by the automatic mode
+    planned_by: str = Field(max_length=200)
+    planned_at: datetime = _time()
+    approved_by: str = Field(default="", max_length=200)
+    approved_at: datetime | None = _time(nullable=True)
+    applied_by: str = Field(default="", max_length=200)
+    applied_at: datetime | None = _time(nullable=True)  # when the change was started
+    finished_at: datetime | None = _time(nullable=True)
+    verify_scan_id: str = Field(default="", max_length=32)
+    notified: bool = False  # announced in a notification (automatic runs)
+    steps: list[dict[str, Any]] = _json(list)  # {at, step, actor, detail} in order
+    updated_at: datetime = _time()
+
+
+class FixControl(SQLModel, table=True):
+    """The single row of the global kill switch of setting repair, seen by every process."""
+
+    __tablename__ = "fix_control"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    disabled: bool = False
+    reason: str = ""
+    changed_by: str = Field(default="", max_length=200)
+    changed_at: datetime | None = _time(nullable=True)

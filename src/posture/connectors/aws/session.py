@@ -52,6 +52,23 @@ SESSION_CALLS: tuple[tuple[str, str], ...] = (
 )
 
 
+class AwsWriteSettings(BaseModel):
+    """How setting repair signs in: a profile and/or a role assumed through STS."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    profile: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = None
+    role_session_name: str = "posture-fix"
+
+    @model_validator(mode="after")
+    def _some_credential(self) -> AwsWriteSettings:
+        if not self.profile and not self.role_arn:
+            raise ValueError("write credentials need a role_arn or a profile")
+        return self
+
+
 class AwsSettings(BaseModel):
     """The ``settings`` of an AWS connection as stored and as typed on the CLI."""
 
@@ -72,6 +89,8 @@ class AwsSettings(BaseModel):
     exclude_accounts: list[str] = Field(default_factory=list)
     exclude_ous: list[str] = Field(default_factory=list)  # accounts anywhere below these OUs
     max_concurrent_accounts: int = Field(DEFAULT_MAX_CONCURRENT_ACCOUNTS, ge=1, le=32)
+    # the credentials of setting repair, distinct from the scanning ones; never used by a scan
+    write: AwsWriteSettings | None = None
 
     @field_validator("include_accounts", "exclude_accounts")
     @classmethod
