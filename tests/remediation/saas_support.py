@@ -7,6 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlmodel import col, select
+
+from posture.catalog import Catalog
+from posture.operations.audit import AuditQuery, list_audit
+from posture.operations.context import Operations
 from posture.operations.fixes import (
     ApplyOutcome,
     FixRunInfo,
@@ -15,11 +20,6 @@ from posture.operations.fixes import (
     plan_fixes,
     rollback_fix,
 )
-from sqlmodel import col, select
-
-from posture.catalog import Catalog
-from posture.operations.audit import AuditQuery, list_audit
-from posture.operations.context import Operations
 from posture.operations.scans import scan_tenant
 from posture.operations.tenants import add_tenant
 from posture.store import Connection, Finding, FindingEvent, Store, Tenant

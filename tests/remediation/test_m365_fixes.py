@@ -64,8 +64,7 @@ def _authz(name: str) -> Callable[[GraphServer], Any]:
 
 def _top(name: str) -> Callable[[GraphServer], Any]:
     def read(graph: GraphServer) -> Any:
-        value = _get(graph, AUTHZ)[name]
-        return sorted(value) if isinstance(value, list) else value
+        return _get(graph, AUTHZ)[name]
 
     return read
 
@@ -179,7 +178,7 @@ CASES = [
         "m365.entra.user_consent_disabled",
         "authorizationPolicy",
         _top("permissionGrantPolicyIdsAssignedToDefaultUserRole"),
-        [OWNED_RESOURCE, LEGACY_CONSENT],
+        [LEGACY_CONSENT, OWNED_RESOURCE],
         [OWNED_RESOURCE],
         _authz_set(permissionGrantPolicyIdsAssignedToDefaultUserRole=[LEGACY_CONSENT]),
         _authz_set(
@@ -311,9 +310,8 @@ def test_a_write_app_without_the_permission_changes_nothing_and_names_it(
 def test_a_connection_without_write_credentials_is_refused(
     repair: SaasRepair, graph: GraphServer
 ) -> None:
-    from posture.operations.fixes import plan_fixes
-
     from posture.errors import FixRefused
+    from posture.operations.fixes import plan_fixes
 
     case = CASES[0]
     _ready(repair, graph, case, write=False)

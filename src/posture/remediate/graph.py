@@ -14,11 +14,10 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from posture.remediate.registry import ProviderCallError
-
 from posture.connectors.m365.client import GraphCallError, GraphSession
 from posture.connectors.m365.settings import M365Settings, write_settings
 from posture.errors import PostureError
+from posture.remediate.registry import ProviderCallError
 
 SERVICES = {"graph": "graph", "graph-beta": "graph-beta"}
 OPERATIONS = {"get": "GET", "patch": "PATCH", "put": "PUT", "post": "POST", "delete": "DELETE"}
@@ -84,7 +83,7 @@ class GraphWriteClient:
         failure = exc.failure
         text = f"connection '{self.connection}': {method} {path} answered {failure.status}"
         text += f" {failure.code}" if failure.code else ""
-        text += f": {failure.message}" if failure.message else ""
+        text += f": {failure.message.rstrip('.')}" if failure.message else ""
         if failure.denied and method != "GET":
             needed = write_permission(path) or "the ReadWrite permission of this setting"
             text += (

@@ -16,12 +16,12 @@ from typing import Any
 
 from google.auth import exceptions as auth_exceptions
 from googleapiclient.errors import HttpError
-from posture.remediate.registry import ProviderCallError
 
 from posture.connectors import discovery
 from posture.connectors.gws.client import open_target
 from posture.connectors.gws.errors import error_body, reasons, refresh_detail
 from posture.connectors.gws.settings import GwsSettings, write_settings
+from posture.remediate.registry import ProviderCallError
 
 APIS = {"groupssettings": "groupssettings.v1", "directory": "admin.directory_v1"}
 DENIED = {"ACCESS_TOKEN_SCOPE_INSUFFICIENT", "insufficientPermissions", "forbidden"}
@@ -92,7 +92,7 @@ class WorkspaceWriteClient:
         message = str(error_body(exc).get("message") or exc.reason or "")
         code = found[0] if found else f"HTTP {status}"
         text = f"connection '{self.connection}': {service}.{operation} answered {status} {code}"
-        text += f": {message}" if message else ""
+        text += f": {message.rstrip('.')}" if message else ""
         if status in (401, 403) and (DENIED & set(found) or status == 401):
             text += (
                 f"; the write service account {self.account()} needs the OAuth scope {scope} "

@@ -36,9 +36,9 @@ class UserConsent:
 
     def read(self, ctx: FixContext) -> Any:
         policy = _graph(ctx, "get", AUTHORIZATION_POLICY)
-        return sorted(
-            str(p) for p in policy.get("permissionGrantPolicyIdsAssignedToDefaultUserRole") or []
-        )
+        # Graph keeps the order it was given: kept as read, so a rollback puts it back exactly
+        assigned = policy.get("permissionGrantPolicyIdsAssignedToDefaultUserRole") or []
+        return [str(p) for p in assigned]
 
     def desired(self, ctx: FixContext, before: Any) -> Any:
         return [p for p in before if not p.startswith(USER_CONSENT)]
