@@ -98,6 +98,13 @@ GROUP_ENUMS = {
         "ALL_IN_DOMAIN_CAN_DISCOVER",
         "ALL_MEMBERS_CAN_DISCOVER",
     },
+    "whoCanContactOwner": {
+        "ALL_IN_DOMAIN_CAN_CONTACT",
+        "ALL_MANAGERS_CAN_CONTACT",
+        "ALL_MEMBERS_CAN_CONTACT",
+        "ANYONE_CAN_CONTACT",
+        "ALL_OWNERS_CAN_CONTACT",
+    },
     "allowExternalMembers": {"true", "false"},
 }
 
@@ -646,6 +653,7 @@ def estate() -> dict[str, Any]:
             "whoCanViewGroup": "ALL_MEMBERS_CAN_VIEW",
             "whoCanPostMessage": "ALL_IN_DOMAIN_CAN_POST",
             "whoCanDiscoverGroup": "ALL_IN_DOMAIN_CAN_DISCOVER",
+            "whoCanContactOwner": "ALL_MANAGERS_CAN_CONTACT",
         },
         "sales@example.jp": {
             "kind": "groupsSettings#groups",
@@ -656,6 +664,7 @@ def estate() -> dict[str, Any]:
             "whoCanViewGroup": "ANYONE_CAN_VIEW",
             "whoCanPostMessage": "ANYONE_CAN_POST",
             "whoCanDiscoverGroup": "ANYONE_CAN_DISCOVER",
+            "whoCanContactOwner": "ANYONE_CAN_CONTACT",
         },
     }
     # e-mails each user sent on the usage report's day (a zero is omitted, as Google does)
@@ -941,7 +950,7 @@ class FakeGoogle:
                 found.clear()
             found.update({k: copy.deepcopy(v) for k, v in body.items() if k not in fixed})
             found.update(fixed)
-            self.writes.append((method, path, copy.deepcopy(body)))
+            self.writes.append((method, unquote(path), copy.deepcopy(body)))
             return 200, {}, copy.deepcopy(found)
 
     def _email(self, user: str) -> str:
@@ -967,7 +976,7 @@ class FakeGoogle:
             if len(kept) == len(grants):
                 return 404, {}, _error(404, "Resource Not Found: clientId", "NOT_FOUND", "notFound")
             self.data["tokens"][email] = kept
-            self.writes.append((method, path, None))
+            self.writes.append((method, unquote(path), None))
             return 204, {}, None
 
 

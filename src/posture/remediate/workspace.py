@@ -91,7 +91,8 @@ class WorkspaceWriteClient:
         found = reasons(exc)
         message = str(error_body(exc).get("message") or exc.reason or "")
         code = found[0] if found else f"HTTP {status}"
-        text = f"connection '{self.connection}': {service}.{operation} answered {status} {code}"
+        named = ", ".join(dict.fromkeys(found)) or code
+        text = f"connection '{self.connection}': {service}.{operation} answered {status} {named}"
         text += f": {message.rstrip('.')}" if message else ""
         if status in (401, 403) and (DENIED & set(found) or status == 401):
             text += (
@@ -99,8 +100,6 @@ class WorkspaceWriteClient:
                 f"in its domain-wide delegation, acting as {self.settings.admin_email}, "
                 "an administrator allowed to change this setting"
             )
-        if "notFound" in found:
-            code = "notFound"
         return ProviderCallError(text, code=code)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from posture.remediate.registry import FixContext, ProviderCallError, fix_handler
+from posture.remediate.registry import FixContext, fix_handler
 
 AUTHORIZATION_POLICY = "/policies/authorizationPolicy"
 METHOD_CONFIGURATIONS = "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations"
@@ -134,58 +134,3 @@ class GroupSettings:
         if body:
             args = {"groupUniqueId": _group(ctx), "body": body}
             ctx.client.call("groupssettings", "groups_patch", args, region=ctx.target.region)
-
-
-@fix_handler("gws.revoke_token")
-class RevokeToken:
-    """A user's OAuth grant to one app, deleted with tokens.delete. Google keeps no copy of
-    a deleted grant, so it cannot be put back: only the user can grant access again."""
-
-    def read(self, ctx: FixContext) -> Any:
-        user, client = self._ids(ctx)
-        try:
-            found = ctx.client.call(
-                "directory",
-                "tokens_get",
-                {"userKey": user, "clientId": client},
-                region=ctx.target.region,
-            )
-        except ProviderCallError as exc:
-            if exc.code == "notFound":
-                return None
-            raise
-        return {
-            "clientId": found.get("clientId"),
-            "displayText": found.get("displayText"),
-            "scopes": sorted(found.get("scopes") or []),
-        }
-
-    def desired(self, ctx: FixContext, before: Any) -> Any:
-        return None
-
-    def apply(self, ctx: FixContext, before: Any, after: Any) -> None:
-        user, client = self._ids(ctx)
-        ctx.client.call(
-            "directory",
-            "tokens_delete",
-            {"userKey": user, "clientId": client},
-            region=ctx.target.region,
-        )
-
-    def restore(self, ctx: FixContext, before: Any, current: Any) -> None:
-        raise ProviderCallError(
-            f"the grant of app {(before or {}).get('displayText') or self._ids(ctx)[1]} cannot be "
-            "restored: Google keeps no copy of a revoked grant; the user must grant access "
-            "again by signing in to the app",
-            code="irreversible",
-        )
-
-    @staticmethod
-    def _ids(ctx: FixContext) -> tuple[str, str]:
-        data = ctx.target.data
-        user = data.get("user") if isinstance(data.get("user"), dict) else {}
-        key = str((user or {}).get("primaryEmail") or data.get("userKey") or "")
-        client = str(data.get("clientId") or ctx.target.uid.split("/", 1)[-1])
-        if not key:
-            key = ctx.target.uid.split("/", 1)[0]
-        return key, client
