@@ -22,6 +22,7 @@ from posture.operations.connections import (
     organization_permissions,
     permission_policy,
     required_permissions,
+    set_write_credentials,
 )
 
 app = typer.Typer(
@@ -304,6 +305,59 @@ def add_gcp(
     console.print(
         f"connection [bold]{escape(info.name)}[/] (gcp) added to tenant {escape(info.tenant)}"
     )
+
+
+@app.command("set-write", cls=output.Command)
+def set_write(
+    ctx: typer.Context,
+    tenant: str | None = typer.Option(None, "--tenant", metavar="SLUG", help=TENANT_HELP),
+    name: str = typer.Option(..., "--name", metavar="NAME", help="Connection name."),
+    role_arn: str | None = typer.Option(
+        None, "--role-arn", metavar="ARN", help="Role setting repair assumes (AWS)."
+    ),
+    profile: str | None = typer.Option(
+        None, "--profile", metavar="PROFILE", help="Profile setting repair signs in with (AWS)."
+    ),
+    external_id: str | None = typer.Option(
+        None, "--external-id", metavar="ID", help="External id required by the role."
+    ),
+    client_id: str | None = typer.Option(
+        None, "--client-id", metavar="APP_ID", help="App registration of setting repair (M365)."
+    ),
+    client_secret_env: str | None = typer.Option(
+        None,
+        "--client-secret-env",
+        metavar="VARIABLE",
+        help="Environment variable holding that app's client secret (M365).",
+    ),
+    certificate: str | None = typer.Option(
+        None, "--certificate", metavar="PEM", help="That app's certificate and key (M365)."
+    ),
+    key_file: str | None = typer.Option(
+        None, "--key-file", metavar="PATH", help="Key of the repairing service account (GWS)."
+    ),
+    admin_email: str | None = typer.Option(
+        None,
+        "--admin-email",
+        metavar="ADDRESS",
+        help="Administrator it acts as (GWS; default: the connection's).",
+    ),
+) -> None:
+    """Set the write credentials of setting repair, distinct from the scanning ones."""
+    info = set_write_credentials(
+        state(ctx),
+        tenant,
+        name,
+        role_arn=role_arn,
+        profile=profile,
+        external_id=external_id,
+        client_id=client_id,
+        client_secret_env=client_secret_env,
+        certificate=certificate,
+        key_file=key_file,
+        admin_email=admin_email,
+    )
+    console.print(f"connection {escape(info.name)}: write credentials set for setting repair")
 
 
 @app.command("list")

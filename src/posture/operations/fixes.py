@@ -538,13 +538,14 @@ def plan_fixes(
         connections = {
             c.id: c for c in session.exec(select(Connection).where(Connection.tenant_id == ten.id))
         }
-        pending = set(
-            session.exec(
-                select(FixRun.finding_id).where(
-                    FixRun.tenant_id == ten.id, col(FixRun.state).in_(OPEN_STATES)
-                )
+        pending: set[str] = set()
+        for finding_id, fix_id, uid in session.exec(
+            select(FixRun.finding_id, FixRun.fix_id, FixRun.resource_uid).where(
+                FixRun.tenant_id == ten.id, col(FixRun.state).in_(OPEN_STATES)
             )
-        )
+        ):
+            # one run per fix and resource covers every finding it resolves there
+            pending |= {finding_id, f"{fix_id} {uid}"}
     if not chosen:
         raise UsageError(f"tenant '{ten.slug}' has no open finding matching that choice")
     outcome = PlanOutcome()
@@ -602,7 +603,7 @@ def plan_fixes(
                 )
             )
             continue
-        pending.add(finding.id)
+        pending |= {finding.id, f"{fix.id} {finding.resource_uid}"}
         outcome.runs.append(run)
     if not outcome.runs and not outcome.manual and outcome.refused:
         first = outcome.refused[0]
@@ -634,8 +635,10 @@ def _finding_refusal(
     pattern = opts.excluded_resource(finding.resource_uid)
     if pattern:
         return "excluded_resource", f"the resource matches the exclusion '{pattern}'"
-    if finding.id in pending:
-        return "already_planned", "the finding already has a fix run in progress"
+    if finding.id in pending or f"{fix.id} {finding.resource_uid}" in pending:
+        return "already_planned", (
+            f"a fix run of '{fix.id}' on this resource is already in progress"
+        )
     if max_risk is not None and RISKS.index(fix.risk) > RISKS.index(max_risk):
         return "risk_too_high", f"fix '{fix.id}' has risk {fix.risk}, above {max_risk}"
     if not fix.manual and not has_write(conn.settings):
@@ -856,13 +859,23 @@ def _rescan(ops: Operations, live: _Live, *, fixed: bool) -> tuple[str, list[str
     from posture.scan import run_scan
 
     run = live.run
+    with ops.session() as session:
+        covered = set(
+            session.exec(
+                select(Finding.id).where(
+                    Finding.tenant_id == run.tenant_id,
+                    Finding.resource_uid == run.resource_uid,
+                    col(Finding.policy_id).in_(list(live.fix.resolves)),
+                )
+            )
+        )
     outcome = run_scan(
         ops.store(),
         ops.catalog(),
         live.tenant.slug,
         connections=[live.connection.name],
         policy_ids=list(live.fix.resolves),
-        fixed={run.finding_id} if fixed else frozenset(),
+        fixed=covered if fixed else frozenset(),
     )
     record(
         ops,

@@ -25,12 +25,13 @@ from posture.errors import FixRefused
 from posture.remediate.registry import ProviderCallError, ProviderClient
 
 WRITE_HINTS = {
-    "aws": "posture connection set-write {tenant} {name} --role-arn ARN (or --profile NAME)",
-    "m365": "posture connection set-write {tenant} {name} --client-id APP_ID "
-    "--client-secret-env VARIABLE (or --certificate PEM), an app registration of its own "
+    "aws": "posture connection set-write --tenant {tenant} --name {name} --role-arn ARN "
+    "(or --profile NAME)",
+    "m365": "posture connection set-write --tenant {tenant} --name {name} --client-id APP_ID "
+    "--client-secret-env VARIABLE (or --certificate PEM): an app registration of its own "
     "with the ReadWrite permissions the fixes list",
-    "gws": "posture connection set-write {tenant} {name} --key-file KEY.json "
-    "[--admin-email ADDRESS], a service account of its own whose domain-wide delegation "
+    "gws": "posture connection set-write --tenant {tenant} --name {name} --key-file KEY.json "
+    "[--admin-email ADDRESS]: a service account of its own whose domain-wide delegation "
     "has the scopes the fixes list",
 }
 
