@@ -275,3 +275,31 @@ def test_what_posture_does_not_change_is_a_manual_step(
     assert "Admin console" in step.recommendation["en"]
     assert "管理コンソール" in step.recommendation["ja"]
     assert google.fake.writes == []
+
+
+def test_the_write_client_takes_only_documented_methods(google: RunningGoogle) -> None:
+    from posture.connectors.gws.settings import GwsSettings
+    from posture.connectors.settings import parse_settings
+    from posture.remediate import ProviderCallError
+    from posture.remediate.workspace import WorkspaceWriteClient
+
+    settings = {
+        "admin_email": "alice@example.jp",
+        "key_file": str(google.key_file),
+        "root_url": google.url,
+        "ca_bundle": str(google.ca_bundle),
+        "write": {"key_file": str(google.writer_key_file)},
+    }
+    client = WorkspaceWriteClient("example-jp", parse_settings(GwsSettings, "example-jp", settings))
+    with pytest.raises(ProviderCallError, match=r"no Google API call groupssettings\.groups_remove"):
+        client.call("groupssettings", "groups_remove", {}, region="global")
+    found = client.call(
+        "groupssettings", "groups_get", {"groupUniqueId": "all@example.jp"}, region="global"
+    )
+    assert found["whoCanJoin"] == "INVITED_CAN_JOIN"
+    assert google.fake.subjects[-1] == "alice@example.jp"  # acting as the administrator
+    with pytest.raises(ProviderCallError) as missing:
+        client.call(
+            "groupssettings", "groups_get", {"groupUniqueId": "none@example.jp"}, region="global"
+        )
+    assert missing.value.code == "notFound"

@@ -319,3 +319,22 @@ def test_a_connection_without_write_credentials_is_refused(
     with pytest.raises(FixRefused) as refused:
         plan_fixes(repair.ops, repair.tenant, findings=[finding.id])
     assert "'contoso'" in str(refused.value) and "write credentials" in str(refused.value)
+
+
+def test_the_write_client_takes_only_graph_reads_and_updates(graph: GraphServer) -> None:
+    from posture.connectors.m365.settings import parse_settings
+    from posture.remediate import ProviderCallError
+    from posture.remediate.graph import GraphWriteClient
+
+    settings = parse_settings("contoso", graph.settings(write=graph.write_settings()))
+    client = GraphWriteClient("contoso", settings)
+    with pytest.raises(ProviderCallError, match=r"no Graph call graph\.merge"):
+        client.call("graph", "merge", {"path": AUTHZ}, region="global")
+    with pytest.raises(ProviderCallError, match="needs a 'path'"):
+        client.call("graph", "get", {"path": "policies"}, region="global")
+    assert (
+        client.call("graph", "get", {"path": AUTHZ}, region="global")["id"] == "authorizationPolicy"
+    )
+    with pytest.raises(ProviderCallError) as refused:
+        client.call("graph", "patch", {"path": "/users/u-1", "body": {}}, region="global")
+    assert "405" in str(refused.value) and graph.state.writes == []

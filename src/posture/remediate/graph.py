@@ -15,8 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from posture.connectors.m365.client import GraphCallError, GraphSession
-from posture.connectors.m365.settings import M365Settings, write_settings
-from posture.errors import PostureError
+from posture.connectors.m365.settings import M365Settings, make_credential, write_settings
 from posture.remediate.registry import ProviderCallError
 
 SERVICES = {"graph": "graph", "graph-beta": "graph-beta"}
@@ -38,19 +37,16 @@ def write_permission(path: str) -> str | None:
 
 
 class GraphWriteClient:
-    """One connection's Graph calls for setting repair, on one event loop of its own."""
+    """One connection's Graph calls for setting repair. Each call runs in a session of its
+    own (its HTTP client closed afterwards); the write app's credential, and so its token,
+    is kept across them."""
 
     def __init__(self, connection: str, settings: M365Settings) -> None:
         assert settings.write is not None
         self.connection = connection
         self.app = settings.write.client_id
         self.settings = write_settings(settings)
-        self._loop = asyncio.new_event_loop()
-        try:
-            self.session = GraphSession(connection, self.settings)
-        except PostureError:
-            self._loop.close()
-            raise
+        self.credential = make_credential(connection, self.settings)
 
     def call(
         self, service: str, operation: str, args: Mapping[str, Any], *, region: str
@@ -68,16 +64,25 @@ class GraphWriteClient:
                 f"beginning with '/', got {path!r}",
                 code="unknown",
             )
-        method = OPERATIONS[operation]
-        url = self.session.url(path, SERVICES[service])
         body = args.get("body")
+        payload = dict(body) if isinstance(body, Mapping) else {}
+        method = OPERATIONS[operation]
         try:
-            if method == "GET":
-                return self._loop.run_until_complete(self.session._send(url))
-            payload = dict(body) if isinstance(body, Mapping) else {}
-            return self._loop.run_until_complete(self.session.write(method, url, payload))
+            return asyncio.run(self._once(method, path, SERVICES[service], payload))
         except GraphCallError as exc:
             raise self._refusal(method, path, exc) from exc
+
+    async def _once(
+        self, method: str, path: str, service: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        session = GraphSession(self.connection, self.settings, credential=self.credential)
+        try:
+            url = session.url(path, service)
+            if method == "GET":
+                return await session._send(url)
+            return await session.write(method, url, payload)
+        finally:
+            await session.close()
 
     def _refusal(self, method: str, path: str, exc: GraphCallError) -> ProviderCallError:
         failure = exc.failure
@@ -93,11 +98,6 @@ class GraphWriteClient:
         elif failure.denied:
             text += f"; the write app registration {self.app} needs Policy.Read.All to read it"
         return ProviderCallError(text, code=failure.code or str(failure.status))
-
-    def close(self) -> None:
-        if not self._loop.is_closed():
-            self._loop.run_until_complete(self.session.close())
-            self._loop.close()
 
 
 __all__ = ["GraphWriteClient", "write_permission"]

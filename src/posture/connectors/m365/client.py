@@ -44,7 +44,9 @@ class GraphCallError(CollectionError):
 class GraphSession:
     """One connection's Graph access for one scan: a signed-in adapter and a URL cache."""
 
-    def __init__(self, connection: str, settings: M365Settings, *, sleep: Any = None) -> None:
+    def __init__(
+        self, connection: str, settings: M365Settings, *, sleep: Any = None, credential: Any = None
+    ) -> None:
         from kiota_authentication_azure.azure_identity_authentication_provider import (
             AzureIdentityAuthenticationProvider,
         )
@@ -54,7 +56,9 @@ class GraphSession:
 
         self.connection = connection
         self.settings = settings
-        self.credential = make_credential(connection, settings)
+        # a credential handed in stays its owner's (tokens cached across sessions)
+        self._owns_credential = credential is None
+        self.credential = credential or make_credential(connection, settings)
         auth = AzureIdentityAuthenticationProvider(
             self.credential, scopes=[settings.scope()], allowed_hosts=[settings.graph_host]
         )
@@ -275,7 +279,7 @@ class GraphSession:
         if isinstance(client, httpx.AsyncClient):
             await client.aclose()
         closer = getattr(self.credential, "close", None)
-        if callable(closer):
+        if callable(closer) and self._owns_credential:
             closer()
 
 
