@@ -291,7 +291,9 @@ def test_the_write_client_takes_only_documented_methods(google: RunningGoogle) -
         "write": {"key_file": str(google.writer_key_file)},
     }
     client = WorkspaceWriteClient("example-jp", parse_settings(GwsSettings, "example-jp", settings))
-    with pytest.raises(ProviderCallError, match=r"no Google API call groupssettings\.groups_remove"):
+    with pytest.raises(
+        ProviderCallError, match=r"no Google API call groupssettings\.groups_remove"
+    ):
         client.call("groupssettings", "groups_remove", {}, region="global")
     found = client.call(
         "groupssettings", "groups_get", {"groupUniqueId": "all@example.jp"}, region="global"
