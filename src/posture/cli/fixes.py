@@ -68,7 +68,9 @@ def plan(
     resource: list[str] = typer.Option(
         [], "--resource", metavar="GLOB", help="Resource uid or glob."
     ),
-    connection: str | None = typer.Option(None, "--connection", metavar="NAME"),
+    connection: str | None = typer.Option(
+        None, "--connection", metavar="NAME", help="Open findings of this connection."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
 ) -> None:
     """Read the live resources of open findings and store before -> after; changes nothing."""
@@ -161,7 +163,7 @@ def list_(
     ctx: typer.Context,
     tenant: str | None = typer.Option(None, "--tenant", metavar="SLUG", help="One tenant."),
     status: list[str] = typer.Option([], "--state", metavar="STATE", help=STATE_HELP),
-    limit: int = typer.Option(50, "--limit", min=1),
+    limit: int = typer.Option(50, "--limit", min=1, metavar="N", help="At most this many runs."),
     as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON."),
 ) -> None:
     """Fix runs, newest first."""
@@ -210,7 +212,9 @@ def show(
 @app.command("kill-switch", cls=output.Command)
 def kill(
     ctx: typer.Context,
-    action: str = typer.Argument(..., metavar="on|off|status"),
+    action: str = typer.Argument(
+        ..., metavar="ACTION", help="on (stop every fix), off (allow them) or status."
+    ),
     reason: str = typer.Option("", "--reason", metavar="TEXT", help="Why fixes are stopped."),
 ) -> None:
     """Stop every fix in every process sharing the store (on), allow them (off), or show."""
