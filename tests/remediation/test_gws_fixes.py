@@ -305,3 +305,31 @@ def test_the_write_client_takes_only_documented_methods(google: RunningGoogle) -
             "groupssettings", "groups_get", {"groupUniqueId": "none@example.jp"}, region="global"
         )
     assert missing.value.code == "notFound"
+
+
+def test_plan_and_apply_from_the_command_line(
+    repair: SaasRepair, google: RunningGoogle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from posture.cli import app
+    from posture.cli.runtime import run_app
+    from posture.operations.fixes import list_fix_runs
+
+    if repair.store.engine.dialect.name != "sqlite":
+        pytest.skip("one store kind is enough for the command line")
+    url = str(repair.store.engine.url)
+    policy = "gws.groupssettings.group_messages_public"
+    _ready(repair, policy)
+
+    def cli(actor: str, *args: str) -> tuple[int, str]:
+        code = run_app(app, ["--db", url, "--actor", actor, *args])
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    code, out = cli("alice", "fix", "plan", "--tenant", "acme", "--policy", policy)
+    assert code == 0, out
+    assert '"ANYONE_CAN_VIEW"' in out and '"ALL_IN_DOMAIN_CAN_VIEW"' in out
+    (run,) = list_fix_runs(repair.ops, "acme")
+    assert cli("bob", "fix", "approve", run.id)[0] == 0
+    code, out = cli("alice", "fix", "apply", run.id, "--yes")
+    assert code == 0 and f"fix run {run.id}: verified" in out, out
+    assert _settings(google)["whoCanViewGroup"] == "ALL_IN_DOMAIN_CAN_VIEW"
