@@ -314,10 +314,41 @@ def set_write(
     external_id: str | None = typer.Option(
         None, "--external-id", metavar="ID", help="External id required by the role."
     ),
+    client_id: str | None = typer.Option(
+        None, "--client-id", metavar="APP_ID", help="App registration of setting repair (M365)."
+    ),
+    client_secret_env: str | None = typer.Option(
+        None,
+        "--client-secret-env",
+        metavar="VARIABLE",
+        help="Environment variable holding that app's client secret (M365).",
+    ),
+    certificate: str | None = typer.Option(
+        None, "--certificate", metavar="PEM", help="That app's certificate and key (M365)."
+    ),
+    key_file: str | None = typer.Option(
+        None, "--key-file", metavar="PATH", help="Key of the repairing service account (GWS)."
+    ),
+    admin_email: str | None = typer.Option(
+        None,
+        "--admin-email",
+        metavar="ADDRESS",
+        help="Administrator it acts as (GWS; default: the connection's).",
+    ),
 ) -> None:
     """Set the write credentials of setting repair, distinct from the scanning ones."""
     info = set_write_credentials(
-        state(ctx), tenant, name, role_arn=role_arn, profile=profile, external_id=external_id
+        state(ctx),
+        tenant,
+        name,
+        role_arn=role_arn,
+        profile=profile,
+        external_id=external_id,
+        client_id=client_id,
+        client_secret_env=client_secret_env,
+        certificate=certificate,
+        key_file=key_file,
+        admin_email=admin_email,
     )
     console.print(f"connection {escape(info.name)}: write credentials set for setting repair")
 

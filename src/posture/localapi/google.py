@@ -7,6 +7,12 @@ and fields omitted, the JWT-bearer grant verified against the service account's 
 ``unauthorized_client`` for a scope outside the delegation, 403
 ``ACCESS_TOKEN_SCOPE_INSUFFICIENT`` for a token without the method's scope, and 429 with
 ``Retry-After``.
+
+It also takes the documented writes setting repair uses: Groups Settings ``groups.update``
+(PUT) and ``groups.patch`` (PATCH), answering the whole settings object, and Directory
+``tokens.delete`` (DELETE, an empty answer). A second service account signs in for those
+writes with its own key and delegation; ``read_only`` makes its writes answer 403
+``PERMISSION_DENIED`` / ``insufficientPermissions`` without changing anything.
 """
 
 from __future__ import annotations
@@ -56,6 +62,51 @@ ALL_SCOPES = {
     GROUP_SETTINGS,
 }
 CUSTOMER = "C03az79cb"
+SCANNER_EMAIL = "scanner@posture-test.iam.gserviceaccount.com"
+WRITER_EMAIL = "fixer@posture-test.iam.gserviceaccount.com"
+# enumerations of the Groups Settings fields a write may set (the discovery document's values)
+GROUP_ENUMS = {
+    "whoCanJoin": {
+        "ANYONE_CAN_JOIN",
+        "ALL_IN_DOMAIN_CAN_JOIN",
+        "INVITED_CAN_JOIN",
+        "CAN_REQUEST_TO_JOIN",
+    },
+    "whoCanViewGroup": {
+        "ANYONE_CAN_VIEW",
+        "ALL_IN_DOMAIN_CAN_VIEW",
+        "ALL_MEMBERS_CAN_VIEW",
+        "ALL_MANAGERS_CAN_VIEW",
+        "ALL_OWNERS_CAN_VIEW",
+    },
+    "whoCanViewMembership": {
+        "ALL_IN_DOMAIN_CAN_VIEW",
+        "ALL_MEMBERS_CAN_VIEW",
+        "ALL_MANAGERS_CAN_VIEW",
+        "ALL_OWNERS_CAN_VIEW",
+    },
+    "whoCanPostMessage": {
+        "NONE_CAN_POST",
+        "ALL_MANAGERS_CAN_POST",
+        "ALL_MEMBERS_CAN_POST",
+        "ALL_OWNERS_CAN_POST",
+        "ALL_IN_DOMAIN_CAN_POST",
+        "ANYONE_CAN_POST",
+    },
+    "whoCanDiscoverGroup": {
+        "ANYONE_CAN_DISCOVER",
+        "ALL_IN_DOMAIN_CAN_DISCOVER",
+        "ALL_MEMBERS_CAN_DISCOVER",
+    },
+    "whoCanContactOwner": {
+        "ALL_IN_DOMAIN_CAN_CONTACT",
+        "ALL_MANAGERS_CAN_CONTACT",
+        "ALL_MEMBERS_CAN_CONTACT",
+        "ANYONE_CAN_CONTACT",
+        "ALL_OWNERS_CAN_CONTACT",
+    },
+    "allowExternalMembers": {"true", "false"},
+}
 
 
 def _b64(data: bytes) -> str:
@@ -599,6 +650,10 @@ def estate() -> dict[str, Any]:
             "whoCanJoin": "INVITED_CAN_JOIN",
             "allowExternalMembers": "false",
             "whoCanViewMembership": "ALL_IN_DOMAIN_CAN_VIEW",
+            "whoCanViewGroup": "ALL_MEMBERS_CAN_VIEW",
+            "whoCanPostMessage": "ALL_IN_DOMAIN_CAN_POST",
+            "whoCanDiscoverGroup": "ALL_IN_DOMAIN_CAN_DISCOVER",
+            "whoCanContactOwner": "ALL_MANAGERS_CAN_CONTACT",
         },
         "sales@example.jp": {
             "kind": "groupsSettings#groups",
@@ -606,6 +661,10 @@ def estate() -> dict[str, Any]:
             "whoCanJoin": "ANYONE_CAN_JOIN",
             "allowExternalMembers": "true",
             "whoCanViewMembership": "ALL_IN_DOMAIN_CAN_VIEW",
+            "whoCanViewGroup": "ANYONE_CAN_VIEW",
+            "whoCanPostMessage": "ANYONE_CAN_POST",
+            "whoCanDiscoverGroup": "ANYONE_CAN_DISCOVER",
+            "whoCanContactOwner": "ANYONE_CAN_CONTACT",
         },
     }
     # e-mails each user sent on the usage report's day (a zero is omitted, as Google does)
@@ -640,19 +699,28 @@ class FakeGoogle:
     retry_after: str = "1"
     usage_available: bool = True  # False: usage reports answer "data not available" warnings
     public_key: Any = None
+    writer_key: Any = None  # the repairing service account's public key
+    writer_granted: set[str] = field(default_factory=lambda: set(ALL_SCOPES))
+    read_only: set[str] = field(default_factory=set)  # service accounts whose writes answer 403
     base_url: str = ""
     requests: list[str] = field(default_factory=list)
+    writes: list[tuple[str, str, Any]] = field(default_factory=list)  # applied writes
     tokens: dict[str, set[str]] = field(default_factory=dict)
+    token_owner: dict[str, str] = field(default_factory=dict)  # token -> service account
     subjects: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- the OAuth token endpoint -----------------------------------------------------
     def token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         claims, refused = jwt_grant(self.public_key, form)
+        granted, owner = self.granted, SCANNER_EMAIL
+        if refused is not None and self.writer_key is not None:
+            claims, refused = jwt_grant(self.writer_key, form)
+            granted, owner = self.writer_granted, WRITER_EMAIL
         if refused is not None:
             return 400, refused
         scopes = set(str(claims.get("scope", "")).split())
-        if not scopes or not scopes <= self.granted:
+        if not scopes or not scopes <= granted:
             return 401, {
                 "error": "unauthorized_client",
                 "error_description": "Client is unauthorized to retrieve access tokens using this method, or "
@@ -661,6 +729,7 @@ class FakeGoogle:
         with self.lock:
             value = f"ya29.fake-{len(self.tokens)}"
             self.tokens[value] = scopes
+            self.token_owner[value] = owner
             self.subjects.append(str(claims.get("sub")))
         return 200, {"access_token": value, "expires_in": 3599, "token_type": "Bearer"}
 
@@ -780,6 +849,12 @@ class FakeGoogle:
                     _error(404, "Resource Not Found: groupUniqueId", "NOT_FOUND", "notFound"),
                 )
             return 200, {}, copy.deepcopy(found)
+        segs = path.strip("/").split("/")
+        grant = segs[:4] == ["admin", "directory", "v1", "users"] and segs[5:6] == ["tokens"]
+        if grant and len(segs) == 7:  # tokens.get: one grant, or 404
+            if USER_SECURITY not in scopes or any(path.startswith(p) for p in self.forbidden):
+                return 403, {}, _scope_error()
+            return self._token_of(unquote(segs[4]), unquote(segs[6]))
         routed = self.route(path, query)
         if routed is None:
             return 404, {}, _error(404, "Not Found", "NOT_FOUND", "notFound")
@@ -812,6 +887,97 @@ class FakeGoogle:
         if start + size < len(items):
             body["nextPageToken"] = str(start + size)
         return 200, {}, body
+
+    def write(
+        self, method: str, url: str, auth: str, raw: bytes
+    ) -> tuple[int, dict[str, str], dict[str, Any] | None]:
+        """A Groups Settings update/patch or a Directory tokens.delete (None: empty answer)."""
+        parts = urlsplit(url)
+        path = parts.path
+        with self.lock:
+            self.requests.append(f"{method} {path}?{parts.query}")
+        token = auth.removeprefix("Bearer ")
+        scopes = self.tokens.get(token)
+        if scopes is None:
+            message = "Request had invalid authentication credentials."
+            return 401, {}, _error(401, message, "UNAUTHENTICATED", "authError")
+        for prefix in sorted(self.throttle_once | self.throttle_always):
+            if path.startswith(prefix):
+                self.throttle_once.discard(prefix)
+                error = _error(429, "Quota exceeded", "RESOURCE_EXHAUSTED", "rateLimitExceeded")
+                return 429, {"Retry-After": self.retry_after}, error
+        segments = path.strip("/").split("/")
+        if path.startswith("/groups/v1/groups/") and method in ("PUT", "PATCH"):
+            needed = GROUP_SETTINGS
+        elif segments[:4] == ["admin", "directory", "v1", "users"] and len(segments) == 7:
+            needed = USER_SECURITY if method == "DELETE" and segments[5] == "tokens" else ""
+        else:
+            needed = ""
+        if not needed:
+            return 404, {}, _error(404, "Not Found", "NOT_FOUND", "notFound")
+        refused = self.token_owner.get(token) in self.read_only
+        if needed not in scopes or refused or any(path.startswith(p) for p in self.forbidden):
+            return 403, {}, _scope_error()
+        if needed == USER_SECURITY:
+            return self._delete_token(method, path, unquote(segments[4]), unquote(segments[6]))
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            return (
+                400,
+                {},
+                _error(400, "Invalid JSON payload received.", "INVALID_ARGUMENT", "parseError"),
+            )
+        return self._update_group(method, path, unquote(segments[-1]), body)
+
+    def _update_group(
+        self, method: str, path: str, key: str, body: Any
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        with self.lock:
+            found = self.data["group_settings"].get(key)
+            if found is None:
+                message = "Resource Not Found: groupUniqueId"
+                return 404, {}, _error(404, message, "NOT_FOUND", "notFound")
+            if not isinstance(body, dict):
+                return 400, {}, _error(400, "Invalid value", "INVALID_ARGUMENT", "invalid")
+            for name, value in body.items():
+                allowed = GROUP_ENUMS.get(name)
+                if allowed is not None and value not in allowed:
+                    message = f"Invalid Value: {name}"
+                    return 400, {}, _error(400, message, "INVALID_ARGUMENT", "invalid")
+            fixed = {"kind": found.get("kind"), "email": found.get("email")}
+            if method == "PUT":
+                found.clear()
+            found.update({k: copy.deepcopy(v) for k, v in body.items() if k not in fixed})
+            found.update(fixed)
+            self.writes.append((method, unquote(path), copy.deepcopy(body)))
+            return 200, {}, copy.deepcopy(found)
+
+    def _email(self, user: str) -> str:
+        for candidate in self.data["users"]:
+            if user in (candidate["id"], candidate["primaryEmail"]):
+                return str(candidate["primaryEmail"])
+        return user
+
+    def _token_of(self, user: str, client: str) -> tuple[int, dict[str, str], dict[str, Any]]:
+        with self.lock:
+            for grant in self.data["tokens"].get(self._email(user), []):
+                if grant.get("clientId") == client:
+                    return 200, {}, copy.deepcopy(grant)
+        return 404, {}, _error(404, "Resource Not Found: clientId", "NOT_FOUND", "notFound")
+
+    def _delete_token(
+        self, method: str, path: str, user: str, client: str
+    ) -> tuple[int, dict[str, str], dict[str, Any] | None]:
+        with self.lock:
+            email = self._email(user)
+            grants = self.data["tokens"].get(email, [])
+            kept = [t for t in grants if t.get("clientId") != client]
+            if len(kept) == len(grants):
+                return 404, {}, _error(404, "Resource Not Found: clientId", "NOT_FOUND", "notFound")
+            self.data["tokens"][email] = kept
+            self.writes.append((method, unquote(path), None))
+            return 204, {}, None
 
 
 def jwt_grant(
@@ -905,10 +1071,33 @@ def _handler(fake: FakeGoogle) -> type[BaseHTTPRequestHandler]:
             )
             self._send(status, headers, body)
 
+        def _write(self, method: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            auth = self.headers.get("Authorization", "")
+            status, headers, body = fake.write(method, self.path, auth, raw)
+            if body is None:
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self._send(status, headers, body)
+
+        def do_PUT(self) -> None:
+            self._write("PUT")
+
+        def do_PATCH(self) -> None:
+            self._write("PATCH")
+
+        def do_DELETE(self) -> None:
+            self._write("DELETE")
+
     return Handler
 
 
-def write_key_file(folder: Path, token_uri: str, *, name: str = "key.json") -> tuple[Path, Any]:
+def write_key_file(
+    folder: Path, token_uri: str, *, name: str = "key.json", client_email: str = SCANNER_EMAIL
+) -> tuple[Path, Any]:
     """A service-account key file naming ``token_uri``; returns (path, public key)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
@@ -919,8 +1108,10 @@ def write_key_file(folder: Path, token_uri: str, *, name: str = "key.json") -> t
         "project_id": "posture-test",
         "private_key_id": "k1",
         "private_key": pem.decode(),
-        "client_email": "scanner@posture-test.iam.gserviceaccount.com",
-        "client_id": "111111111111111111111",
+        "client_email": client_email,
+        "client_id": "111111111111111111111"
+        if client_email == SCANNER_EMAIL
+        else "222222222222222222222",
         "token_uri": token_uri,
     }
     path = folder / name
@@ -934,6 +1125,11 @@ class RunningGoogle:
     url: str  # https://127.0.0.1:PORT/
     ca_bundle: Path
     key_file: Path
+    writer_key_file: Path  # the service account that repairs settings
+
+    def read_only(self, account: str = WRITER_EMAIL) -> None:
+        """Writes of ``account`` answer 403 insufficientPermissions from now on."""
+        self.fake.read_only.add(account)
 
 
 @contextmanager
@@ -948,11 +1144,14 @@ def google_server(folder: Path) -> Iterator[RunningGoogle]:
     port = server.server_address[1]
     url = f"https://127.0.0.1:{port}/"
     key_file, public = write_key_file(folder, url + "token")
-    fake.public_key, fake.base_url = public, url
+    writer_file, writer = write_key_file(
+        folder, url + "token", name="writer-key.json", client_email=WRITER_EMAIL
+    )
+    fake.public_key, fake.writer_key, fake.base_url = public, writer, url
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield RunningGoogle(fake, url, cert, key_file)
+        yield RunningGoogle(fake, url, cert, key_file, writer_file)
     finally:
         server.shutdown()
         server.server_close()

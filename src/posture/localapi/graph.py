@@ -5,6 +5,12 @@ Answers in Graph's documented shapes (camelCase fields, collections in ``value``
 so the real azure-identity and msgraph-sdk can be pointed at it with ``--authority``,
 ``--graph-url`` and ``--ca-bundle``. Faults are configured per URL fragment: a 429 with
 ``Retry-After`` once, a 403 for a missing permission, a licence answer.
+
+Writes follow Graph's update semantics: ``PATCH`` changes only the properties it sends
+(nested complex values merged), ``PUT`` replaces a singleton, both answer ``204 No Content``.
+Two app registrations sign in: the scanner's (read only) and a separate one for setting
+repair, whose application permissions a test can take away; a write without the documented
+permission answers ``403 Authorization_RequestDenied`` and changes nothing.
 """
 
 from __future__ import annotations
@@ -28,9 +34,19 @@ TENANT_ID = "7c1f2b9e-3f4a-4d2e-9b8a-1a2b3c4d5e6f"
 CLIENT_ID = "0a9b8c7d-6e5f-4a3b-2c1d-0e9f8a7b6c5d"
 CLIENT_SECRET = "local-test-secret"
 TOKEN = "fake-graph-access-token"
+WRITER_CLIENT_ID = "5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c"
+WRITER_SECRET = "local-test-write-secret"
+WRITER_TOKEN = "fake-graph-write-token"
+# the least privileged application permission of each writable path (Graph's update pages)
+WRITE_PERMISSIONS = {
+    "/policies/authorizationPolicy": "Policy.ReadWrite.Authorization",
+    "/policies/adminConsentRequestPolicy": "Policy.ReadWrite.ConsentRequest",
+    "/policies/authenticationMethodsPolicy": "Policy.ReadWrite.AuthenticationMethod",
+}
 GLOBAL_ADMIN_TEMPLATE = "62e90394-69f5-4237-9190-012177145e10"
 USER_ADMIN_TEMPLATE = "fe930be7-5e62-47db-91af-98c3a49a38b1"
 PAGE_SIZE = 2
+WRITER_SECRET_ENV = "POSTURE_TEST_M365_WRITE_SECRET"
 DENIED = {
     "code": "Authorization_RequestDenied",
     "message": "Insufficient privileges to complete the operation.",
@@ -281,6 +297,7 @@ def default_tenant() -> dict[str, Any]:
                 "allowedToCreateApps": True,
                 "allowedToCreateSecurityGroups": True,
                 "allowedToCreateTenants": True,
+                "allowedToReadBitlockerKeysForOwnedDevice": True,
                 "allowedToReadOtherUsers": True,
             },
             "permissionGrantPolicyIdsAssignedToDefaultUserRole": [
@@ -308,6 +325,26 @@ def default_tenant() -> dict[str, Any]:
                     "@odata.type": "#microsoft.graph.smsAuthenticationMethodConfiguration",
                     "id": "Sms",
                     "state": "enabled",
+                    "excludeTargets": [],
+                    "includeTargets": [
+                        {"targetType": "group", "id": "all_users", "isUsableForSignIn": True}
+                    ],
+                },
+                {
+                    "@odata.type": "#microsoft.graph.emailAuthenticationMethodConfiguration",
+                    "id": "Email",
+                    "state": "enabled",
+                    "allowExternalIdToUseEmailOtp": "default",
+                    "excludeTargets": [],
+                    "includeTargets": [{"targetType": "group", "id": "all_users"}],
+                },
+                {
+                    "@odata.type": "#microsoft.graph.voiceAuthenticationMethodConfiguration",
+                    "id": "Voice",
+                    "state": "disabled",
+                    "isOfficePhoneAllowed": False,
+                    "excludeTargets": [],
+                    "includeTargets": [{"targetType": "group", "id": "all_users"}],
                 },
                 {
                     "@odata.type": (
@@ -1419,11 +1456,37 @@ def _tenant_settings() -> dict[str, Any]:
 
 
 @dataclass
+class GraphApp:
+    """One app registration: its secret, the token it gets and its application permissions."""
+
+    secret: str
+    token: str
+    permissions: set[str] = field(default_factory=set)
+
+
+def _default_apps() -> dict[str, GraphApp]:
+    return {
+        WRITER_CLIENT_ID: GraphApp(WRITER_SECRET, WRITER_TOKEN, set(WRITE_PERMISSIONS.values()))
+    }
+
+
+def write_permission(path: str) -> str | None:
+    """The permission a write to ``path`` (without version) needs; None: not writable."""
+    for prefix, permission in WRITE_PERMISSIONS.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return permission
+    return None
+
+
+@dataclass
 class GraphState:
     """What the server holds and which faults it injects (matched on path + query)."""
 
     tenant: dict[str, Any] = field(default_factory=default_tenant)
     secret: str = CLIENT_SECRET
+    # further app registrations by client id (the scanner's own is CLIENT_ID / secret / TOKEN)
+    apps: dict[str, GraphApp] = field(default_factory=_default_apps)
+    writes: list[tuple[str, str, Any]] = field(default_factory=list)  # applied (method, path, body)
     throttle_once: set[str] = field(default_factory=set)
     denied: set[str] = field(default_factory=set)
     unlicensed: dict[str, tuple[int, str, str]] = field(default_factory=dict)
@@ -1452,6 +1515,14 @@ class GraphServer:
         }
         return base | extra
 
+    def write_settings(self, **extra: Any) -> dict[str, Any]:
+        """The credential of the separate app registration that repairs settings."""
+        return {"client_id": WRITER_CLIENT_ID, "client_secret_env": WRITER_SECRET_ENV} | extra
+
+    def read_only(self, client_id: str = WRITER_CLIENT_ID) -> None:
+        """Take every application permission away from an app: its writes answer 403."""
+        self.state.apps[client_id].permissions.clear()
+
     def graph_requests(self) -> list[str]:
         """Every Graph request, those inside a JSON batch included (not the batch itself)."""
         direct = [r for r in self.state.requests if r.startswith(("/v1.0/", "/beta/"))]
@@ -1479,6 +1550,53 @@ def _matches(item: dict[str, Any], text: str) -> bool:
         if (actual == value) != (op == "eq"):
             return False
     return True
+
+
+def _resolve(tenant: dict[str, Any], key: str) -> Any:
+    """The object at ``key``: a stored path, or an item (by id) or property of a stored parent."""
+    if key in tenant:
+        return tenant[key]
+    head, _, last = key.rpartition("/")
+    if not head or head in ("/beta",):
+        return None
+    parent = _resolve(tenant, head)
+    if isinstance(parent, dict):
+        return parent.get(last)
+    if isinstance(parent, list):
+        for item in parent:
+            if isinstance(item, dict) and str(item.get("id", "")).lower() == last.lower():
+                return item
+    return None
+
+
+def _targets(tenant: dict[str, Any], path: str) -> list[dict[str, Any]]:
+    """Every stored copy of the object at ``path``: v1.0 and beta read the same setting."""
+    found: list[dict[str, Any]] = []
+    for key in (path, f"/beta{path}"):
+        target = _resolve(tenant, key)
+        if isinstance(target, dict) and all(target is not t for t in found):
+            found.append(target)
+    return found
+
+
+def _invalid(target: dict[str, Any], body: dict[str, Any]) -> str | None:
+    """Graph refuses an update naming another type than the object's."""
+    sent, kind = body.get("@odata.type"), target.get("@odata.type")
+    if sent is not None and kind is not None and sent != kind:
+        return f"The type '{sent}' does not match the object's type '{kind}'."
+    return None
+
+
+def _merge(target: dict[str, Any], body: dict[str, Any]) -> None:
+    """PATCH: the properties sent replace the stored ones; complex values merge."""
+    for key, value in body.items():
+        if key.startswith("@odata."):
+            continue
+        current = target.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            _merge(current, value)
+        else:
+            target[key] = copy.deepcopy(value)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -1526,7 +1644,7 @@ class _Handler(BaseHTTPRequestHandler):
         if segments[0] not in ("v1.0", "beta"):
             self._send(404, {"error": {"code": "NotFound", "message": "unknown path"}})
             return
-        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+        if self._caller(state) is None:
             self._send(
                 401,
                 {
@@ -1538,6 +1656,85 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         self._send(*self._graph(state, self.path, dict(self.headers.items())))
+
+    def _caller(self, state: GraphState) -> GraphApp | None:
+        """The app whose token the request carries (the scanner's has no write permission)."""
+        header = self.headers.get("Authorization") or ""
+        if header == f"Bearer {TOKEN}":
+            return GraphApp(state.secret, TOKEN)
+        for app in state.apps.values():
+            if header == f"Bearer {app.token}":
+                return app
+        return None
+
+    def do_PATCH(self) -> None:
+        self._write("PATCH")
+
+    def do_PUT(self) -> None:
+        self._write("PUT")
+
+    def _write(self, method: str) -> None:
+        """An update of a singleton or of one item of a collection, as Graph applies it."""
+        state = self.server.state
+        length = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(length).decode()
+        with state.lock:
+            state.requests.append(f"{method} {self.path}")
+        parts = urlsplit(self.path)
+        segments = parts.path.strip("/").split("/")
+        if segments[0] not in ("v1.0", "beta"):
+            self._send(404, {"error": {"code": "NotFound", "message": "unknown path"}})
+            return
+        app = self._caller(state)
+        if app is None:
+            error = {"code": "InvalidAuthenticationToken", "message": "Access token is empty."}
+            self._send(401, {"error": error})
+            return
+        path = "/" + "/".join(segments[1:])
+        status, body = self._update(state, app, method, path, raw)
+        if status == 204:
+            self.send_response(204)
+            self.end_headers()
+            return
+        self._send(status, body)
+
+    def _update(
+        self, state: GraphState, app: GraphApp, method: str, path: str, raw: str
+    ) -> tuple[int, dict[str, Any]]:
+        if any(fragment in path for fragment in state.denied):
+            return 403, {"error": DENIED}
+        permission = write_permission(path)
+        if permission is None:
+            message = "Specified HTTP method is not allowed for the request uri."
+            return 405, {"error": {"code": "Request_BadRequest", "message": message}}
+        if permission not in app.permissions:
+            return 403, {"error": DENIED}
+        try:
+            body = json.loads(raw or "{}")
+        except ValueError:
+            return 400, {"error": {"code": "BadRequest", "message": "Invalid JSON body."}}
+        if not isinstance(body, dict):
+            return 400, {"error": {"code": "BadRequest", "message": "The body is not an object."}}
+        with state.lock:
+            targets = _targets(state.tenant, path)
+            if not targets:
+                missing = {
+                    "code": "Request_ResourceNotFound",
+                    "message": f"'{path}' does not exist.",
+                }
+                return 404, {"error": missing}
+            problem = _invalid(targets[0], body)
+            if problem:
+                return 400, {"error": {"code": "Request_BadRequest", "message": problem}}
+            for target in targets:
+                if method == "PUT":
+                    kept = {k: v for k, v in target.items() if k.startswith("@odata.")}
+                    target.clear()
+                    target.update(kept | copy.deepcopy(body))
+                else:
+                    _merge(target, body)
+            state.writes.append((method, path, copy.deepcopy(body)))
+        return 204, {}
 
     def _graph(
         self, state: GraphState, full: str, headers: dict[str, str] | None = None
@@ -1559,6 +1756,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return status, {"error": {"code": code, "message": message}}, {}
         # data keyed "/beta/<path>" answers beta only; plain paths answer both versions
         data = state.tenant.get(f"/{version}{path}", state.tenant.get(path))
+        if data is None and write_permission(path):  # an item of a writable setting
+            with state.lock:
+                found = _resolve(state.tenant, f"/beta{path}") if version == "beta" else None
+                if found is None:
+                    found = _resolve(state.tenant, path)
+                data = copy.deepcopy(found) if isinstance(found, dict) else None
         if data is None:
             missing = {"code": "Request_ResourceNotFound", "message": f"'{path}' does not exist."}
             return 404, {"error": missing}, {}
@@ -1622,7 +1825,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         secret = form.get("client_secret", [""])[0]
         assertion = form.get("client_assertion", [""])[0]
-        if form.get("client_id", [""])[0] != CLIENT_ID or not (secret == state.secret or assertion):
+        client = form.get("client_id", [""])[0]
+        apps = {CLIENT_ID: GraphApp(state.secret, TOKEN)} | state.apps
+        app = apps.get(client)
+        if app is None or not (secret == app.secret or assertion):
             self._send(
                 401,
                 {
@@ -1640,13 +1846,13 @@ class _Handler(BaseHTTPRequestHandler):
                 "token_type": "Bearer",
                 "expires_in": 3599,
                 "ext_expires_in": 3599,
-                "access_token": TOKEN,
+                "access_token": app.token,
             },
         )
 
     def _batch(self, state: GraphState, version: str, body: dict[str, Any]) -> None:
         """A JSON batch: each request answered as a GET would be, in one response."""
-        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+        if self._caller(state) is None:
             self._send(
                 401, {"error": {"code": "InvalidAuthenticationToken", "message": "no token"}}
             )

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -478,6 +479,21 @@ def permission_policy(ops: Operations, provider: str = "aws") -> dict[str, Any]:
     return policy_document(required_permissions(ops, provider))
 
 
+def _settings_model(provider: str) -> type[BaseModel]:
+    """The settings model of a provider that setting repair supports."""
+    if provider == "m365":
+        from posture.connectors.m365.settings import M365Settings
+
+        return M365Settings
+    if provider == "gws":
+        from posture.connectors.gws.settings import GwsSettings
+
+        return GwsSettings
+    from posture.connectors.aws.session import AwsSettings
+
+    return AwsSettings
+
+
 def set_write_credentials(
     ops: Operations,
     tenant: str | None,
@@ -486,12 +502,27 @@ def set_write_credentials(
     role_arn: str | None = None,
     profile: str | None = None,
     external_id: str | None = None,
+    client_id: str | None = None,
+    client_secret_env: str | None = None,
+    certificate: str | None = None,
+    key_file: str | None = None,
+    admin_email: str | None = None,
 ) -> ConnectionInfo:
-    """Give a connection the write credentials setting repair signs in with (AWS: a role
-    assumed through STS and/or a profile), distinct from the scanning credentials."""
-    from posture.connectors.aws.session import AwsSettings
+    """Give a connection the write credentials setting repair signs in with, distinct from
+    the scanning credentials: AWS a role assumed through STS and/or a profile; Microsoft
+    365 an app registration of its own (client id and secret variable or certificate);
+    Google Workspace a service account key of its own (acting as ``admin_email``)."""
     from posture.connectors.settings import parse_settings
 
+    given = {
+        "aws": {"role_arn": role_arn, "profile": profile, "external_id": external_id},
+        "m365": {
+            "client_id": client_id,
+            "client_secret_env": client_secret_env,
+            "certificate": certificate,
+        },
+        "gws": {"key_file": key_file, "admin_email": admin_email},
+    }
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
         row = session.exec(
@@ -499,22 +530,26 @@ def set_write_credentials(
         ).first()
         if row is None:
             raise ConfigurationError(f"tenant '{ten.slug}' has no connection named '{name}'")
-        if row.provider != "aws":
+        if row.provider not in given:
             raise UsageError(
                 f"connection '{name}' is a {row.provider} connection; write credentials can "
-                "be set for AWS connections so far"
+                "be set for AWS, Microsoft 365 and Google Workspace connections so far"
             )
-        write = {
-            k: v
-            for k, v in (
-                ("role_arn", role_arn),
-                ("profile", profile),
-                ("external_id", external_id),
-            )
+        stray = [
+            f"--{k.replace('_', '-')}"
+            for provider, values in given.items()
+            if provider != row.provider
+            for k, v in values.items()
             if v
-        }
+        ]
+        if stray:
+            raise UsageError(
+                f"connection '{name}' is a {row.provider} connection: "
+                f"{', '.join(stray)} do not apply to it"
+            )
+        write = {k: v for k, v in given[row.provider].items() if v}
         settings = {**row.settings, "write": write}
-        parse_settings(AwsSettings, name, settings)  # refused here, not at the first fix
+        parse_settings(_settings_model(row.provider), name, settings)  # refused here
         row.settings = settings
         session.add(row)
         record(

@@ -25,7 +25,14 @@ from posture.errors import FixRefused
 from posture.remediate.registry import ProviderCallError, ProviderClient
 
 WRITE_HINTS = {
-    "aws": "posture connection set-write --tenant {tenant} --name {name} --role-arn ARN (or --profile NAME)",
+    "aws": "posture connection set-write --tenant {tenant} --name {name} --role-arn ARN "
+    "(or --profile NAME)",
+    "m365": "posture connection set-write --tenant {tenant} --name {name} --client-id APP_ID "
+    "--client-secret-env VARIABLE (or --certificate PEM): an app registration of its own "
+    "with the ReadWrite permissions the fixes list",
+    "gws": "posture connection set-write --tenant {tenant} --name {name} --key-file KEY.json "
+    "[--admin-email ADDRESS]: a service account of its own whose domain-wide delegation "
+    "has the scopes the fixes list",
 }
 
 
@@ -47,6 +54,10 @@ def open_client(
 ) -> ProviderClient:
     if not has_write(settings):
         raise missing_write(provider, tenant, name)
+    if provider == "m365":
+        return _graph_client(name, settings)
+    if provider == "gws":
+        return _workspace_client(name, settings)
     if provider != "aws":
         raise FixRefused(
             f"setting repair does not support provider '{provider}' yet (connection '{name}')",
@@ -55,6 +66,20 @@ def open_client(
     typed = parse_settings(AwsSettings, name, dict(settings))
     assert typed.write is not None
     return AwsWriteClient(name, typed, typed.write)
+
+
+def _graph_client(name: str, settings: Mapping[str, Any]) -> ProviderClient:
+    from posture.connectors.m365.settings import parse_settings as m365_settings
+    from posture.remediate.graph import GraphWriteClient
+
+    return GraphWriteClient(name, m365_settings(name, dict(settings)))
+
+
+def _workspace_client(name: str, settings: Mapping[str, Any]) -> ProviderClient:
+    from posture.connectors.gws.settings import GwsSettings
+    from posture.remediate.workspace import WorkspaceWriteClient
+
+    return WorkspaceWriteClient(name, parse_settings(GwsSettings, name, dict(settings)))
 
 
 class AwsWriteClient:

@@ -44,7 +44,9 @@ class GraphCallError(CollectionError):
 class GraphSession:
     """One connection's Graph access for one scan: a signed-in adapter and a URL cache."""
 
-    def __init__(self, connection: str, settings: M365Settings, *, sleep: Any = None) -> None:
+    def __init__(
+        self, connection: str, settings: M365Settings, *, sleep: Any = None, credential: Any = None
+    ) -> None:
         from kiota_authentication_azure.azure_identity_authentication_provider import (
             AzureIdentityAuthenticationProvider,
         )
@@ -54,7 +56,9 @@ class GraphSession:
 
         self.connection = connection
         self.settings = settings
-        self.credential = make_credential(connection, settings)
+        # a credential handed in stays its owner's (tokens cached across sessions)
+        self._owns_credential = credential is None
+        self.credential = credential or make_credential(connection, settings)
         auth = AzureIdentityAuthenticationProvider(
             self.credential, scopes=[settings.scope()], allowed_hosts=[settings.graph_host]
         )
@@ -220,15 +224,31 @@ class GraphSession:
         """An advanced directory query (``$count=true``) needs ``ConsistencyLevel: eventual``."""
         return url in self._eventual or "$count=true" in unquote(url).lower()
 
-    async def _send(self, url: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def write(self, method: str, url: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """One PATCH / PUT / POST / DELETE, retried on throttling like a read."""
+        attempts = self.settings.max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._send(url, payload, method=method)
+            except GraphCallError as exc:
+                if exc.failure.throttled and attempt < attempts:
+                    await self._sleep(self._delay(exc, attempt))
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send(
+        self, url: str, payload: dict[str, Any] | None = None, *, method: str | None = None
+    ) -> dict[str, Any]:
         from kiota_abstractions.api_error import APIError
         from kiota_abstractions.method import Method
         from kiota_abstractions.request_information import RequestInformation
         from kiota_http.middleware.options import RetryHandlerOption
         from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
+        verb = method or ("GET" if payload is None else "POST")
         info = RequestInformation()
-        info.http_method = Method.GET if payload is None else Method.POST
+        info.http_method = Method[verb]
         info.url = url
         info.headers.try_add("Accept", "application/json")
         if payload is None:
@@ -241,11 +261,11 @@ class GraphSession:
         try:
             body = await self.adapter.send_primitive_async(info, "bytes", {"XXX": ODataError})
         except APIError as exc:
-            raise _call_error(self.connection, url, exc) from exc
+            raise _call_error(self.connection, url, exc, verb) from exc
         except httpx.HTTPError as exc:
             failure = GraphFailure(0, type(exc).__name__, str(exc))
             raise GraphCallError(
-                f"connection '{self.connection}': GET {url} failed: {type(exc).__name__}: {exc}",
+                f"connection '{self.connection}': {verb} {url} failed: {type(exc).__name__}: {exc}",
                 failure,
                 url,
             ) from exc
@@ -259,17 +279,17 @@ class GraphSession:
         if isinstance(client, httpx.AsyncClient):
             await client.aclose()
         closer = getattr(self.credential, "close", None)
-        if callable(closer):
+        if callable(closer) and self._owns_credential:
             closer()
 
 
-def _call_error(connection: str, url: str, exc: Any) -> GraphCallError:
+def _call_error(connection: str, url: str, exc: Any, verb: str = "GET") -> GraphCallError:
     status = int(getattr(exc, "response_status_code", 0) or 0)
     detail = getattr(exc, "error", None)
     code = str(getattr(detail, "code", "") or "")
     message = str(getattr(detail, "message", "") or getattr(exc, "message", "") or "")
     failure = GraphFailure(status, code, message)
-    text = f"connection '{connection}': GET {url} answered {status}"
+    text = f"connection '{connection}': {verb} {url} answered {status}"
     text += f" {code}" if code else ""
     text += f": {message}" if message else ""
     error = GraphCallError(text, failure, url)

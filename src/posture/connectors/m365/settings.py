@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from posture.connectors.aws.endpoint import endpoint_problem
 from posture.connectors.dns import DnsSettings
@@ -19,6 +19,41 @@ DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com"
 DEFAULT_MAX_ATTEMPTS = 6
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+
+
+def _check_variable(value: str | None) -> str | None:
+    if value is not None and not _VARIABLE.match(value):
+        raise ValueError(
+            f"{value!r} is not an environment variable name; give the variable's name, "
+            "never the secret itself"
+        )
+    return value
+
+
+class M365WriteSettings(BaseModel):
+    """The app registration setting repair signs in as: distinct from the scanning one, with
+    the ReadWrite application permissions its fixes list; the tenant, authority, Graph URL
+    and CA bundle are the connection's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str = Field(min_length=1)
+    client_secret_env: str | None = None
+    certificate: str | None = None
+
+    @field_validator("client_secret_env")
+    @classmethod
+    def _variable(cls, value: str | None) -> str | None:
+        return _check_variable(value)
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> M365WriteSettings:
+        if bool(self.client_secret_env) == bool(self.certificate):
+            raise ValueError(
+                "give the write app exactly one credential: client_secret_env (an environment "
+                "variable name) or certificate (a PEM file path)"
+            )
+        return self
 
 
 class M365Settings(DnsSettings):
@@ -35,6 +70,8 @@ class M365Settings(DnsSettings):
     ca_bundle: str | None = None  # PEM trusted for both the token endpoint and Graph
     max_attempts: int = Field(DEFAULT_MAX_ATTEMPTS, ge=1, le=10)
     batch: bool = True  # per-item detail calls go out in JSON batches of 20
+    # the credentials of setting repair, distinct from the scanning ones; never used by a scan
+    write: M365WriteSettings | None = None
 
     @field_validator("authority", "graph_url")
     @classmethod
@@ -47,12 +84,7 @@ class M365Settings(DnsSettings):
     @field_validator("client_secret_env")
     @classmethod
     def _variable(cls, value: str | None) -> str | None:
-        if value is not None and not _VARIABLE.match(value):
-            raise ValueError(
-                f"{value!r} is not an environment variable name; give the variable's name, "
-                "never the secret itself"
-            )
-        return value
+        return _check_variable(value)
 
     @field_validator("authority")
     @classmethod
@@ -87,6 +119,20 @@ class M365Settings(DnsSettings):
 
 def parse_settings(connection: str, settings: dict[str, Any]) -> M365Settings:
     return validate_settings(M365Settings, connection, settings)
+
+
+def write_settings(settings: M365Settings) -> M365Settings:
+    """The connection's settings signing in as its write app (the scanning app's replaced)."""
+    assert settings.write is not None
+    write = settings.write
+    return settings.model_copy(
+        update={
+            "client_id": write.client_id,
+            "client_secret_env": write.client_secret_env,
+            "certificate": write.certificate,
+            "write": None,
+        }
+    )
 
 
 def make_credential(connection: str, settings: M365Settings) -> Any:
