@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from posture.lifecycle import open_counts
 from posture.models import Severity
+from posture.operations.access import require
 from posture.operations.context import Operations
 from posture.operations.filters import PolicySelector, check_choices, parse_severity
 from posture.operations.rows import FindingRow, PolicyFacts, Text
@@ -41,6 +42,7 @@ def query_findings(ops: Operations, query: FindingQuery) -> list[FindingRow]:
     catalog = ops.catalog()
     with ops.session() as session:
         tenant = resolve_tenant(session, query.tenant)
+        require(ops, "finding.read", tenant.id)
         stmt = select(Finding).where(Finding.tenant_id == tenant.id)
         if query.status != "all":
             stmt = stmt.where(Finding.state == query.status)
@@ -115,4 +117,6 @@ def open_at_or_above(rows: Iterable[FindingRow], severity: str) -> bool:
 def open_by_severity(ops: Operations, tenant: str | None = None) -> dict[str, int]:
     """Open findings per severity now, e.g. for a dashboard tile or a trend point."""
     with ops.session() as session:
-        return open_counts(session, resolve_tenant(session, tenant).id)
+        ten = resolve_tenant(session, tenant)
+        require(ops, "finding.read", ten.id)
+        return open_counts(session, ten.id)
