@@ -228,3 +228,23 @@ def test_actions_are_audited_under_the_principal(ops: Operations, estate: dict[s
     add_waiver(analyst, "acme", policy=VERSIONING, expires=date.today(), **WHO)
     entry = list_audit(ops, AuditQuery(actions=("waiver.add",)))[-1]
     assert entry.actor == "u-analyst"
+
+
+def _error_classes(cls: type[PostureError]) -> list[type[PostureError]]:
+    return [cls, *(c for sub in cls.__subclasses__() for c in _error_classes(sub))]
+
+
+def test_roles_permissions_and_error_codes_have_texts_in_both_languages() -> None:
+    import posture.connectors.dns  # noqa: F401  (error subclasses defined outside errors.py)
+    from posture.report.i18n import SUPPORTED_LANGUAGES, load_messages
+
+    codes = {c.code for c in _error_classes(PostureError)}
+    assert {"forbidden", "account_locked", "token_expired", "not_found", "fix_refused"} <= codes
+    for lang in SUPPORTED_LANGUAGES:
+        messages = load_messages(lang)
+        for role in Role:
+            assert messages.get(f"access.role.{role.value}", ""), (lang, role)
+        for permission in PERMISSIONS:
+            assert messages.get(f"access.permission.{permission}", ""), (lang, permission)
+        for code in codes:
+            assert messages.get(f"access.error.{code}", ""), (lang, code)

@@ -460,7 +460,7 @@ def authenticate(
     """The principal of a user name and password, or ``AuthenticationFailed``
     (``AccountLocked`` while the account is locked). Every attempt is audited, never the
     password."""
-    rules = policy or IdentityPolicy()
+    rules = policy or IdentityPolicy.from_env()
     moment = _now(now)
     name = username.strip().lower()
     failure: AuthenticationFailed | None = None
@@ -523,7 +523,7 @@ def create_session(
 ) -> WebSession:
     """A new session for a signed-in principal: always a fresh id (``replaces``, the
     cookie the browser came with, ends)."""
-    rules = policy or IdentityPolicy()
+    rules = policy or IdentityPolicy.from_env()
     moment = _now(now)
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
@@ -558,7 +558,7 @@ def session_state(
     absolute expiry, or its user disabled); a live one's idle clock restarts."""
     if not token:
         return None
-    rules = policy or IdentityPolicy()
+    rules = policy or IdentityPolicy.from_env()
     moment = _now(now)
     with ops.session() as session:
         row = session.exec(select(SessionRow).where(SessionRow.token_hash == digest(token))).first()
