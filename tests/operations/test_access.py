@@ -248,3 +248,14 @@ def test_roles_permissions_and_error_codes_have_texts_in_both_languages() -> Non
             assert messages.get(f"access.permission.{permission}", ""), (lang, permission)
         for code in codes:
             assert messages.get(f"access.error.{code}", ""), (lang, code)
+
+
+def test_service_work_needs_service_operate(ops: Operations, estate: dict[str, str]) -> None:
+    from posture.operations.notifications import deliver_queued, send_digests
+    from posture.operations.schedules import close_interrupted_runs, job_specs
+
+    analyst = ops.acting_as(principal(ops, AN))
+    for work in (deliver_queued, send_digests, close_interrupted_runs, job_specs):
+        with pytest.raises(AccessDenied, match=r"service\.operate"):
+            work(analyst)
+        work(ops)  # the scheduler and the workers act without a principal

@@ -504,6 +504,7 @@ def _fingerprint(row: Schedule) -> str:
 
 def job_specs(ops: Operations, *, now: datetime | None = None) -> list[JobSpec]:
     """The jobs the scheduler must hold: one per enabled schedule."""
+    require(ops, "service.operate")
     moment = now or datetime.now(UTC)
     with ops.session() as session:
         rows = session.exec(
@@ -642,6 +643,7 @@ def record_missed(
     scheduler ran it).
     """
     when = _aware(scheduled_for).astimezone(UTC)
+    require(ops, "service.operate")
     moment = datetime.now(UTC)
     try:
         with ops.session() as session:
