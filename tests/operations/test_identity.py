@@ -338,3 +338,24 @@ def test_the_policy_comes_from_the_environment(
     monkeypatch.setenv("POSTURE_LOCKOUT_MINUTES", "soon")
     with pytest.raises(ConfigurationError, match="POSTURE_LOCKOUT_MINUTES"):
         idm.IdentityPolicy.from_env()
+
+
+def test_concurrent_failures_each_count(ops: Operations) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    idm.add_user(ops, "alice", role=Role.ANALYST, password=PASSWORD)
+    policy = idm.IdentityPolicy(max_failures=50)
+
+    def attempt(_: int) -> str:
+        try:
+            idm.authenticate(ops, "alice", "wrong password!", policy=policy)
+        except AuthenticationFailed as exc:
+            return exc.code
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = list(pool.map(attempt, range(12)))
+    assert codes == ["invalid_credentials"] * 12
+    with ops.session() as session:
+        user = session.exec(select(UserAccount)).one()
+    assert user.failed_attempts == 12
