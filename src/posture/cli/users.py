@@ -219,7 +219,11 @@ def list_tokens_(
 @tokens.command("revoke", cls=output.Command)
 def revoke(
     ctx: typer.Context,
-    token_id: str = typer.Argument(..., metavar="TOKEN", help="The token's id or pst_<id>."),
+    token_id: str = typer.Argument(
+        ...,
+        metavar="TOKEN",
+        help="The token's id, as token list shows it (pst_ and 12 hex digits).",
+    ),
 ) -> None:
     """Revoke an API token at once."""
     info = revoke_token(state(ctx), token_id)
