@@ -6,7 +6,7 @@ only its hash.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import typer
 from rich.markup import escape
@@ -29,7 +29,6 @@ from posture.operations.identity import (
     revoke_token,
     set_role,
 )
-from posture.store.types import utcnow
 
 users = typer.Typer(help="Manage the users of the web console and the API.", no_args_is_help=True)
 tokens = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
@@ -97,7 +96,7 @@ def list_(
     if as_json:
         print(to_json(_user_record(u) for u in found))
         return
-    now = utcnow()
+    now = datetime.now(UTC)
     table = Table("user", "name", "role", "tenant", "state", "last sign-in")
     for u in found:
         status = "disabled" if u.disabled else "active"
@@ -196,7 +195,7 @@ def list_tokens_(
 ) -> None:
     """List API tokens (never their secrets)."""
     found = list_tokens(state(ctx), username)
-    now = utcnow()
+    now = datetime.now(UTC)
     if as_json:
         print(to_json(_token_record(t, now) for t in found))
         return
