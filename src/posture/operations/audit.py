@@ -38,6 +38,7 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from posture.errors import PostureError, StoreError, UsageError
+from posture.operations.access import require
 from posture.operations.context import Operations
 from posture.store import AuditChain, AuditEntry, Tenant
 from posture.store.scope import session_scope
@@ -408,9 +409,19 @@ def _check_query(query: AuditQuery) -> None:
         raise UsageError("--since must be before --until")
 
 
+def _visible_slugs(ops: Operations) -> list[str] | None:
+    """Slugs of the tenants the principal is bound to (None: no such bound)."""
+    scope = ops.principal.tenant_scope if ops.principal else None
+    if scope is None:
+        return None
+    with ops.session() as session:
+        return list(session.exec(select(Tenant.slug).where(col(Tenant.id).in_(scope))))
+
+
 def list_audit(ops: Operations, query: AuditQuery | None = None) -> list[AuditRecord]:
     """Entries in chain order; with a limit, the newest ones. Any tenant slug may be
     named, also of a tenant no longer registered: its history stays readable."""
+    require(ops, "audit.read")
     query = query or AuditQuery()
     _check_query(query)
     with ops.session() as session:
@@ -432,6 +443,7 @@ def _whole_chain(ops: Operations, what: str) -> None:
 
 
 def audit_settings(ops: Operations) -> AuditSettings:
+    require(ops, "audit.read")
     _whole_chain(ops, "the audit log's settings")
     with ops.session() as session:
         chain = session.get(AuditChain, 1) or AuditChain(retention_days=DEFAULT_RETENTION_DAYS)
@@ -454,6 +466,7 @@ def set_retention(ops: Operations, days: int) -> AuditSettings:
     _whole_chain(ops, "the audit log's retention")
     if not 1 <= days <= MAX_RETENTION_DAYS:
         raise UsageError(f"the audit retention takes 1 to {MAX_RETENTION_DAYS} days, got {days}")
+    require(ops, "service.operate")
     with ops.session() as session:
         chain = _lock_chain(session)
         before = chain.retention_days
@@ -522,6 +535,7 @@ def check_chain(
 
 def verify_audit(ops: Operations) -> ChainCheck:
     """Check the store's chain from its anchor (or its beginning) to its head."""
+    require(ops, "audit.read")
     _whole_chain(ops, "verifying the audit chain")
     with ops.session() as session:
         chain = session.get(AuditChain, 1)
@@ -643,6 +657,8 @@ def export_audit(
     ``verify_audit_file``) or spreadsheet-safe CSV. The export itself is audited."""
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"--format takes one of {', '.join(EXPORT_FORMATS)}, got '{fmt}'")
+    require(ops, "audit.read")
+    require(ops, "export.run")
     query = query or AuditQuery()
     _check_query(query)
     with ops.session() as session:
@@ -669,6 +685,7 @@ def purge_audit(ops: Operations, out: Path, *, now: datetime | None = None) -> P
     """Move entries older than the retention to ``out`` (JSON Lines ending with the
     anchor), then delete them. The file is complete on disk before anything is deleted;
     if the deletion fails, the entries stay and the file is merely a copy."""
+    require(ops, "service.operate")
     _whole_chain(ops, "purging the audit log")
     moment = now or utcnow()
     with ops.session() as session:

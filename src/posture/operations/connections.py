@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from posture.connectors.registry import CONNECTORS, checker
 from posture.errors import ConfigurationError, PostureError, UsageError, failure_reason
+from posture.operations.access import require, visible
 from posture.operations.audit import record
 from posture.operations.context import Operations
 from posture.operations.menu import require_provider, tenant_menu
@@ -87,6 +88,7 @@ def add_connection(
         )
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "connection.write", ten.id)
         slug = ten.slug  # a failed flush expires the loaded rows
         require_provider(ten, provider)
         warning = _limit_warning(ten)
@@ -283,8 +285,16 @@ def list_connections(ops: Operations, tenant: str | None = None) -> list[Connect
             .order_by(col(Tenant.slug), col(Connection.name))
         )
         if tenant:
-            query = query.where(Connection.tenant_id == resolve_tenant(session, tenant).id)
-        return [ConnectionInfo.of(conn, ten) for conn, ten in session.exec(query)]
+            ten = resolve_tenant(session, tenant)
+            require(ops, "tenant.read", ten.id)
+            query = query.where(Connection.tenant_id == ten.id)
+        else:
+            require(ops, "tenant.read")
+        return [
+            ConnectionInfo.of(conn, ten)
+            for conn, ten in session.exec(query)
+            if visible(ops, ten.id)
+        ]
 
 
 def check_connections(
@@ -301,6 +311,7 @@ def check_connections(
     """
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "connection.write", ten.id)
         query = select(Connection).where(Connection.tenant_id == ten.id)
         conns = list(session.exec(query.order_by(col(Connection.name))))
     if name:

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from posture.connectors.inventory import ScopeFailure, TypeStats
 from posture.errors import ConfigurationError, PostureError, UsageError
+from posture.operations.access import require, visible
 from posture.operations.audit import record
 from posture.operations.context import Operations
 from posture.operations.filters import PolicySelector
@@ -83,9 +84,13 @@ def tenants_to_scan(ops: Operations, tenant: str | None) -> list[str]:
     """The named tenant, or every tenant that is not paused."""
     with ops.session() as session:
         if tenant:
-            return [get_tenant(session, tenant).slug]
-        query = select(Tenant.slug).where(col(Tenant.paused_at).is_(None))
-        return list(session.exec(query.order_by(col(Tenant.slug))))
+            ten = get_tenant(session, tenant)
+            require(ops, "scan.run", ten.id)
+            return [ten.slug]
+        require(ops, "scan.run")
+        query = select(Tenant.slug, Tenant.id).where(col(Tenant.paused_at).is_(None))
+        rows = session.exec(query.order_by(col(Tenant.slug)))
+        return [slug for slug, tenant_id in rows if visible(ops, tenant_id)]
 
 
 def scan_tenant(
@@ -116,6 +121,7 @@ def scan_tenant(
         policy_ids = sorted(p for p in catalog.policies if selector.matches(p))
     with ops.session() as session:
         ten = get_tenant(session, tenant)
+        require(ops, "scan.run", ten.id)
         slug = ten.slug
         check_active(ten)
         _check_plan(session, ten, connections)
@@ -159,6 +165,7 @@ def list_scans(ops: Operations, tenant: str | None = None, limit: int = 20) -> l
         raise UsageError("the number of scans to list must be at least 1")
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "finding.read", ten.id)
         scans = session.exec(
             select(Scan)
             .where(Scan.tenant_id == ten.id)
@@ -176,6 +183,9 @@ def find_scan(session: Session, scan_id: str, tenant_id: str | None = None) -> S
     query = select(Scan).where(col(Scan.id).startswith(prefix, autoescape=True))
     if tenant_id is not None:
         query = query.where(Scan.tenant_id == tenant_id)
+    scope = session_scope(session)
+    if scope is not None:
+        query = query.where(col(Scan.tenant_id).in_(scope))
     matches = list(
         session.exec(query.order_by(col(Scan.started_at).desc()).limit(SHOWN_CANDIDATES + 1))
     )
@@ -202,7 +212,9 @@ def resolve_scan_id(ops: Operations, scan_id: str, tenant: str | None = None) ->
     """The full id of the scan named by a unique prefix."""
     with ops.session() as session:
         tenant_id = get_tenant(session, tenant).id if tenant else None
-        return find_scan(session, scan_id, tenant_id).id
+        scan = find_scan(session, scan_id, tenant_id)
+        require(ops, "finding.read", scan.tenant_id)
+        return scan.id
 
 
 def show_scan(ops: Operations, scan_id: str, tenant: str | None = None) -> ScanDetail:
@@ -210,6 +222,7 @@ def show_scan(ops: Operations, scan_id: str, tenant: str | None = None) -> ScanD
     with ops.session() as session:
         tenant_id = get_tenant(session, tenant).id if tenant else None
         scan = find_scan(session, scan_id, tenant_id)
+        require(ops, "finding.read", scan.tenant_id)
         owner = session.get(Tenant, scan.tenant_id)
         rows = session.exec(
             select(ScanTarget, Connection)
