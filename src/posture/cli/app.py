@@ -13,7 +13,6 @@ from posture.cli import (
     demo,
     export,
     findings,
-    fixes,
     frameworks,
     notify,
     policies,

@@ -25,7 +25,8 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from posture.catalog.fix import RISKS, Fix
-from posture.errors import ConfigurationError, FixRefused, PostureError, UsageError
+from posture.errors import ConfigurationError, FixRefused, PostureError, TenantPaused, UsageError
+from posture.operations.access import require
 from posture.operations.audit import actor_of, record
 from posture.operations.context import Operations
 from posture.operations.tenants import get_tenant
@@ -255,6 +256,7 @@ def kill_switch(ops: Operations) -> KillSwitch:
 
 def set_kill_switch(ops: Operations, disabled: bool, *, reason: str = "") -> KillSwitch:
     """Stop (or allow again) every fix in every process that shares this store."""
+    require(ops, "service.operate")
     if disabled and not reason.strip():
         raise UsageError("say why setting repair is stopped (--reason)")
     with ops.session() as session:
@@ -286,7 +288,14 @@ def _refuse(
 
 
 def _check_service(ops: Operations, tenant: Tenant) -> RepairOptions:
-    """Kill switch and the tenant's option: refused (and audited) when either forbids."""
+    """Kill switch, pause and the tenant's option: refused (and audited) when one forbids."""
+    from posture.operations.tenants import check_active
+
+    try:
+        check_active(tenant)
+    except TenantPaused as exc:
+        _refuse(ops, tenant.slug, "tenant_paused", exc.message)
+        raise
     switch = kill_switch(ops)
     if switch.env:
         raise _refuse(
@@ -549,6 +558,7 @@ def plan_fixes(
     after and store the plan. Nothing is changed. Findings a guard rail excludes are
     refused (and audited) one by one; when nothing could be planned at all the first
     refusal is raised."""
+    require(ops, "fix.request")
     resume_fix_runs(ops)
     if not (policies or findings or resources or connection or auto):
         raise UsageError(
@@ -755,6 +765,7 @@ def _plan_one(
 
 def approve_fix(ops: Operations, run_id: str, *, auto: bool = False) -> FixRunInfo:
     """Record who approved a planned run; the planner may not, unless the tenant allows."""
+    require(ops, "fix.approve")
     resume_fix_runs(ops)
     approver = AUTO_ACTOR if auto else actor_of(ops)
     with ops.session() as session:
@@ -799,6 +810,7 @@ class ApplyOutcome:
 def apply_fix(ops: Operations, run_id: str, *, execute: bool = False) -> ApplyOutcome:
     """Re-check the live resource against the plan and, with ``execute``, apply, verify and
     resolve the finding. A run whose resource or finding changed since the plan aborts."""
+    require(ops, "fix.apply")
     resume_fix_runs(ops)
     live = _live(ops, run_id)
     run = live.run
@@ -987,6 +999,7 @@ def _restore(ops: Operations, live: _Live, reason: str) -> FixRunInfo:
 
 def rollback_fix(ops: Operations, run_id: str, *, execute: bool = False) -> ApplyOutcome:
     """Restore the captured before-state of an applied run and verify it."""
+    require(ops, "fix.apply")
     resume_fix_runs(ops)
     live = _live(ops, run_id)
     run = live.run
@@ -1069,6 +1082,7 @@ def list_fix_runs(
     states: Iterable[str] = (),
     limit: int = 50,
 ) -> list[FixRunInfo]:
+    require(ops, "finding.read")
     wanted = list(states)
     unknown = [s for s in wanted if s not in STATES]
     if unknown:
@@ -1084,6 +1098,7 @@ def list_fix_runs(
 
 
 def show_fix_run(ops: Operations, run_id: str) -> FixRunInfo:
+    require(ops, "finding.read")
     with ops.session() as session:
         return _info(session, _find_run(session, run_id))
 

@@ -37,9 +37,10 @@ from posture.models import Severity
 from posture.operations.access import require
 from posture.operations.context import Operations
 from posture.operations.filters import check_choices
-from posture.operations.tenants import in_scope, resolve_tenant
+from posture.operations.tenants import resolve_tenant
 from posture.report.period import Period, month, zone
 from posture.store import Connection, Finding, FindingEvent, Tenant
+from posture.store.scope import in_scope
 
 MAX_TREND_MONTHS = 12
 STATUSES = ("open", "waived", "resolved")

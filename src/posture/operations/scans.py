@@ -20,6 +20,7 @@ from posture.operations.notifications import notify_scan
 from posture.operations.tenants import check_active, get_tenant, resolve_tenant
 from posture.scan import ProgressFactory, ScanOutcome, run_scan
 from posture.store import Connection, Scan, ScanTarget, Tenant
+from posture.store.scope import session_scope
 
 SHOWN_CANDIDATES = 5
 

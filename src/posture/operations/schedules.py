@@ -50,9 +50,9 @@ from posture.operations.reports import FORMATS, LANGUAGES, generate_report
 from posture.operations.retention import DEFAULT_RESULT_DAYS, run_retention
 from posture.operations.scans import scan_tenant
 from posture.operations.tenants import check_active, get_tenant, resolve_tenant
-from posture.store.scope import session_scope
 from posture.report.period import zone
 from posture.store import JobRun, Schedule, Tenant
+from posture.store.scope import session_scope
 
 KINDS = ("scan", "monthly_report", "retention")
 # how late a missed run may still start (a scheduler down over the scheduled time runs it

@@ -181,7 +181,6 @@ def show_tenant(ops: Operations, slug: str | None = None) -> TenantInfo:
         return TenantInfo.of(tenant)
 
 
-
 def check_active(tenant: Tenant) -> None:
     """Refuse work that acts on a paused tenant (scans, scheduled jobs, fixes, notifications)."""
     if tenant.paused_at is None:
@@ -197,6 +196,7 @@ def check_active(tenant: Tenant) -> None:
 
 def pause_tenant(ops: Operations, slug: str, *, reason: str) -> TenantInfo:
     """Stop scans, scheduled jobs, fixes and notifications of a tenant; its history stays."""
+    require(ops, "tenant.pause")
     from posture.operations.audit import actor_of
 
     if not reason.strip():
@@ -220,6 +220,7 @@ def pause_tenant(ops: Operations, slug: str, *, reason: str) -> TenantInfo:
 
 def resume_tenant(ops: Operations, slug: str) -> TenantInfo:
     """Let a paused tenant be scanned, notified and fixed again."""
+    require(ops, "tenant.pause")
     with ops.session() as session:
         tenant = get_tenant(session, slug)
         if tenant.paused_at is None:
