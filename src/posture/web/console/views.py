@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from posture.errors import PostureError
 from posture.operations.access import Principal, Role, require
 from posture.operations.context import Operations
-from posture.operations.dashboard import TenantView
+from posture.operations.dashboard import TenantView, account_locale
 from posture.operations.identity import session_state
 from posture.web.console.render import language, messages, render_page
 from posture.web.deps import anonymous_ops, console_principal, request_ops
@@ -50,7 +50,8 @@ def base_context(
     section: str = "",
     **extra: Any,
 ) -> dict[str, Any]:
-    lang = language(request)
+    preferred = account_locale(anonymous_ops(request), principal.user_id) if principal else None
+    lang = language(request, preferred)
     return {
         "lang": lang,
         "t": messages(lang),
