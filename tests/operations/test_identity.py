@@ -28,6 +28,7 @@ from posture.store import ApiToken, UserAccount, WebSession
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
+DAY = timedelta(days=1)
 
 
 @pytest.fixture(autouse=True)
@@ -316,3 +317,45 @@ def test_a_reset_unlocks_and_issues_a_one_time_password(ops: Operations) -> None
     one_time = idm.reset_password(ops, "alice")
     principal = idm.authenticate(ops, "alice", one_time)
     assert isinstance(principal, Principal) and principal.must_change_password
+
+
+def test_the_policy_comes_from_the_environment(
+    ops: Operations, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POSTURE_LOCKOUT_ATTEMPTS", "3")
+    monkeypatch.setenv("POSTURE_SESSION_IDLE_MINUTES", "5")
+    policy = idm.IdentityPolicy.from_env()
+    assert (policy.max_failures, policy.session_idle) == (3, timedelta(minutes=5))
+    assert policy.lockout == timedelta(minutes=15)
+    idm.add_user(ops, "alice", role=Role.ANALYST, password=PASSWORD)
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            idm.authenticate(ops, "alice", "nope nope nope", now=T0)
+    with pytest.raises(AccountLocked):
+        idm.authenticate(ops, "alice", "nope nope nope", now=T0)
+    web = idm.create_session(ops, idm.authenticate(ops, "alice", PASSWORD, now=T0 + DAY), now=T0)
+    assert idm.session_principal(ops, web.token, now=T0 + timedelta(minutes=6)) is None
+    monkeypatch.setenv("POSTURE_LOCKOUT_MINUTES", "soon")
+    with pytest.raises(ConfigurationError, match="POSTURE_LOCKOUT_MINUTES"):
+        idm.IdentityPolicy.from_env()
+
+
+def test_concurrent_failures_each_count(ops: Operations) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    idm.add_user(ops, "alice", role=Role.ANALYST, password=PASSWORD)
+    policy = idm.IdentityPolicy(max_failures=50)
+
+    def attempt(_: int) -> str:
+        try:
+            idm.authenticate(ops, "alice", "wrong password!", policy=policy)
+        except AuthenticationFailed as exc:
+            return exc.code
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = list(pool.map(attempt, range(12)))
+    assert codes == ["invalid_credentials"] * 12
+    with ops.session() as session:
+        user = session.exec(select(UserAccount)).one()
+    assert user.failed_attempts == 12

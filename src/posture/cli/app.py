@@ -24,6 +24,7 @@ from posture.cli import (
     serve,
     tenants,
     usage,
+    users,
     waivers,
 )
 from posture.cli.runtime import State
@@ -100,6 +101,8 @@ app.add_typer(notify.app, name="notify")
 app.add_typer(waivers.app, name="waiver")
 app.add_typer(schedule.app, name="schedule")
 app.add_typer(audit.app, name="audit")
+app.add_typer(users.users, name="user")
+app.add_typer(users.tokens, name="token")
 app.command("scan")(scan.scan)
 app.command("findings")(findings.findings)
 app.command("results")(results.results)

@@ -38,8 +38,9 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from posture.errors import PostureError, StoreError, UsageError
+from posture.operations.access import require
 from posture.operations.context import Operations
-from posture.store import AuditChain, AuditEntry
+from posture.store import AuditChain, AuditEntry, Tenant
 from posture.store.types import utcnow
 
 # the actions posture records; each has a label under audit.action in the message catalogs
@@ -365,8 +366,11 @@ def _action_matches(actions: tuple[str, ...]) -> Any:
     return or_(*clauses)
 
 
-def _filtered(query: AuditQuery) -> Any:
+def _filtered(query: AuditQuery, ops: Operations | None = None) -> Any:
     stmt = select(AuditEntry)
+    slugs = _visible_slugs(ops) if ops is not None else None
+    if slugs is not None:  # a tenant-bound principal reads its own tenants' entries only
+        stmt = stmt.where(col(AuditEntry.tenant).in_(slugs))
     if query.tenant:
         stmt = stmt.where(AuditEntry.tenant == query.tenant)
     if query.actions:
@@ -385,13 +389,23 @@ def _check_query(query: AuditQuery) -> None:
         raise UsageError("--since must be before --until")
 
 
+def _visible_slugs(ops: Operations) -> list[str] | None:
+    """Slugs of the tenants the principal is bound to (None: no such bound)."""
+    scope = ops.principal.tenant_scope if ops.principal else None
+    if scope is None:
+        return None
+    with ops.session() as session:
+        return list(session.exec(select(Tenant.slug).where(col(Tenant.id).in_(scope))))
+
+
 def list_audit(ops: Operations, query: AuditQuery | None = None) -> list[AuditRecord]:
     """Entries in chain order; with a limit, the newest ones. Any tenant slug may be
     named, also of a tenant no longer registered: its history stays readable."""
+    require(ops, "audit.read")
     query = query or AuditQuery()
     _check_query(query)
     with ops.session() as session:
-        stmt = _filtered(query).order_by(col(AuditEntry.seq).desc())
+        stmt = _filtered(query, ops).order_by(col(AuditEntry.seq).desc())
         if query.limit:
             stmt = stmt.limit(query.limit)
         rows = [AuditRecord.of(r) for r in session.exec(stmt)]
@@ -399,6 +413,7 @@ def list_audit(ops: Operations, query: AuditQuery | None = None) -> list[AuditRe
 
 
 def audit_settings(ops: Operations) -> AuditSettings:
+    require(ops, "audit.read")
     with ops.session() as session:
         chain = session.get(AuditChain, 1) or AuditChain(retention_days=DEFAULT_RETENTION_DAYS)
         count, oldest = session.exec(
@@ -419,6 +434,7 @@ def set_retention(ops: Operations, days: int) -> AuditSettings:
     """How many days entries are kept before ``purge_audit`` may remove them."""
     if not 1 <= days <= MAX_RETENTION_DAYS:
         raise UsageError(f"the audit retention takes 1 to {MAX_RETENTION_DAYS} days, got {days}")
+    require(ops, "service.operate")
     with ops.session() as session:
         chain = _lock_chain(session)
         before = chain.retention_days
@@ -487,6 +503,7 @@ def check_chain(
 
 def verify_audit(ops: Operations) -> ChainCheck:
     """Check the store's chain from its anchor (or its beginning) to its head."""
+    require(ops, "audit.read")
     with ops.session() as session:
         chain = session.get(AuditChain, 1)
         stmt = select(AuditEntry).order_by(col(AuditEntry.seq)).execution_options(yield_per=1000)
@@ -607,12 +624,13 @@ def export_audit(
     ``verify_audit_file``) or spreadsheet-safe CSV. The export itself is audited."""
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"--format takes one of {', '.join(EXPORT_FORMATS)}, got '{fmt}'")
+    require(ops, "audit.read")
+    require(ops, "export.run")
     query = query or AuditQuery()
     _check_query(query)
     with ops.session() as session:
-        entries = [
-            AuditRecord.of(r) for r in session.exec(_filtered(query).order_by(col(AuditEntry.seq)))
-        ]
+        stmt = _filtered(query, ops).order_by(col(AuditEntry.seq))
+        entries = [AuditRecord.of(r) for r in session.exec(stmt)]
     chunks = (_jsonl_line(e) for e in entries) if fmt == "jsonl" else _csv_text(entries, bom=bom)
     _write_new(out, chunks)
     details: dict[str, Any] = {"file": str(out.resolve()), "format": fmt, "entries": len(entries)}
@@ -632,6 +650,7 @@ def purge_audit(ops: Operations, out: Path, *, now: datetime | None = None) -> P
     """Move entries older than the retention to ``out`` (JSON Lines ending with the
     anchor), then delete them. The file is complete on disk before anything is deleted;
     if the deletion fails, the entries stay and the file is merely a copy."""
+    require(ops, "service.operate")
     moment = now or utcnow()
     with ops.session() as session:
         chain = _lock_chain(session)

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from posture.connectors.registry import CONNECTORS, checker
 from posture.errors import ConfigurationError, PostureError, UsageError, failure_reason
+from posture.operations.access import require, visible
 from posture.operations.audit import record
 from posture.operations.context import Operations
 from posture.operations.tenants import resolve_tenant
@@ -84,6 +85,7 @@ def add_connection(
         )
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "connection.write", ten.id)
         slug = ten.slug  # a failed flush expires the loaded rows
         row = Connection(tenant_id=ten.id, name=name, provider=provider, settings=dict(settings))
         session.add(row)
@@ -258,8 +260,16 @@ def list_connections(ops: Operations, tenant: str | None = None) -> list[Connect
             .order_by(col(Tenant.slug), col(Connection.name))
         )
         if tenant:
-            query = query.where(Connection.tenant_id == resolve_tenant(session, tenant).id)
-        return [ConnectionInfo.of(conn, ten) for conn, ten in session.exec(query)]
+            ten = resolve_tenant(session, tenant)
+            require(ops, "tenant.read", ten.id)
+            query = query.where(Connection.tenant_id == ten.id)
+        else:
+            require(ops, "tenant.read")
+        return [
+            ConnectionInfo.of(conn, ten)
+            for conn, ten in session.exec(query)
+            if visible(ops, ten.id)
+        ]
 
 
 def check_connections(
@@ -276,6 +286,7 @@ def check_connections(
     """
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "connection.write", ten.id)
         query = select(Connection).where(Connection.tenant_id == ten.id)
         conns = list(session.exec(query.order_by(col(Connection.name))))
     if name:

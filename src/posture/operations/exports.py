@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from posture.errors import UsageError
+from posture.operations.access import require
 from posture.operations.auditing import audited
 from posture.operations.context import Operations
 from posture.operations.filters import check_choices
@@ -236,6 +237,8 @@ def export_findings(
     moment = now or datetime.now(UTC)
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "finding.read", ten.id)
+        require(ops, "export.run", ten.id)
         period = month(month_text.strip(), ten.timezone, moment) if month_text else None
         connections = {
             c.id: c for c in session.exec(select(Connection).where(Connection.tenant_id == ten.id))

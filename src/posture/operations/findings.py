@@ -55,6 +55,7 @@ def query_findings(ops: Operations, query: FindingQuery) -> list[FindingRow]:
     catalog = ops.catalog()
     with ops.session() as session:
         tenant = resolve_tenant(session, query.tenant)
+        require(ops, "finding.read", tenant.id)
         stmt = select(Finding).where(Finding.tenant_id == tenant.id)
         if query.status != "all":
             stmt = stmt.where(Finding.state == query.status)
@@ -162,4 +163,6 @@ def open_at_or_above(rows: Iterable[FindingRow], severity: str) -> bool:
 def open_by_severity(ops: Operations, tenant: str | None = None) -> dict[str, int]:
     """Open findings per severity now, e.g. for a dashboard tile or a trend point."""
     with ops.session() as session:
-        return open_counts(session, resolve_tenant(session, tenant).id)
+        ten = resolve_tenant(session, tenant)
+        require(ops, "finding.read", ten.id)
+        return open_counts(session, ten.id)

@@ -34,9 +34,10 @@ from sqlmodel import Session, col, select
 from posture.errors import ConfigurationError, UsageError
 from posture.lifecycle import STATE_AFTER
 from posture.models import Severity
+from posture.operations.access import require
 from posture.operations.context import Operations
 from posture.operations.filters import check_choices
-from posture.operations.tenants import resolve_tenant
+from posture.operations.tenants import in_scope, resolve_tenant
 from posture.report.period import Period, month, zone
 from posture.store import Connection, Finding, FindingEvent, Tenant
 
@@ -351,6 +352,7 @@ def findings_at(
     check_choices("status", statuses, STATUSES)
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "finding.read", ten.id)
         span = _period(ten, period)
         timeline = _Timeline(session, ten.id, span.end)
         return _states(session, ten, timeline, span.end, statuses)
@@ -362,6 +364,7 @@ def period_counts(
     """New, resolved, reopened, waived and lapsed findings within ``period``."""
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "finding.read", ten.id)
         span = _period(ten, period)
         return _counts(span, _Timeline(session, ten.id, span.end).within(span))
 
@@ -372,6 +375,7 @@ def time_to_resolve(
     """Mean time to resolve of the findings resolved within ``period``."""
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "finding.read", ten.id)
         span = _period(ten, period)
         return _resolve_time(_Timeline(session, ten.id, span.end), span)
 
@@ -387,6 +391,7 @@ def monthly_trend(
     _check_months(months)
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "finding.read", ten.id)
         last = _period(ten, until)
         periods = _months_back(last, ten.timezone, months)
         return _trend(_Timeline(session, ten.id, last.end), periods)
@@ -403,6 +408,7 @@ def month_history(
     _check_months(months)
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "finding.read", ten.id)
         return read_month_history(session, ten, _period(ten, period), months=months)
 
 
@@ -426,8 +432,10 @@ def finding_events(ops: Operations, finding_id: str, tenant: str | None = None) 
         query = select(Finding).where(Finding.id == finding_id)
         if tenant:
             query = query.where(Finding.tenant_id == resolve_tenant(session, tenant).id)
-        if session.exec(query).first() is None:
+        finding = session.exec(query).first()
+        if finding is None or not in_scope(session, finding.tenant_id):
             raise ConfigurationError(f"no finding with id '{finding_id}'")
+        require(ops, "finding.read", finding.tenant_id)
         rows = session.exec(
             select(FindingEvent)
             .where(FindingEvent.finding_id == finding_id)

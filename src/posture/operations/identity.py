@@ -29,7 +29,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -65,6 +65,7 @@ MIN_PASSWORD = 12
 MAX_TOKEN_DAYS = 365
 DEFAULT_ADMIN_LIMIT = 2
 TOKEN_PREFIX = "pst_"
+TOUCH_EVERY = timedelta(seconds=30)  # last-seen times are written at most this often
 _WRONG = "wrong user name or password"
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended cost
@@ -460,12 +461,20 @@ def authenticate(
     """The principal of a user name and password, or ``AuthenticationFailed``
     (``AccountLocked`` while the account is locked). Every attempt is audited, never the
     password."""
-    rules = policy or IdentityPolicy()
+    rules = policy or IdentityPolicy.from_env()
     moment = _now(now)
     name = username.strip().lower()
     failure: AuthenticationFailed | None = None
     with ops.session() as session:
-        user = session.exec(select(UserAccount).where(UserAccount.username == name)).first()
+        # lock the row first (SQLite: the database) so concurrent attempts count one by one
+        session.execute(
+            update(UserAccount)
+            .where(col(UserAccount.username) == name)
+            .values(failed_attempts=UserAccount.failed_attempts)
+        )
+        user = session.exec(
+            select(UserAccount).where(UserAccount.username == name).with_for_update()
+        ).first()
         slug = _slug(session, user.tenant_id) if user else None
 
         def audit(action: str, **details: Any) -> None:
@@ -523,7 +532,7 @@ def create_session(
 ) -> WebSession:
     """A new session for a signed-in principal: always a fresh id (``replaces``, the
     cookie the browser came with, ends)."""
-    rules = policy or IdentityPolicy()
+    rules = policy or IdentityPolicy.from_env()
     moment = _now(now)
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
@@ -558,7 +567,7 @@ def session_state(
     absolute expiry, or its user disabled); a live one's idle clock restarts."""
     if not token:
         return None
-    rules = policy or IdentityPolicy()
+    rules = policy or IdentityPolicy.from_env()
     moment = _now(now)
     with ops.session() as session:
         row = session.exec(select(SessionRow).where(SessionRow.token_hash == digest(token))).first()
@@ -569,8 +578,9 @@ def session_state(
         if user is None or user.disabled or idle or moment >= row.expires_at:
             session.delete(row)
             return None
-        row.last_seen_at = moment
-        session.add(row)
+        if moment - row.last_seen_at >= TOUCH_EVERY:
+            row.last_seen_at = moment
+            session.add(row)
         return SessionState(
             principal=principal_of(user),
             csrf_token=row.csrf_token,
@@ -692,8 +702,9 @@ def token_principal(ops: Operations, secret: str, *, now: datetime | None = None
         user = session.get(UserAccount, row.user_id)
         if user is None or user.disabled:
             raise TokenInvalid(f"the user of API token {TOKEN_PREFIX}{row.public_id} is disabled")
-        row.last_used_at = moment
-        session.add(row)
+        if row.last_used_at is None or moment - row.last_used_at >= TOUCH_EVERY:
+            row.last_used_at = moment
+            session.add(row)
         scopes = frozenset(row.scopes) if row.scopes is not None else None
         # a token is its own credential: a pending one-time password does not hold it back
         return replace(principal_of(user, scopes), must_change_password=False)

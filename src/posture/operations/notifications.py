@@ -25,6 +25,7 @@ from posture.errors import ConfigurationError, UsageError
 from posture.models import Severity
 from posture.notify import ChannelSpec, Item, Message, Outcome, deliver, parse_settings
 from posture.notify.channels import KINDS, MODES
+from posture.operations.access import require
 from posture.operations.auditing import audited
 from posture.operations.context import Operations
 from posture.operations.filters import parse_severity
@@ -156,6 +157,7 @@ def add_channel(
     try:
         with ops.session() as session:
             ten = get_tenant(session, tenant)
+            require(ops, "channel.write", ten.id)
             default = str(ten.options.get("notify_min_severity", DEFAULT_MIN_SEVERITY))
             floor = parse_severity(min_severity or default).value
             channel = NotificationChannel(
@@ -178,6 +180,7 @@ def add_channel(
 def list_channels(ops: Operations, tenant: str | None = None) -> list[ChannelInfo]:
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "tenant.read", ten.id)
         rows = session.exec(
             select(NotificationChannel)
             .where(NotificationChannel.tenant_id == ten.id)
@@ -191,6 +194,7 @@ def remove_channel(ops: Operations, tenant: str | None, name: str) -> int:
     """Remove a channel and the record of its deliveries; returns how many were recorded."""
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "channel.write", ten.id)
         channel = _channel(session, ten, name)
         deliveries = list(
             session.exec(select(Notification).where(Notification.channel_id == channel.id))
@@ -206,6 +210,7 @@ def send_test(ops: Operations, tenant: str | None, name: str) -> Outcome:
     """Send a test message through a channel (with its retries) and say how it went."""
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "channel.write", ten.id)
         spec = _spec(_channel(session, ten, name))
         message = Message(
             tenant_slug=ten.slug,
@@ -326,6 +331,7 @@ def _rank(severity: str) -> int:
 
 def deliver_queued(ops: Operations, tenant: str | None = None) -> NotifySummary:
     """Deliver every queued notification of immediate channels (of one tenant, or all)."""
+    require(ops, "service.operate")
     _requeue_abandoned(ops)
     with ops.session() as session:
         query = (
@@ -349,6 +355,7 @@ def deliver_queued(ops: Operations, tenant: str | None = None) -> NotifySummary:
 
 def send_digests(ops: Operations, now: datetime | None = None) -> NotifySummary:
     """Send each digest channel's queued notifications (up to ``now``) as one message."""
+    require(ops, "service.operate")
     moment = now or utcnow()
     _requeue_abandoned(ops)
     with ops.session() as session:
@@ -494,6 +501,7 @@ def list_deliveries(
         raise UsageError("the number of deliveries to list must be at least 1")
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "tenant.read", ten.id)
         query = (
             select(Notification, NotificationChannel.name, Finding.policy_id, Finding.resource_uid)
             .join(NotificationChannel, col(Notification.channel_id) == col(NotificationChannel.id))

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from posture.errors import NotFound, UsageError
+from posture.operations.access import require
 from posture.operations.audit import record
 from posture.operations.context import Operations
 from posture.operations.filters import check_choices
@@ -64,6 +65,7 @@ def generate_report(
     catalog = ops.catalog()
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "report.generate", ten.id)
         span = parse_period(period, ten.timezone, moment)
         data = build_report_data(
             session,
@@ -105,7 +107,6 @@ class ReportFile:
 
 
 def _library(ops: Operations, tenant: str | None, permission: str) -> tuple[str, Path]:
-    from posture.operations.access import require
     from posture.operations.schedules import report_folder
 
     with ops.session() as session:

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from posture.catalog import Catalog
 from posture.models import Severity, Status
+from posture.operations.access import require
 from posture.operations.context import Operations
 from posture.operations.filters import PolicySelector, check_choices
 from posture.operations.rows import PolicyFacts, ResultRow, Text
@@ -64,6 +65,7 @@ def query_results(ops: Operations, query: ResultQuery) -> list[ResultRow]:
     catalog = ops.catalog()
     with ops.session() as session:
         tenant = resolve_tenant(session, query.tenant)
+        require(ops, "finding.read", tenant.id)
         connections = list(
             session.exec(
                 select(Connection)

@@ -20,6 +20,7 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 
 from posture.errors import UsageError
+from posture.operations.access import require
 from posture.operations.context import Operations
 from posture.operations.results import _latest_picks
 from posture.operations.tenants import get_tenant
@@ -64,6 +65,7 @@ def prune_results(
     catalog = ops.catalog()
     with ops.session() as session:
         ten = get_tenant(session, tenant)
+        require(ops, "service.operate", ten.id)
         connections = list(session.exec(select(Connection).where(Connection.tenant_id == ten.id)))
         picks, _ = _latest_picks(session, ten.id, connections, catalog)
         kept = {(p.scan_id, p.connection.id) for p in picks}
@@ -96,6 +98,8 @@ def run_retention(
     now: datetime | None = None,
 ) -> RetentionOutcome:
     """Prune the tenant's old results, then run every registered purge."""
+    with ops.session() as session:
+        require(ops, "service.operate", get_tenant(session, tenant).id)
     moment = now or datetime.now(UTC)
     removed = {"results": prune_results(ops, tenant, days=result_days, now=moment)}
     for name, purge in sorted(_PURGES.items()):

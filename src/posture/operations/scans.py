@@ -11,11 +11,12 @@ from sqlmodel import Session, col, select
 
 from posture.connectors.inventory import ScopeFailure, TypeStats
 from posture.errors import ConfigurationError, PostureError, UsageError
+from posture.operations.access import require, visible
 from posture.operations.audit import record
 from posture.operations.context import Operations
 from posture.operations.filters import PolicySelector
 from posture.operations.notifications import notify_scan
-from posture.operations.tenants import get_tenant, resolve_tenant
+from posture.operations.tenants import get_tenant, resolve_tenant, session_scope
 from posture.scan import ProgressFactory, ScanOutcome, run_scan
 from posture.store import Connection, Scan, ScanTarget, Tenant
 
@@ -82,8 +83,12 @@ def tenants_to_scan(ops: Operations, tenant: str | None) -> list[str]:
     """The named tenant, or every tenant."""
     with ops.session() as session:
         if tenant:
-            return [get_tenant(session, tenant).slug]
-        return list(session.exec(select(Tenant.slug).order_by(col(Tenant.slug))))
+            ten = get_tenant(session, tenant)
+            require(ops, "scan.run", ten.id)
+            return [ten.slug]
+        require(ops, "scan.run")
+        rows = session.exec(select(Tenant.slug, Tenant.id).order_by(col(Tenant.slug)))
+        return [slug for slug, tenant_id in rows if visible(ops, tenant_id)]
 
 
 def scan_tenant(
@@ -113,7 +118,9 @@ def scan_tenant(
         selector.check_known(catalog.policies)
         policy_ids = sorted(p for p in catalog.policies if selector.matches(p))
     with ops.session() as session:
-        slug = get_tenant(session, tenant).slug
+        ten = get_tenant(session, tenant)
+        require(ops, "scan.run", ten.id)
+        slug = ten.slug
     asked: dict[str, Any] = {"connections": list(connections), "policies": list(policies)}
     try:
         outcome = run_scan(
@@ -144,6 +151,7 @@ def list_scans(ops: Operations, tenant: str | None = None, limit: int = 20) -> l
         raise UsageError("the number of scans to list must be at least 1")
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "finding.read", ten.id)
         scans = session.exec(
             select(Scan)
             .where(Scan.tenant_id == ten.id)
@@ -161,6 +169,9 @@ def find_scan(session: Session, scan_id: str, tenant_id: str | None = None) -> S
     query = select(Scan).where(col(Scan.id).startswith(prefix, autoescape=True))
     if tenant_id is not None:
         query = query.where(Scan.tenant_id == tenant_id)
+    scope = session_scope(session)
+    if scope is not None:
+        query = query.where(col(Scan.tenant_id).in_(scope))
     matches = list(
         session.exec(query.order_by(col(Scan.started_at).desc()).limit(SHOWN_CANDIDATES + 1))
     )
@@ -187,7 +198,9 @@ def resolve_scan_id(ops: Operations, scan_id: str, tenant: str | None = None) ->
     """The full id of the scan named by a unique prefix."""
     with ops.session() as session:
         tenant_id = get_tenant(session, tenant).id if tenant else None
-        return find_scan(session, scan_id, tenant_id).id
+        scan = find_scan(session, scan_id, tenant_id)
+        require(ops, "finding.read", scan.tenant_id)
+        return scan.id
 
 
 def show_scan(ops: Operations, scan_id: str, tenant: str | None = None) -> ScanDetail:
@@ -195,6 +208,7 @@ def show_scan(ops: Operations, scan_id: str, tenant: str | None = None) -> ScanD
     with ops.session() as session:
         tenant_id = get_tenant(session, tenant).id if tenant else None
         scan = find_scan(session, scan_id, tenant_id)
+        require(ops, "finding.read", scan.tenant_id)
         owner = session.get(Tenant, scan.tenant_id)
         rows = session.exec(
             select(ScanTarget, Connection)

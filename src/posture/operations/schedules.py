@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from posture.errors import ConfigurationError, PostureError, UsageError
+from posture.operations.access import require, visible
 from posture.operations.audit import purge_audit, purge_file_name
 from posture.operations.auditing import audited
 from posture.operations.context import Operations
@@ -45,7 +46,7 @@ from posture.operations.filters import check_choices
 from posture.operations.reports import FORMATS, LANGUAGES, generate_report
 from posture.operations.retention import DEFAULT_RESULT_DAYS, run_retention
 from posture.operations.scans import scan_tenant
-from posture.operations.tenants import get_tenant, resolve_tenant
+from posture.operations.tenants import get_tenant, resolve_tenant, session_scope
 from posture.report.period import zone
 from posture.store import JobRun, Schedule, Tenant
 
@@ -285,6 +286,7 @@ def add_schedule(
     moment = now or datetime.now(UTC)
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "schedule.write", ten.id)
         tz = timezone or ten.timezone
         cron_trigger(cron, tz)  # validates both
         row = Schedule(
@@ -350,9 +352,15 @@ def list_schedules(
             Tenant, col(Tenant.id) == col(Schedule.tenant_id)
         )
         if tenant:
-            query = query.where(Schedule.tenant_id == get_tenant(session, tenant).id)
+            ten = get_tenant(session, tenant)
+            require(ops, "tenant.read", ten.id)
+            query = query.where(Schedule.tenant_id == ten.id)
+        else:
+            require(ops, "tenant.read")
         rows = session.exec(query.order_by(col(Tenant.slug), col(Schedule.created_at)))
-        return [_info(session, row, slug, moment) for row, slug in rows]
+        return [
+            _info(session, row, slug, moment) for row, slug in rows if visible(ops, row.tenant_id)
+        ]
 
 
 def find_schedule(session: Session, schedule_id: str, tenant_id: str | None = None) -> Schedule:
@@ -363,6 +371,9 @@ def find_schedule(session: Session, schedule_id: str, tenant_id: str | None = No
     query = select(Schedule).where(col(Schedule.id).startswith(prefix, autoescape=True))
     if tenant_id is not None:
         query = query.where(Schedule.tenant_id == tenant_id)
+    scope = session_scope(session)
+    if scope is not None:
+        query = query.where(col(Schedule.tenant_id).in_(scope))
     matches = list(session.exec(query.limit(SHOWN_CANDIDATES + 1)))
     exact = [s for s in matches if s.id == prefix]
     if exact:
@@ -387,6 +398,7 @@ def remove_schedule(ops: Operations, schedule_id: str, tenant: str | None = None
     with ops.session() as session:
         tenant_id = get_tenant(session, tenant).id if tenant else None
         row = find_schedule(session, schedule_id, tenant_id)
+        require(ops, "schedule.write", row.tenant_id)
         owner = session.get(Tenant, row.tenant_id)
         info = _info(session, row, owner.slug if owner else "", moment)
         session.delete(row)
@@ -407,6 +419,7 @@ def set_schedule_enabled(
     with ops.session() as session:
         tenant_id = get_tenant(session, tenant).id if tenant else None
         row = find_schedule(session, schedule_id, tenant_id)
+        require(ops, "schedule.write", row.tenant_id)
         if row.enabled != enabled:
             row.enabled = enabled
             row.updated_at = moment
@@ -428,7 +441,14 @@ def list_runs(
     with ops.session() as session:
         query = select(JobRun, Tenant.slug).join(Tenant, col(Tenant.id) == col(JobRun.tenant_id))
         if tenant:
-            query = query.where(JobRun.tenant_id == get_tenant(session, tenant).id)
+            ten = get_tenant(session, tenant)
+            require(ops, "tenant.read", ten.id)
+            query = query.where(JobRun.tenant_id == ten.id)
+        else:
+            require(ops, "tenant.read")
+            scope = session_scope(session)
+            if scope is not None:
+                query = query.where(col(JobRun.tenant_id).in_(scope))
         if schedule_id:
             prefix = schedule_id.strip().lower()
             query = query.where(col(JobRun.schedule_id).startswith(prefix, autoescape=True))
@@ -484,6 +504,7 @@ def _fingerprint(row: Schedule) -> str:
 
 def job_specs(ops: Operations, *, now: datetime | None = None) -> list[JobSpec]:
     """The jobs the scheduler must hold: one per enabled schedule."""
+    require(ops, "service.operate")
     moment = now or datetime.now(UTC)
     with ops.session() as session:
         rows = session.exec(
@@ -541,6 +562,7 @@ def close_interrupted_runs(ops: Operations, *, host: str | None = None) -> list[
     """Mark ``interrupted`` the runs still ``running`` whose scheduler process on this host
     (``host:pid`` in ``runner``) is gone; runs of other hosts are left to their own
     schedulers. Returns the runs closed."""
+    require(ops, "service.operate")
     here = host or socket.gethostname()
     closed: list[RunInfo] = []
     with ops.session() as session:
@@ -571,6 +593,7 @@ def run_schedule(
     start of this one) has already claimed that scheduled time. A run that fails is
     recorded with its error and returned, not raised.
     """
+    require(ops, "service.operate")
     when = _aware(scheduled_for).astimezone(UTC)
     with ops.session() as session:
         row = session.get(Schedule, schedule_id)
@@ -620,6 +643,7 @@ def record_missed(
     scheduler ran it).
     """
     when = _aware(scheduled_for).astimezone(UTC)
+    require(ops, "service.operate")
     moment = datetime.now(UTC)
     try:
         with ops.session() as session:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from posture.errors import ConfigurationError, NotFound, UsageError
+from posture.operations.access import require
 from posture.operations.audit import record
 from posture.operations.context import Operations
 from posture.store import Tenant
@@ -122,6 +123,7 @@ def add_tenant(
     if locale not in LOCALES:
         raise UsageError(f"invalid locale '{locale}': use ja or en")
     _check_timezone(timezone)
+    require(ops, "tenant.write")
     tenant = Tenant(
         slug=slug,
         name=name.strip(),
@@ -156,6 +158,7 @@ def _check_timezone(name: str) -> None:
 
 def list_tenants(ops: Operations) -> list[TenantInfo]:
     """Every tenant the context may see."""
+    require(ops, "tenant.read")
     with ops.session() as session:
         query = select(Tenant).order_by(col(Tenant.slug))
         scope = session_scope(session)
@@ -166,4 +169,6 @@ def list_tenants(ops: Operations) -> list[TenantInfo]:
 
 def show_tenant(ops: Operations, slug: str | None = None) -> TenantInfo:
     with ops.session() as session:
-        return TenantInfo.of(resolve_tenant(session, slug))
+        tenant = resolve_tenant(session, slug)
+        require(ops, "tenant.read", tenant.id)
+        return TenantInfo.of(tenant)

@@ -25,6 +25,7 @@ from sqlalchemy import distinct, func
 from sqlmodel import Session, col, select
 
 from posture.errors import UsageError
+from posture.operations.access import require, visible
 from posture.operations.context import Operations
 from posture.operations.tenants import get_tenant
 from posture.report.period import zone
@@ -99,8 +100,11 @@ def tenant_usage(
     with ops.session() as session:
         if tenant:
             tenants: Sequence[Tenant] = [get_tenant(session, tenant)]
+            require(ops, "tenant.read", tenants[0].id)
         else:
-            tenants = list(session.exec(select(Tenant).order_by(col(Tenant.slug))))
+            require(ops, "tenant.read")
+            every = session.exec(select(Tenant).order_by(col(Tenant.slug)))
+            tenants = [ten for ten in every if visible(ops, ten.id)]
         return [_usage(session, ten, month, moment) for ten in tenants]
 
 

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from posture.errors import ConfigurationError, UsageError
 from posture.lifecycle import EventLog, load_waivers
 from posture.lifecycle import apply_waivers as apply_to_findings
+from posture.operations.access import require
 from posture.operations.auditing import audited
 from posture.operations.context import Operations
 from posture.operations.filters import GLOB_CHARS, PolicySelector, check_choices
@@ -251,6 +252,7 @@ def add_waiver(
     last_day = parse_expiry(expires)
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "waiver.write", ten.id)
         tz = zone(ten.timezone)
         today = moment.astimezone(tz).date()
         limit = max_days(ten)
@@ -307,6 +309,7 @@ def list_waivers(
     moment = _now(now)
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "finding.read", ten.id)
         names, counts = _connection_names(session, ten), _waived_counts(session, ten)
         rows = session.exec(
             select(Waiver)
@@ -382,6 +385,7 @@ def revoke_waiver(
     moment = _now(now)
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
+        require(ops, "waiver.write", ten.id)
         waiver = find_waiver(session, ten, waiver_id)
         if waiver.revoked_at is not None:
             raise UsageError(
@@ -413,4 +417,6 @@ def apply_waivers(
     """
     moment = _now(now)
     with ops.session() as session:
-        return _apply(session, resolve_tenant(session, tenant), moment)
+        ten = resolve_tenant(session, tenant)
+        require(ops, "waiver.write", ten.id)
+        return _apply(session, ten, moment)
