@@ -72,7 +72,7 @@ def test_schedule_errors_name_the_fix(db: str, capsys: pytest.CaptureFixture[str
     assert "1 to 28" in capsys.readouterr().err
     assert cli(db, "schedule", "remove", "nope") == 2
     assert "no schedule with id" in capsys.readouterr().err
-    assert cli(db, "serve") == 2
+    assert cli(db, "serve", "--no-web", "--no-scheduler") == 2
     assert "--scheduler" in capsys.readouterr().err
 
 

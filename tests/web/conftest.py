@@ -156,15 +156,25 @@ def api_store(tmp_path: Path) -> Iterator[Store]:
     store.dispose()
 
 
-@pytest.fixture
-def api(api_store: Store, catalog: Catalog, tmp_path: Path) -> Iterator[Api]:
-    ops = Operations.using(api_store, catalog)
-    estate = seed_estate(api_store)
+def serve_api(store: Store, catalog: Catalog, files: Path) -> Iterator[Api]:
+    ops = Operations.using(store, catalog)
+    estate = seed_estate(store)
     tokens = make_tokens(ops)
-    files = tmp_path / "files"
     app = create_app(WebSettings(files_dir=files), ops=ops)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, ops, estate, tokens, files)
+
+
+@pytest.fixture
+def api(api_store: Store, catalog: Catalog, tmp_path: Path) -> Iterator[Api]:
+    """The app over SQLite."""
+    yield from serve_api(api_store, catalog, tmp_path / "files")
+
+
+@pytest.fixture
+def any_api(store: Store, catalog: Catalog, tmp_path: Path) -> Iterator[Api]:
+    """The app over SQLite, and over PostgreSQL when configured."""
+    yield from serve_api(store, catalog, tmp_path / "files")
 
 
 # --- the console: the app over a store seeded by console_support ---------------------

@@ -29,99 +29,107 @@ BETA_PATHS = (
 
 
 @pytest.mark.parametrize("path", BETA_PATHS)
-def test_another_tenants_resources_are_unknown_to_a_customer(api: Api, path: str) -> None:
-    theirs = api.get("viewer", path)
-    unknown = api.get("viewer", path.replace("/beta", "/no-such-tenant"))
+def test_another_tenants_resources_are_unknown_to_a_customer(any_api: Api, path: str) -> None:
+    theirs = any_api.get("viewer", path)
+    unknown = any_api.get("viewer", path.replace("/beta", "/no-such-tenant"))
     assert theirs.status_code == unknown.status_code == 404
     assert theirs.json()["error"]["code"] == unknown.json()["error"]["code"] == "not_found"
     assert "acme" not in theirs.text and "known tenants" not in theirs.text
-    assert api.get("admin", path).status_code == 200
+    assert any_api.get("admin", path).status_code == 200
 
 
-def test_another_tenants_finding_and_scan_ids_are_unknown(api: Api) -> None:
-    beta_finding = api.estate.beta_finding
-    own = api.get("viewer", f"/api/v1/tenants/acme/findings/{api.estate.acme_findings['logs']}")
+def test_another_tenants_finding_and_scan_ids_are_unknown(any_api: Api) -> None:
+    beta_finding = any_api.estate.beta_finding
+    own = any_api.get(
+        "viewer", f"/api/v1/tenants/acme/findings/{any_api.estate.acme_findings['logs']}"
+    )
     assert own.status_code == 200
-    through_own = api.get("viewer", f"/api/v1/tenants/acme/findings/{beta_finding}")
-    through_theirs = api.get("viewer", f"/api/v1/tenants/beta/findings/{beta_finding}")
-    made_up = api.get("viewer", "/api/v1/tenants/acme/findings/does-not-exist")
+    through_own = any_api.get("viewer", f"/api/v1/tenants/acme/findings/{beta_finding}")
+    through_theirs = any_api.get("viewer", f"/api/v1/tenants/beta/findings/{beta_finding}")
+    made_up = any_api.get("viewer", "/api/v1/tenants/acme/findings/does-not-exist")
     assert through_own.status_code == through_theirs.status_code == made_up.status_code == 404
-    beta_scans = api.get("admin", "/api/v1/tenants/beta/scans").json()
+    beta_scans = any_api.get("admin", "/api/v1/tenants/beta/scans").json()
     scan_id = beta_scans[0]["id"]
-    assert api.get("viewer", f"/api/v1/tenants/acme/scans/{scan_id}").status_code == 404
-    assert api.get("admin", f"/api/v1/tenants/beta/scans/{scan_id}").status_code == 200
+    assert any_api.get("viewer", f"/api/v1/tenants/acme/scans/{scan_id}").status_code == 404
+    assert any_api.get("admin", f"/api/v1/tenants/beta/scans/{scan_id}").status_code == 200
 
 
-def test_a_customer_lists_only_its_own_tenant(api: Api) -> None:
-    slugs = [t["slug"] for t in api.get("viewer", "/api/v1/tenants").json()]
+def test_a_customer_lists_only_its_own_tenant(any_api: Api) -> None:
+    slugs = [t["slug"] for t in any_api.get("viewer", "/api/v1/tenants").json()]
     assert slugs == ["acme"]
-    assert [t["slug"] for t in api.get("admin", "/api/v1/tenants").json()] == ["acme", "beta"]
+    assert [t["slug"] for t in any_api.get("admin", "/api/v1/tenants").json()] == ["acme", "beta"]
 
 
-def test_a_revoked_token_is_refused(api: Api) -> None:
-    assert api.get("viewer", "/api/v1/me").status_code == 200
-    (token,) = list_tokens(api.ops, "viewer")
-    revoke_token(api.ops, token.id)
-    response = api.get("viewer", "/api/v1/tenants/acme/findings")
+def test_a_revoked_token_is_refused(any_api: Api) -> None:
+    assert any_api.get("viewer", "/api/v1/me").status_code == 200
+    (token,) = list_tokens(any_api.ops, "viewer")
+    revoke_token(any_api.ops, token.id)
+    response = any_api.get("viewer", "/api/v1/tenants/acme/findings")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "token_revoked"
 
 
-def test_an_expired_token_is_refused(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_expired_token_is_refused(any_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import UTC, datetime, timedelta
 
     import posture.operations.identity as identity
 
     later = datetime.now(UTC) + timedelta(days=31)
     monkeypatch.setattr(identity, "utcnow", lambda: later)
-    response = api.get("viewer", "/api/v1/me")
+    response = any_api.get("viewer", "/api/v1/me")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "token_expired"
 
 
-def test_a_viewer_cannot_write_and_nothing_changes(api: Api) -> None:
-    before = len(list_audit(api.ops))
+def test_a_viewer_cannot_write_and_nothing_changes(any_api: Api) -> None:
+    before = len(list_audit(any_api.ops))
     body = {"reason": "accepted", "expires": SOON, "whole_tenant": True}
-    response = api.client.post(
-        "/api/v1/tenants/acme/waivers", json=body, headers=api.auth("viewer")
+    response = any_api.client.post(
+        "/api/v1/tenants/acme/waivers", json=body, headers=any_api.auth("viewer")
     )
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "forbidden"
-    started = api.client.post("/api/v1/tenants/acme/scans", json={}, headers=api.auth("viewer"))
+    started = any_api.client.post(
+        "/api/v1/tenants/acme/scans", json={}, headers=any_api.auth("viewer")
+    )
     assert started.status_code == 403
-    assert api.get("admin", "/api/v1/tenants/acme/scans").json()[0]["status"] == "succeeded"
-    assert list_waivers(api.ops, "acme", status="all") == []
-    assert len(list_audit(api.ops)) == before
+    assert any_api.get("admin", "/api/v1/tenants/acme/scans").json()[0]["status"] == "succeeded"
+    assert list_waivers(any_api.ops, "acme", status="all") == []
+    assert len(list_audit(any_api.ops)) == before
 
 
-def test_a_customer_admin_may_waive_only_its_own_tenant(api: Api) -> None:
+def test_a_customer_admin_may_waive_only_its_own_tenant(any_api: Api) -> None:
     body = {"reason": "accepted", "expires": SOON, "whole_tenant": True}
-    own = api.client.post("/api/v1/tenants/acme/waivers", json=body, headers=api.auth("cadmin"))
+    own = any_api.client.post(
+        "/api/v1/tenants/acme/waivers", json=body, headers=any_api.auth("cadmin")
+    )
     assert own.status_code == 201
-    theirs = api.client.post("/api/v1/tenants/beta/waivers", json=body, headers=api.auth("cadmin"))
+    theirs = any_api.client.post(
+        "/api/v1/tenants/beta/waivers", json=body, headers=any_api.auth("cadmin")
+    )
     assert theirs.status_code == 404
-    assert list_waivers(api.ops, "beta", status="all") == []
+    assert list_waivers(any_api.ops, "beta", status="all") == []
 
 
-def test_session_cookie_needs_the_csrf_token_for_writes(api: Api) -> None:
-    principal = token_principal(api.ops, api.tokens["cadmin"])
-    web = create_session(api.ops, principal)
-    api.client.cookies.set("posture_session", web.token)
+def test_session_cookie_needs_the_csrf_token_for_writes(any_api: Api) -> None:
+    principal = token_principal(any_api.ops, any_api.tokens["cadmin"])
+    web = create_session(any_api.ops, principal)
+    any_api.client.cookies.set("posture_session", web.token)
     try:
-        assert api.client.get("/api/v1/me").json()["username"] == "cadmin"
+        assert any_api.client.get("/api/v1/me").json()["username"] == "cadmin"
         body = {"reason": "accepted", "expires": SOON, "whole_tenant": True}
-        refused = api.client.post("/api/v1/tenants/acme/waivers", json=body)
+        refused = any_api.client.post("/api/v1/tenants/acme/waivers", json=body)
         assert refused.status_code == 403
         assert refused.json()["error"]["code"] == "csrf_failed"
-        wrong = api.client.post(
+        wrong = any_api.client.post(
             "/api/v1/tenants/acme/waivers", json=body, headers={"X-CSRF-Token": "forged"}
         )
         assert wrong.status_code == 403
-        assert list_waivers(api.ops, "acme", status="all") == []
-        accepted = api.client.post(
+        assert list_waivers(any_api.ops, "acme", status="all") == []
+        accepted = any_api.client.post(
             "/api/v1/tenants/acme/waivers", json=body, headers={"X-CSRF-Token": web.csrf_token}
         )
         assert accepted.status_code == 201
         assert accepted.json()["approved_by"] == "cadmin"
     finally:
-        api.client.cookies.clear()
+        any_api.client.cookies.clear()

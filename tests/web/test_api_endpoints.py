@@ -221,3 +221,31 @@ def test_audit_list_and_export(api: Api, who: str) -> None:
 def test_a_customer_reads_no_audit_log(api: Api) -> None:
     assert api.get("viewer", "/api/v1/audit").status_code in (400, 403)
     assert api.get("viewer", "/api/v1/audit?tenant=beta").status_code == 404
+
+
+def test_a_scan_waiting_for_a_thread_is_refused_and_never_runs(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from posture.web.api import scans as scans_api
+    from posture.web.state import web_state
+
+    state = web_state(api.client.app)  # type: ignore[arg-type]
+    release = threading.Event()
+    busy = [state.scan_executor().submit(release.wait) for _ in range(state.settings.scan_threads)]
+    monkeypatch.setattr(scans_api, "START_TIMEOUT", 0.2)
+    before = api.get("admin", "/api/v1/tenants/acme/scans").json()
+    try:
+        response = api.client.post(
+            "/api/v1/tenants/acme/scans", json={"connections": ["prod"]}, headers=api.auth("admin")
+        )
+    finally:
+        release.set()
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "scans_busy"
+    assert "try again" in response.json()["error"]["message"]
+    for job in busy:
+        job.result()
+    state.scan_executor().submit(lambda: None).result()  # the queue has drained
+    assert api.get("admin", "/api/v1/tenants/acme/scans").json() == before

@@ -134,3 +134,8 @@ def test_a_bug_is_a_generic_500_without_a_trace(
     assert response.headers["x-content-type-options"] == "nosniff"
     logged = [r for r in caplog.records if error["request_id"] in r.getMessage()]
     assert logged and logged[0].exc_info is not None
+
+
+def test_the_schema_describes_the_api_only(api: Api) -> None:
+    paths = api.client.get("/api/v1/openapi.json").json()["paths"]
+    assert all(p.startswith("/api/v1/") or p in ("/healthz", "/readyz", "/metrics") for p in paths)

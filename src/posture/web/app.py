@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import posture
@@ -108,8 +109,15 @@ def create_app(settings: WebSettings | None = None, *, ops: Operations | None = 
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # open the store and load the catalog before the first request, not during it; a
+        # store that is down at start leaves the app running and /readyz saying so
+        try:
+            await run_in_threadpool(state.store)
+            await run_in_threadpool(state.catalog)
+        except PostureError as exc:
+            errors.log.warning("starting without the store or catalog: %s", exc)
         yield
-        state.close()
+        state.close()  # waits for scans started through the API to finish
 
     app = FastAPI(
         title="posture",
@@ -134,5 +142,5 @@ def create_app(settings: WebSettings | None = None, *, ops: Operations | None = 
         app.mount("/static", StaticFiles(directory=static), name="static")
     console = _console_router()
     if console is not None:
-        app.include_router(console)
+        app.include_router(console, include_in_schema=False)  # pages, not the API
     return app

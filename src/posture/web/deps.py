@@ -61,22 +61,28 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "-"
 
 
+_IDENTITY = frozenset({"actor", "source", "principal", "tenant_scope"})
 # an Operations that carries the tenant scope as a field of its own gets it set as well
 _SCOPED = "tenant_scope" in {f.name for f in fields(Operations)}
 
 
 def _ops_for(request: Request, principal: Principal | None) -> Operations:
     shared = request_state(request)
-    extra: dict[str, Any] = {}
+    # the installation's settings (content folders, the executor, ...) come from the app's
+    # operations; who acts comes from the request
+    settings: dict[str, Any] = {
+        f.name: getattr(shared.base, f.name)
+        for f in fields(Operations)
+        if f.init and f.name not in _IDENTITY
+    }
     if _SCOPED:
-        extra["tenant_scope"] = principal.tenant_scope if principal else None
+        settings["tenant_scope"] = principal.tenant_scope if principal else None
     return RequestOperations(
-        db_url=shared.settings.db_url,
         actor=principal.username if principal else "",
         source=f"web {client_ip(request)}",
         principal=principal,
         shared=shared,
-        **extra,
+        **settings,
     )
 
 

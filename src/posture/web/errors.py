@@ -56,6 +56,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "credential_error": 502,
     "collection_error": 502,
     "store_error": 503,
+    "scans_busy": 503,
     "method_not_allowed": 405,
     "internal_error": 500,
 }
@@ -152,7 +153,7 @@ def json_error(
 async def posture_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PostureError)
     code, status = error_code(exc), status_of(exc)
-    if status >= 500:
+    if status >= 500 and not isinstance(exc, ApiError):
         # a server-side problem: the detail is for the log, not for the caller
         log.error("request %s failed: %s", request_id(request), exc, exc_info=exc)
         return json_error(request, status, code, text(request, f"error.{_generic(code)}"))

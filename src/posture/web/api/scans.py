@@ -11,6 +11,7 @@ from posture.operations.scans import list_scans, scan_tenant, show_scan
 from posture.web.api.common import TENANT, Limit, allow
 from posture.web.api.models import ScanDetailOut, ScanOut, ScanRequest, ScanStarted
 from posture.web.deps import ApiOps
+from posture.web.errors import ApiError, text
 from posture.web.state import request_state
 
 router = APIRouter(tags=["scans"])
@@ -76,7 +77,12 @@ def start_scan(
             else:  # the scan records its own failure; the log keeps the detail
                 log.exception("scan of tenant %s failed", slug)
 
-    request_state(request).scan_executor().submit(run)
-    scan_id = started.result(timeout=START_TIMEOUT)
+    job = request_state(request).scan_executor().submit(run)
+    try:
+        scan_id = started.result(timeout=START_TIMEOUT)
+    except TimeoutError:
+        if job.cancel():  # still waiting for a free scan thread: it never starts
+            raise ApiError("scans_busy", text(request, "error.scans_busy"), status=503) from None
+        scan_id = started.result()  # it began meanwhile: its id is moments away
     url = request.url_for("scan", tenant=slug, scan_id=scan_id).path
     return ScanStarted(scan_id=scan_id, tenant=slug, url=url)
