@@ -26,6 +26,7 @@ from posture.content import builtin_dir
 from posture.errors import PostureError
 from posture.operations import Operations
 from posture.web import errors
+from posture.web.api import fixes as fixes_api
 from posture.web.api import router as api_router
 from posture.web.deps import LoginRequired
 from posture.web.health import router as health_router
@@ -137,6 +138,8 @@ def create_app(settings: WebSettings | None = None, *, ops: Operations | None = 
     app.add_middleware(RequestContext, secure=settings.secure_cookies)
     app.include_router(health_router)
     app.include_router(api_router, prefix=API_PREFIX)
+    if fixes_api.available():
+        app.include_router(fixes_api.router, prefix=API_PREFIX)
     static = builtin_dir("reports") / "static" / "web"
     if Path(static).is_dir():
         app.mount("/static", StaticFiles(directory=static), name="static")

@@ -339,3 +339,72 @@ class TokenRequest(Body):
 class TokenCreated(Model):
     token: TokenOut
     secret: str = Field(description="Shown once: send it as 'Authorization: Bearer <secret>'")
+
+
+class FixRunOut(Model):
+    id: str
+    tenant: str
+    connection: str
+    fix_id: str
+    policy_id: str
+    finding_id: str
+    resource_uid: str
+    resource_name: str
+    region: str
+    risk: str
+    state: str
+    reason: str
+    before: Any = None
+    after: Any = None
+    auto: bool
+    planned_by: str
+    planned_at: datetime
+    approved_by: str
+    approved_at: datetime | None = None
+    applied_by: str
+    applied_at: datetime | None = None
+    finished_at: datetime | None = None
+    verify_scan_id: str
+    steps: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class FixRefusalOut(Model):
+    finding_id: str
+    policy_id: str
+    resource_uid: str
+    reason: str
+    message: str
+
+
+class ManualStepOut(Model):
+    finding_id: str
+    policy_id: str
+    resource_uid: str
+    fix_id: str
+    recommendation: dict[str, str]
+    commands: list[str]
+
+
+class FixPlanOut(Model):
+    runs: list[FixRunOut]
+    refused: list[FixRefusalOut]
+    manual: list[ManualStepOut]
+
+
+class FixPlanRequest(Body):
+    findings: list[str] = Field(default_factory=list, max_length=500)
+    policies: list[str] = Field(default_factory=list, max_length=100)
+    resources: list[str] = Field(default_factory=list, max_length=500)
+    connection: str | None = Field(None, max_length=200)
+    max_risk: Literal["low", "medium", "high"] | None = None
+
+
+class FixApplyRequest(Body):
+    execute: bool = Field(False, description="False: only re-check the live state (a dry run)")
+
+
+class FixApplyOut(Model):
+    run: FixRunOut
+    executed: bool
+    live: Any = None
+    would_abort: str = ""
