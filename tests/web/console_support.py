@@ -2,8 +2,9 @@
 
 ``acme`` has a bucket whose name is hostile markup, a connection whose newest collection
 failed for a scope with a named missing permission, and findings across two scans;
-``beta`` has one finding. Users: a provider administrator, a customer administrator of
-``acme`` and a customer viewer of ``beta``, each with a known password.
+``beta`` has two findings. Users: a provider administrator (English), an analyst
+(Japanese), a customer administrator of ``acme`` and a customer viewer of ``beta``, each
+with a known password.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tests.operations.estate import ACCOUNT, DATA, LOGS, Estate, account, bucket
 
 HOSTILE = "arn:aws:s3:::<script>alert(1)</script>"
 PASSWORD = "correct horse battery staple"
-ADMIN, CUSTOMER_ADMIN, VIEWER = "alice", "carol", "victor"
+ADMIN, ANALYST, CUSTOMER_ADMIN, VIEWER = "alice", "aiko", "carol", "victor"
 MISSING_PERMISSION = "kms:ListKeys"
 
 
@@ -64,9 +65,14 @@ def seed(store: Store, catalog: Catalog, now: datetime | None = None) -> Seeded:
                 finished_at=moment - timedelta(days=1),
             )
         )
-    beta.scan(moment - timedelta(days=2), [bucket(LOGS)], [(VERSIONING, LOGS)])
+    beta.scan(
+        moment - timedelta(days=2),
+        [bucket(LOGS), bucket(DATA)],
+        [(VERSIONING, LOGS), (VERSIONING, DATA)],
+    )
     ops = Operations.using(store, catalog)
     add_user(ops, ADMIN, role=Role.PROVIDER_ADMIN, password=PASSWORD, locale="en")
+    add_user(ops, ANALYST, role=Role.ANALYST, password=PASSWORD, locale="ja")
     add_user(ops, CUSTOMER_ADMIN, role=Role.CUSTOMER_ADMIN, tenant="acme", password=PASSWORD)
     add_user(ops, VIEWER, role=Role.CUSTOMER_VIEWER, tenant="beta", password=PASSWORD)
     return Seeded(acme, beta)

@@ -21,7 +21,7 @@ import pytest
 from posture.catalog import Catalog
 from posture.operations import Operations
 from posture.store import Store
-from tests.web.console_support import ADMIN, CUSTOMER_ADMIN, PASSWORD, VIEWER, seed
+from tests.web.console_support import ADMIN, ANALYST, CUSTOMER_ADMIN, PASSWORD, VIEWER, seed
 
 pytestmark = pytest.mark.slow
 
@@ -136,25 +136,53 @@ def _download_report(session: Session, slug: str, submit: str, tmp_path: Path) -
     return target.read_text(encoding="utf-8")
 
 
-def test_provider_admin_in_english_works_on_both_tenants(
-    browser: Any, server: str, tmp_path: Path
+#: what the provider flow reads and clicks, per language
+LABELS = {
+    "en": {
+        "dashboard": "Dashboard",
+        "findings": "Findings",
+        "total": "findings",
+        "waive": "Record the waiver",
+        "waived": "Waived",
+        "generate": "Generate",
+        "switch": "Switch tenant",
+    },
+    "ja": {
+        "dashboard": "ダッシュボード",
+        "findings": "検出事項",
+        "total": "件の検出事項",
+        "waive": "リスク受容を登録",
+        "waived": "リスク受容",
+        "generate": "作成",
+        "switch": "テナントを切り替える",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("username", "locale", "lang"), [(ADMIN, "en-US", "en"), (ANALYST, "ja-JP", "ja")]
+)
+def test_provider_user_works_on_both_tenants(
+    browser: Any, server: str, tmp_path: Path, username: str, locale: str, lang: str
 ) -> None:
-    session = Session(browser, server, "en-US")
+    words = LABELS[lang]
+    session = Session(browser, server, locale)
     page = session.page
-    session.login(ADMIN)
+    session.login(username)
     assert page.url.endswith("/tenants")
     for slug, name in (("acme", "Acme"), ("beta", "Beta")):
         page.click(f"[data-testid=tenant-link] >> text={name}")
         page.wait_for_load_state()
-        assert page.inner_text("h1") == "Dashboard"
+        assert page.inner_text("h1") == words["dashboard"]
         assert page.inner_text("[data-testid=tenant-name]") == name
         assert page.locator("svg.chart").count() == 1
-        page.click("nav.main >> text=Findings")
-        assert "findings" in page.inner_text("[data-testid=findings-total]")
-        _waive_first_finding(session, slug, "Record the waiver", "Waived")
-        report = _download_report(session, slug, "Generate", tmp_path)
+        page.click(f"nav.main >> text={words['findings']}")
+        assert words["total"] in page.inner_text("[data-testid=findings-total]")
+        _waive_first_finding(session, slug, words["waive"], words["waived"])
+        report = _download_report(session, slug, words["generate"], tmp_path)
         assert name in report
-        page.click("text=Switch tenant")
+        assert f'lang="{lang}"' in report
+        page.click(f"text={words['switch']}")
     hostile = page.goto(server + "/t/acme/findings?state=all&q=script")
     assert hostile is not None
     assert "<script>alert(1)</script>" in page.inner_text("[data-testid=findings-table]")

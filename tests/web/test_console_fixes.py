@@ -67,15 +67,14 @@ def test_request_then_approve_a_fix(
     _buy_setting_repair(console_store, "acme")
     login(client, CUSTOMER_ADMIN)
     fid = finding_ids(client.get("/t/acme/findings").text, "acme")[0]
-    detail = client.get(f"/t/acme/findings/{fid}", headers={"accept-language": "en"})
-    assert "Request a fix" in detail.text and "Approve the fix" not in detail.text
+    detail = client.get(f"/t/acme/findings/{fid}")  # the account speaks Japanese
+    assert "修正を依頼" in detail.text and "修正を承認" not in detail.text
     requested = client.post(
         f"/t/acme/findings/{fid}/fix/request",
         data={"csrf_token": form_token(detail.text)},
-        headers={"accept-language": "en"},
     )
     assert fixes.planned == [("acme", [fid])]
-    assert "Approve the fix" in requested.text
+    assert "修正を承認" in requested.text
     client.post(
         f"/t/acme/findings/{fid}/fix/approve", data={"csrf_token": form_token(requested.text)}
     )

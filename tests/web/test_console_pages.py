@@ -219,7 +219,9 @@ def test_customer_viewer_has_no_waive_form_and_a_forged_post_is_refused(
         data={"reason": "forged", "expires": _expiry(), "csrf_token": token},
     )
     assert forged.status_code == 403
-    assert "Open" in client.get(f"/t/beta/findings/{fid}", headers={"accept-language": "en"}).text
+    # the viewer's account is Japanese: that wins over the browser's language
+    after = client.get(f"/t/beta/findings/{fid}", headers={"accept-language": "en"}).text
+    assert 'data-testid="finding-state">未対応' in after
 
 
 def test_findings_filters_and_paging(client: TestClient) -> None:
@@ -278,6 +280,7 @@ def test_report_generate_download_and_deliver(client: TestClient, console_store:
 
 def test_language_switch_changes_the_page(client: TestClient) -> None:
     login(client, ADMIN)
+    assert "Dashboard" in client.get("/t/acme", headers={"accept-language": "ja"}).text
     client.post("/language", data={"lang": "ja", "back": "/t/acme"})
     assert "ダッシュボード" in client.get("/t/acme").text
     client.post("/language", data={"lang": "en", "back": "/t/acme"})

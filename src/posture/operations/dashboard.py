@@ -24,7 +24,7 @@ from posture.operations.findings import severity_rank
 from posture.operations.history import TrendPoint, monthly_trend
 from posture.operations.rows import PolicyFacts, Text
 from posture.operations.tenants import resolve_tenant
-from posture.store import Connection, Finding, ResultRecord, ScanTarget, Tenant
+from posture.store import Connection, Finding, ResultRecord, ScanTarget, Tenant, UserAccount
 
 TOP_FIXES = 5
 NEW_WITHIN = timedelta(days=7)
@@ -113,6 +113,13 @@ def show_tenant_view(ops: Operations, slug: str | None) -> TenantView:
         ten = resolve_tenant(session, slug)
         require(ops, "tenant.read", ten.id)
         return tenant_view(ten)
+
+
+def account_locale(ops: Operations, user_id: str) -> str | None:
+    """The language a user chose for their account (None: no such user)."""
+    with ops.session() as session:
+        user = session.get(UserAccount, user_id)
+        return user.locale if user is not None else None
 
 
 def visible_tenants(ops: Operations) -> list[TenantView]:

@@ -107,7 +107,6 @@ class ReportFile:
 
 
 def _library(ops: Operations, tenant: str | None, permission: str) -> tuple[str, Path]:
-    from posture.operations.access import require
     from posture.operations.schedules import report_folder
 
     with ops.session() as session:

@@ -3,6 +3,8 @@
 ``router`` is mounted at ``/`` by ``posture.web.app.create_app``. Pages are Jinja2
 templates under ``reports/templates/web/`` in Japanese and English (``web.*`` messages),
 styled by one stylesheet under ``reports/static/web/``; no page runs a script.
+``error_page`` renders the app's own errors (unknown routes, invalid forms) as console
+pages when set as ``app.state.error_page``.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from posture.web.console import admin, library, pages, signin
+from posture.web.console.views import console_error_page as error_page
 
 router = APIRouter()
 for part in (signin, pages, library, admin):
     router.include_router(part.router)
 
-__all__ = ["router"]
+__all__ = ["error_page", "router"]

@@ -16,11 +16,11 @@ from fastapi.routing import APIRoute
 from posture.errors import PostureError
 from posture.operations.access import Principal, Role, require
 from posture.operations.context import Operations
-from posture.operations.dashboard import TenantView
+from posture.operations.dashboard import TenantView, account_locale
 from posture.operations.identity import session_state
 from posture.web.console.render import language, messages, render_page
 from posture.web.deps import anonymous_ops, console_principal, request_ops
-from posture.web.errors import error_code, status_of
+from posture.web.errors import error_code, log, request_id, status_of
 from posture.web.state import request_state
 
 #: the signed-in principal (a page without one redirects to the sign-in page)
@@ -50,7 +50,8 @@ def base_context(
     section: str = "",
     **extra: Any,
 ) -> dict[str, Any]:
-    lang = language(request)
+    preferred = account_locale(anonymous_ops(request), principal.user_id) if principal else None
+    lang = language(request, preferred)
     return {
         "lang": lang,
         "t": messages(lang),
@@ -66,7 +67,10 @@ def base_context(
 
 
 def error_page(request: Request, error: PostureError) -> Response:
-    return console_error_page(request, status_of(error), error_code(error), error.message)
+    status = status_of(error)
+    if status >= 500:
+        log.error("request %s failed: %s", request_id(request), error, exc_info=error)
+    return console_error_page(request, status, error_code(error), error.message)
 
 
 def console_error_page(request: Request, status: int, code: str, message: str) -> Response:
