@@ -35,10 +35,13 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from posture.connectors import discovery
+from posture.localapi import gcp_writes
 from posture.localapi.google import jwt_grant, write_key_file
 from posture.localapi.tls import server_certificate
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+SCANNER = "scanner@posture-test.iam.gserviceaccount.com"  # the key file's service account
+FIXER = "fixer@posture-test.iam.gserviceaccount.com"  # the write key file's
 # the APIs whose paths are served from collections (the other workers' APIs are added here)
 APIS = [
     "iam.v1",
@@ -169,6 +172,9 @@ class FakeGcp:
     base_url: str = ""
     requests: list[str] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)  # token -> client_email
+    # service accounts whose writes are refused with 403 (the scanner's roles only read)
+    read_only: set[str] = field(default_factory=lambda: {SCANNER})
+    writes: list[str] = field(default_factory=list)  # "METHOD /path" of each write made
     lock: threading.Lock = field(default_factory=threading.Lock)
     _route_cache: tuple[tuple[str, ...], list[_Route]] | None = None
 
@@ -257,6 +263,15 @@ class FakeGcp:
             found = self._resource_manager(method, path, query)
             if found is not None:
                 return found
+        call = f"{route.api} {route.call}" if route else ""
+        if call in gcp_writes.WRITERS:
+            if identity in self.read_only:
+                return 403, {}, _denied(gcp_writes.PERMISSIONS[call], path)
+            with self.lock:
+                self.writes.append(f"{method} /{path}{'?' + parts.query if parts.query else ''}")
+                return gcp_writes.WRITERS[call](self, path, query, body)
+        if call in gcp_writes.OPERATION_READS:
+            return gcp_writes.operation_read(self, path)
         if route is None:
             return (
                 404,
@@ -282,6 +297,8 @@ class FakeGcp:
             return 200, {}, self._aggregated_page(data, query)
         list_key = _list_field(route.api, schema) if route.call.endswith(".list") else None
         if list_key is None:
+            if data is None and route.method.get("httpMethod") == "GET":
+                data = next(iter(gcp_writes.copies(self, path)), None)
             if data is None:
                 return (
                     404,
@@ -510,6 +527,20 @@ def _handler(fake: FakeGcp) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             self._send(*fake.answer("GET", self.path, self.headers.get("Authorization", ""), {}))
 
+        def _write(self, method: str) -> None:
+            try:
+                body = json.loads(self._body() or "{}")
+            except ValueError:
+                body = {}
+            auth = self.headers.get("Authorization", "")
+            self._send(*fake.answer(method, self.path, auth, body))
+
+        def do_PATCH(self) -> None:
+            self._write("PATCH")
+
+        def do_PUT(self) -> None:
+            self._write("PUT")
+
     return Handler
 
 
@@ -519,6 +550,7 @@ class RunningGcp:
     url: str  # https://127.0.0.1:PORT/
     ca_bundle: Path
     key_file: Path
+    write_key_file: Path  # a second service account (FIXER) with the same key pair
 
 
 @contextmanager
@@ -537,11 +569,14 @@ def gcp_server(
     port = server.server_address[1]
     url = f"https://127.0.0.1:{port}/"
     key_file, public = write_key_file(folder, url + "token", name="gcp-key.json")
+    fixer = json.loads(key_file.read_text()) | {"client_email": FIXER}
+    write_key = folder / "gcp-write-key.json"
+    write_key.write_text(json.dumps(fixer))
     fake.public_key, fake.base_url = public, url
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield RunningGcp(fake, url, cert, key_file)
+        yield RunningGcp(fake, url, cert, key_file, write_key)
     finally:
         server.shutdown()
         server.server_close()

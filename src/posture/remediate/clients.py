@@ -27,10 +27,16 @@ from posture.remediate.registry import ProviderCallError, ProviderClient
 WRITE_HINTS = {
     "aws": "posture connection set-write --tenant {tenant} --name {name} --role-arn ARN (or --profile NAME)",
 }
+GCP_HINT = (
+    "a 'write' section with the key_file of a service account of its own that holds the "
+    "permissions the fixes list (connection settings of {name} in tenant {tenant})"
+)
 
 
 def missing_write(provider: str, tenant: str, name: str) -> FixRefused:
     hint = WRITE_HINTS.get(provider, "setting repair of this provider needs write credentials")
+    if provider == "gcp":
+        hint = GCP_HINT
     return FixRefused(
         f"connection '{name}' of tenant '{tenant}' has no write credentials for setting repair",
         reason="no_write_credentials",
@@ -47,6 +53,8 @@ def open_client(
 ) -> ProviderClient:
     if not has_write(settings):
         raise missing_write(provider, tenant, name)
+    if provider == "gcp":
+        return _gcp_client(name, settings)
     if provider != "aws":
         raise FixRefused(
             f"setting repair does not support provider '{provider}' yet (connection '{name}')",
@@ -55,6 +63,13 @@ def open_client(
     typed = parse_settings(AwsSettings, name, dict(settings))
     assert typed.write is not None
     return AwsWriteClient(name, typed, typed.write)
+
+
+def _gcp_client(name: str, settings: Mapping[str, Any]) -> ProviderClient:
+    from posture.connectors.gcp.settings import GcpSettings
+    from posture.remediate.gcp import GcpWriteClient
+
+    return GcpWriteClient(name, parse_settings(GcpSettings, name, dict(settings)))
 
 
 class AwsWriteClient:
