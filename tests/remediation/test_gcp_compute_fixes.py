@@ -50,6 +50,8 @@ def _rule_live(gcp: GcpRepair) -> dict[str, Any]:
 def test_firewall_disabled_resolves_ssh_and_rdp_and_rolls_back(gcp: GcpRepair) -> None:
     gcp.setup_gcp([SSH, RDP])
     _firewalls(gcp)
+    assert gcp.api is not None
+    gcp.api.fake.pending_operations = True  # the patch answers RUNNING: the fix waits for it
     original = _rule_live(gcp)
     gcp.scan([SSH, RDP])
     outcome = gcp.plan_all(policies=[SSH, RDP])
@@ -60,6 +62,8 @@ def test_firewall_disabled_resolves_ssh_and_rdp_and_rolls_back(gcp: GcpRepair) -
     applied = gcp.apply(run)
     assert applied.run.state == "verified", applied.run.reason
     assert _rule_live(gcp)["disabled"] is True
+    waits = [r for r in gcp.api.fake.requests if "/global/operations/" in r]
+    assert waits and all(r.startswith("POST ") and "/wait" in r for r in waits)
     assert gcp.finding(SSH, "/allow-admin").state == "resolved"
     assert gcp.finding(RDP, "/allow-admin").state == "resolved"
     untouched = gcp.read("compute.v1", "firewalls.get", project=PROJECT, firewall="allow-web")
@@ -68,6 +72,7 @@ def test_firewall_disabled_resolves_ssh_and_rdp_and_rolls_back(gcp: GcpRepair) -
     back = gcp.rollback(applied.run)
     assert back.run.state == "rolled_back", back.run.reason
     assert _rule_live(gcp) == original
+    gcp.api.fake.pending_operations = False
 
 
 def test_firewall_changed_between_plan_and_apply_is_not_touched(gcp: GcpRepair) -> None:

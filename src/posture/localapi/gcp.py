@@ -175,6 +175,9 @@ class FakeGcp:
     # service accounts whose writes are refused with 403 (the scanner's roles only read)
     read_only: set[str] = field(default_factory=lambda: {SCANNER})
     writes: list[str] = field(default_factory=list)  # "METHOD /path" of each write made
+    pending_operations: bool = False  # Compute / Cloud SQL writes answer RUNNING, get says DONE
+    # path prefix -> (code, message): the write's Operation ends DONE with that error, unchanged
+    failing_operations: dict[str, tuple[str, str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _route_cache: tuple[tuple[str, ...], list[_Route]] | None = None
 
@@ -267,9 +270,16 @@ class FakeGcp:
         if call in gcp_writes.WRITERS:
             if identity in self.read_only:
                 return 403, {}, _denied(gcp_writes.PERMISSIONS[call], path)
+            for prefix, (code, message) in sorted(self.failing_operations.items()):
+                if path.startswith(prefix):
+                    return 200, {}, gcp_writes.failed_operation(self, path, code, message)
             with self.lock:
                 self.writes.append(f"{method} /{path}{'?' + parts.query if parts.query else ''}")
-                return gcp_writes.WRITERS[call](self, path, query, body)
+                status, headers, answer = gcp_writes.WRITERS[call](self, path, query, body)
+            if self.pending_operations and answer.get("kind") in gcp_writes.OPERATION_KINDS:
+                answer = {**answer, "status": "RUNNING"}
+                answer.pop("endTime", None)
+            return status, headers, answer
         if call in gcp_writes.OPERATION_READS:
             return gcp_writes.operation_read(self, path)
         if route is None:

@@ -45,6 +45,7 @@ OPERATION_READS = (
     "compute.v1 zoneOperations.wait",
     "sqladmin.v1beta4 operations.get",
 )
+OPERATION_KINDS = ("compute#operation", "sql#operation")
 SCOPED = re.compile(r"^(compute/v1/projects/[^/]+)/(zones/[^/]+|regions/[^/]+|global)/([^/]+)$")
 
 
@@ -356,6 +357,33 @@ WRITERS: dict[str, Writer] = {
     "cloudkms.v1 projects.locations.keyRings.cryptoKeys.patch": _key_patch,
     "cloudkms.v1 projects.locations.keyRings.cryptoKeys.setIamPolicy": _key_set_iam,
 }
+
+
+def failed_operation(fake: FakeGcp, path: str, code: str, message: str) -> dict[str, Any]:
+    """The Operation of a write that failed after it was accepted: DONE, with ``error``."""
+    error = {"errors": [{"code": code, "message": message}]}
+    if path.startswith("sql/"):
+        project_path = path.split("/instances/")[0]
+        name = f"{len(fake.requests):08d}-failed"
+        op: dict[str, Any] = {
+            "kind": "sql#operation",
+            "name": name,
+            "operationType": "UPDATE",
+            "status": "DONE",
+            "targetProject": project_path.rpartition("/")[2],
+            "targetLink": f"{fake.base_url}{path}",
+            "error": {"kind": "sql#operationErrors", **error},
+            "selfLink": f"{fake.base_url}{project_path}/operations/{name}",
+        }
+        _store(fake, f"{project_path}/operations/{name}", op)
+        return op
+    parts = path.split("/")
+    project_path = "/".join(parts[:4])  # compute/v1/projects/P
+    scope = f"zones/{parts[parts.index('zones') + 1]}" if "zones" in parts else "global"
+    op = _operation(fake, project_path, scope, "update", path)
+    op["error"] = error
+    op["httpErrorStatusCode"] = 400
+    return op
 
 
 def operation_read(fake: FakeGcp, path: str) -> Answer:
