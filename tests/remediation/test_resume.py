@@ -162,3 +162,23 @@ def test_a_killed_cli_process_is_resumed_by_the_next_one(repair: Repair, tmp_pat
     assert resumed.returncode == 0, resumed.stderr
     assert f"fix run {run.id}: verified" in resumed.stdout
     assert show_fix_run(repair.ops, run.id).state == "verified"
+
+
+def test_a_run_already_taken_up_is_not_resumed_twice(repair: Repair, crash: Any) -> None:
+    run = _killed_apply(repair, crash, "applied")
+    stale = fixes._live(repair.ops, run.id)  # what a second process read before the first
+    (resumed,) = resume_fix_runs(repair.ops)
+    assert resumed.state == "verified"
+    assert fixes._resume_one_from(repair.ops, stale).state == "verified"
+    states = [s["state"] for s in show_fix_run(repair.ops, run.id).steps]
+    assert states.count("verified") == 1
+
+
+def test_two_applies_of_one_run_change_it_once(repair: Repair) -> None:
+    from posture.errors import UsageError
+
+    run = _approved(repair)
+    stale = fixes._live(repair.ops, run.id)
+    assert apply_fix(repair.ops, run.id, execute=True).run.state == "verified"
+    with pytest.raises(UsageError, match="another process acted on it first"):
+        fixes._step(repair.ops, stale.run.id, "applying", "fix.apply", expect=("approved",))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from posture.catalog.fix import RISKS, Fix
@@ -426,6 +426,21 @@ def _info(session: Session, run: FixRun) -> FixRunInfo:
     return FixRunInfo.of(run, tenant.slug if tenant else "", connection.name if connection else "")
 
 
+def _claim(
+    session: Session,
+    run_id: str,
+    states: Sequence[str],
+    now: datetime,
+    seen: datetime | None = None,
+) -> bool:
+    """Touch the run if it is still in ``states`` (and unchanged since ``seen``)."""
+    query = update(FixRun).where(col(FixRun.id) == run_id, col(FixRun.state).in_(list(states)))
+    if seen is not None:
+        query = query.where(col(FixRun.updated_at) == seen)
+    claimed = session.execute(query.values(updated_at=now))
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
 def _step(
     ops: Operations,
     run_id: str,
@@ -433,11 +448,23 @@ def _step(
     action: str,
     *,
     detail: Mapping[str, Any] | None = None,
+    expect: Sequence[str] = (),
     **changes: Any,
 ) -> FixRunInfo:
-    """Commit one step: the run's new state, its step entry and the audit entry together."""
+    """Commit one step: the run's new state, its step entry and the audit entry together.
+
+    With ``expect``, the step is taken only if the run is still in one of those states
+    (a conditional update, atomic on SQLite and PostgreSQL): of two processes acting on one
+    run at once, the second is refused instead of repeating the change.
+    """
     now = utcnow()
     with ops.session() as session:
+        if expect and not _claim(session, run_id, expect, now):
+            current = session.get(FixRun, run_id)
+            raise UsageError(
+                f"fix run {run_id} is {current.state if current else 'gone'} now: another "
+                "process acted on it first"
+            )
         run = session.get(FixRun, run_id)
         assert run is not None
         run.state = state
@@ -754,6 +781,7 @@ def approve_fix(ops: Operations, run_id: str, *, auto: bool = False) -> FixRunIn
         approved_by=approver,
         approved_at=utcnow(),
         detail={"approved_by": approver},
+        expect=("planned",),
     )
 
 
@@ -785,6 +813,7 @@ def apply_fix(ops: Operations, run_id: str, *, execute: bool = False) -> ApplyOu
             f"policy '{run.policy_id}' is no longer allowed to be fixed",
             target=run.id,
         )
+    _check_exclusions(ops, live, opts)
     current = live.read()
     problem = _drift(ops, run, current)
     with ops.session() as session:
@@ -812,6 +841,7 @@ def apply_fix(ops: Operations, run_id: str, *, execute: bool = False) -> ApplyOu
         "fix.apply",
         applied_by=actor_of(ops) if not run.auto else AUTO_ACTOR,
         applied_at=utcnow(),
+        expect=("approved",),
     )
     _crash_point("applying")
     try:
@@ -822,6 +852,22 @@ def apply_fix(ops: Operations, run_id: str, *, execute: bool = False) -> ApplyOu
     _step(ops, run.id, "applied", "fix.applied")
     _crash_point("applied")
     return ApplyOutcome(_verify(ops, live), True, current)
+
+
+def _check_exclusions(ops: Operations, live: _Live, opts: RepairOptions) -> None:
+    """Tags and exclusions as the latest scan saw them: one added since the plan wins."""
+    with ops.session() as session:
+        finding = session.get(Finding, live.run.finding_id)
+    tags = {**live.ctx.target.tags, **(finding.tags if finding else {})}
+    tag = opts.excluded_tag(tags)
+    pattern = opts.excluded_resource(live.run.resource_uid)
+    if tag or pattern:
+        reason, message = (
+            ("excluded_tag", f"the resource now carries the tag '{tag}', which excludes it")
+            if tag
+            else ("excluded_resource", f"the resource matches the exclusion '{pattern}'")
+        )
+        raise _refuse(ops, live.tenant.slug, reason, message, target=live.run.id)
 
 
 def _drift(ops: Operations, run: FixRun, current: Any) -> str:
@@ -952,7 +998,14 @@ def rollback_fix(ops: Operations, run_id: str, *, execute: bool = False) -> Appl
         info = _info(session, run)
     if not execute:
         return ApplyOutcome(info, False, current)
-    _step(ops, run.id, "rolling_back", "fix.rollback", reason="rollback requested")
+    _step(
+        ops,
+        run.id,
+        "rolling_back",
+        "fix.rollback",
+        reason="rollback requested",
+        expect=("verified", "applied", "failed"),
+    )
     return ApplyOutcome(_restore(ops, live, "rolled back on request"), True, current)
 
 
@@ -979,8 +1032,14 @@ def resume_fix_runs(ops: Operations) -> list[FixRunInfo]:
 
 
 def _resume_one(ops: Operations, run_id: str) -> FixRunInfo:
-    live = _live(ops, run_id)
+    return _resume_one_from(ops, _live(ops, run_id))
+
+
+def _resume_one_from(ops: Operations, live: _Live) -> FixRunInfo:
     run = live.run
+    with ops.session() as session:  # one resumer per run, however many processes start
+        if not _claim(session, run.id, (run.state,), utcnow(), seen=run.updated_at):
+            return _info(session, _find_run(session, run.id))
     record(
         ops,
         "fix.resume",
