@@ -17,6 +17,12 @@ paging (``page_size`` items per page), empty lists, empty objects, empty strings
 false booleans omitted. Switches inject 403 SERVICE_DISABLED per (project, API), 403
 IAM_PERMISSION_DENIED per path prefix (naming the permission) and 429 RESOURCE_EXHAUSTED
 with ``Retry-After`` per path prefix (once or always).
+
+The documented write methods setting repair uses are answered too (``gcp_writes``): they
+change the data later reads serve, check Google's preconditions and answer Operations. The
+key file ``write_key_file`` signs in as a second service account (``FIXER``); the scanning
+one (``SCANNER``) is in ``read_only``, whose writes answer 403 naming the permission, and a
+test makes the fixer read-only by adding it there.
 """
 
 from __future__ import annotations
