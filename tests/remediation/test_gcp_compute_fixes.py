@@ -226,3 +226,23 @@ def test_serial_port_changed_between_plan_and_apply_is_not_touched(gcp: GcpRepai
     _vm(gcp, [{"key": "serial-port-enable", "value": "true"}])
     assert gcp.apply(run).run.state == "aborted"
     assert gcp.api is not None and gcp.api.fake.writes == []
+
+
+CSEK = "gcp.compute.instance_disks_csek"
+
+
+def test_csek_disks_are_a_manual_step_with_the_recommendation(gcp: GcpRepair) -> None:
+    gcp.setup_gcp([CSEK], write=False)  # a manual step needs no write credentials
+    _project(gcp, [])
+    _vm(gcp, [])
+    vms = gcp.data[f"compute/v1/projects/{PROJECT}/aggregated/instances"]
+    vms[f"zones/{ZONE}"]["instances"][0]["disks"] = [
+        {"deviceName": "web-1", "boot": True, "type": "PERSISTENT"}
+    ]
+    gcp.scan([CSEK])
+    outcome = gcp.plan_all(policies=[CSEK])
+    assert outcome.runs == [] and outcome.refused == []
+    [step] = outcome.manual
+    assert step.fix_id == "gcp.compute.disks_customer_supplied_key"
+    assert step.recommendation["ja"] and step.recommendation["en"]
+    assert gcp.api is not None and gcp.api.fake.writes == []

@@ -347,6 +347,15 @@ class SqlSslMode:
 ROTATION_FIELDS = ("rotationPeriod", "nextRotationTime")
 
 
+def _timestamp(value: Any) -> str | None:
+    """RFC 3339 in one spelling (UTC, whole seconds), so states compare however Google
+    formats them."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _seconds(duration: str | None) -> float | None:
     return float(duration.removesuffix("s")) if duration else None
 
@@ -366,7 +375,10 @@ class KeyRotation:
             {"name": ctx.target.uid},
             region="",
         )
-        return {f: key.get(f) for f in ROTATION_FIELDS}
+        return {
+            "rotationPeriod": key.get("rotationPeriod"),
+            "nextRotationTime": _timestamp(key.get("nextRotationTime")),
+        }
 
     def desired(self, ctx: FixContext, before: dict[str, Any]) -> dict[str, Any]:
         period = str(ctx.fix.params.get("rotation_period", "7776000s"))
