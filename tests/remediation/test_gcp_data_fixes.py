@@ -108,6 +108,45 @@ def test_ssl_only_operation_that_fails_is_reported_and_nothing_changes(gcp: GcpR
     assert gcp.finding(SSL, "/instances/orders").state == "open"
 
 
+OPEN = "gcp.sql.no_open_authorized_networks"
+NETWORKS = [
+    {"kind": "sql#aclEntry", "name": "anywhere", "value": "0.0.0.0/0"},
+    {"kind": "sql#aclEntry", "name": "office", "value": "203.0.113.0/24"},
+    {"kind": "sql#aclEntry", "name": "v6", "value": "::/0"},
+]
+
+
+def test_open_authorized_networks_plan_apply_rollback(gcp: GcpRepair) -> None:
+    gcp.setup_gcp([OPEN])
+    ip = {**OPEN_IP, "authorizedNetworks": [dict(n) for n in NETWORKS]}
+    gcp.data[SQL] = [_instance("orders", "MYSQL_8_0", ip)]
+    gcp.scan([OPEN])
+    run = gcp.plan(OPEN, "/instances/orders")
+    assert [e["value"] for e in run.before] == ["0.0.0.0/0", "::/0"] and run.after == []
+    gcp.approve(run)
+    outcome = gcp.apply(run)
+    assert outcome.run.state == "verified", outcome.run.reason
+    assert _ip(gcp, "orders")["authorizedNetworks"] == [NETWORKS[1]]
+    back = gcp.rollback(outcome.run)
+    assert back.run.state == "rolled_back", back.run.reason
+    restored = _ip(gcp, "orders")["authorizedNetworks"]
+    assert sorted(restored, key=lambda e: e["name"]) == NETWORKS
+
+
+def test_open_authorized_networks_changed_after_the_plan_is_not_touched(
+    gcp: GcpRepair,
+) -> None:
+    gcp.setup_gcp([OPEN])
+    ip = {**OPEN_IP, "authorizedNetworks": [dict(n) for n in NETWORKS]}
+    gcp.data[SQL] = [_instance("orders", "MYSQL_8_0", ip)]
+    gcp.scan([OPEN])
+    run = gcp.plan(OPEN, "/instances/orders")
+    gcp.approve(run)
+    gcp.data[SQL][0]["settings"]["ipConfiguration"]["authorizedNetworks"].pop(0)
+    assert gcp.apply(run).run.state == "aborted"
+    assert gcp.api is not None and gcp.api.fake.writes == []
+
+
 def _kms(gcp: GcpRepair, key: dict[str, Any], bindings: list[dict[str, Any]]) -> None:
     gcp.data[f"v1/projects/{PROJECT}/locations"] = [
         {"name": LOCATION, "locationId": "asia-northeast1"}

@@ -342,6 +342,49 @@ class SqlSslMode:
         self._set(ctx, current, before)
 
 
+OPEN_NETWORKS = ("0.0.0.0/0", "0.0.0.0", "::/0")
+
+
+def _open(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    found = [dict(e) for e in entries if e.get("value") in OPEN_NETWORKS]
+    return sorted(found, key=lambda e: (str(e.get("value")), str(e.get("name"))))
+
+
+@fix_handler("gcp.sql.authorized_networks")
+class SqlOpenNetworks:
+    """State: the authorized networks of the instance that let any address in, sorted. The
+    after-state is none of them; the other entries are kept, and restoring adds exactly the
+    removed entries back (name and expiration included)."""
+
+    def _networks(self, ctx: FixContext) -> list[dict[str, Any]]:
+        args = SqlSslMode()._args(ctx)
+        found = ctx.client.call("sqladmin.v1beta4", "instances.get", args, region="")
+        config = (found.get("settings") or {}).get("ipConfiguration") or {}
+        return [dict(e) for e in config.get("authorizedNetworks") or []]
+
+    def read(self, ctx: FixContext) -> list[dict[str, Any]]:
+        return _open(self._networks(ctx))
+
+    def desired(self, ctx: FixContext, before: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return []
+
+    def _set(
+        self, ctx: FixContext, from_state: list[dict[str, Any]], to: list[dict[str, Any]]
+    ) -> None:
+        networks = self._networks(ctx)
+        _unchanged(_open(networks), from_state)
+        kept = [e for e in networks if e.get("value") not in OPEN_NETWORKS]
+        body = {"settings": {"ipConfiguration": {"authorizedNetworks": kept + list(to)}}}
+        args = {**SqlSslMode()._args(ctx), "body": body}
+        ctx.client.call("sqladmin.v1beta4", "instances.patch", args, region="")
+
+    def apply(self, ctx: FixContext, before: list[Any], after: list[Any]) -> None:
+        self._set(ctx, before, after)
+
+    def restore(self, ctx: FixContext, before: list[Any], current: list[Any]) -> None:
+        self._set(ctx, current, before)
+
+
 # --- Cloud KMS -----------------------------------------------------------------------------
 
 ROTATION_FIELDS = ("rotationPeriod", "nextRotationTime")
