@@ -17,6 +17,12 @@ paging (``page_size`` items per page), empty lists, empty objects, empty strings
 false booleans omitted. Switches inject 403 SERVICE_DISABLED per (project, API), 403
 IAM_PERMISSION_DENIED per path prefix (naming the permission) and 429 RESOURCE_EXHAUSTED
 with ``Retry-After`` per path prefix (once or always).
+
+The documented write methods setting repair uses are answered too (``gcp_writes``): they
+change the data later reads serve, check Google's preconditions and answer Operations. The
+key file ``write_key_file`` signs in as a second service account (``FIXER``); the scanning
+one (``SCANNER``) is in ``read_only``, whose writes answer 403 naming the permission, and a
+test makes the fixer read-only by adding it there.
 """
 
 from __future__ import annotations
@@ -35,10 +41,13 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from posture.connectors import discovery
+from posture.localapi import gcp_writes
 from posture.localapi.google import jwt_grant, write_key_file
 from posture.localapi.tls import server_certificate
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+SCANNER = "scanner@posture-test.iam.gserviceaccount.com"  # the key file's service account
+FIXER = "fixer@posture-test.iam.gserviceaccount.com"  # the write key file's
 # the APIs whose paths are served from collections (the other workers' APIs are added here)
 APIS = [
     "iam.v1",
@@ -169,6 +178,12 @@ class FakeGcp:
     base_url: str = ""
     requests: list[str] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)  # token -> client_email
+    # service accounts whose writes are refused with 403 (the scanner's roles only read)
+    read_only: set[str] = field(default_factory=lambda: {SCANNER})
+    writes: list[str] = field(default_factory=list)  # "METHOD /path" of each write made
+    pending_operations: bool = False  # Compute / Cloud SQL writes answer RUNNING, get says DONE
+    # path prefix -> (code, message): the write's Operation ends DONE with that error, unchanged
+    failing_operations: dict[str, tuple[str, str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _route_cache: tuple[tuple[str, ...], list[_Route]] | None = None
 
@@ -257,6 +272,22 @@ class FakeGcp:
             found = self._resource_manager(method, path, query)
             if found is not None:
                 return found
+        call = f"{route.api} {route.call}" if route else ""
+        if call in gcp_writes.WRITERS:
+            if identity in self.read_only:
+                return 403, {}, _denied(gcp_writes.PERMISSIONS[call], path)
+            for prefix, (code, message) in sorted(self.failing_operations.items()):
+                if path.startswith(prefix):
+                    return 200, {}, gcp_writes.failed_operation(self, path, code, message)
+            with self.lock:
+                self.writes.append(f"{method} /{path}{'?' + parts.query if parts.query else ''}")
+                status, headers, answer = gcp_writes.WRITERS[call](self, path, query, body)
+            if self.pending_operations and answer.get("kind") in gcp_writes.OPERATION_KINDS:
+                answer = {**answer, "status": "RUNNING"}
+                answer.pop("endTime", None)
+            return status, headers, answer
+        if call in gcp_writes.OPERATION_READS:
+            return gcp_writes.operation_read(self, path)
         if route is None:
             return (
                 404,
@@ -282,6 +313,8 @@ class FakeGcp:
             return 200, {}, self._aggregated_page(data, query)
         list_key = _list_field(route.api, schema) if route.call.endswith(".list") else None
         if list_key is None:
+            if data is None and route.method.get("httpMethod") == "GET":
+                data = next(iter(gcp_writes.copies(self, path)), None)
             if data is None:
                 return (
                     404,
@@ -510,6 +543,20 @@ def _handler(fake: FakeGcp) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             self._send(*fake.answer("GET", self.path, self.headers.get("Authorization", ""), {}))
 
+        def _write(self, method: str) -> None:
+            try:
+                body = json.loads(self._body() or "{}")
+            except ValueError:
+                body = {}
+            auth = self.headers.get("Authorization", "")
+            self._send(*fake.answer(method, self.path, auth, body))
+
+        def do_PATCH(self) -> None:
+            self._write("PATCH")
+
+        def do_PUT(self) -> None:
+            self._write("PUT")
+
     return Handler
 
 
@@ -519,6 +566,7 @@ class RunningGcp:
     url: str  # https://127.0.0.1:PORT/
     ca_bundle: Path
     key_file: Path
+    write_key_file: Path  # a second service account (FIXER) with the same key pair
 
 
 @contextmanager
@@ -537,11 +585,14 @@ def gcp_server(
     port = server.server_address[1]
     url = f"https://127.0.0.1:{port}/"
     key_file, public = write_key_file(folder, url + "token", name="gcp-key.json")
+    fixer = json.loads(key_file.read_text()) | {"client_email": FIXER}
+    write_key = folder / "gcp-write-key.json"
+    write_key.write_text(json.dumps(fixer))
     fake.public_key, fake.base_url = public, url
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield RunningGcp(fake, url, cert, key_file)
+        yield RunningGcp(fake, url, cert, key_file, write_key)
     finally:
         server.shutdown()
         server.server_close()

@@ -500,6 +500,10 @@ def _settings_model(provider: str) -> type[BaseModel]:
         from posture.connectors.gws.settings import GwsSettings
 
         return GwsSettings
+    if provider == "gcp":
+        from posture.connectors.gcp.settings import GcpSettings
+
+        return GcpSettings
     from posture.connectors.aws.session import AwsSettings
 
     return AwsSettings
@@ -522,7 +526,8 @@ def set_write_credentials(
     """Give a connection the write credentials setting repair signs in with, distinct from
     the scanning credentials: AWS a role assumed through STS and/or a profile; Microsoft
     365 an app registration of its own (client id and secret variable or certificate);
-    Google Workspace a service account key of its own (acting as ``admin_email``)."""
+    Google Workspace a service account key of its own (acting as ``admin_email``); Google
+    Cloud a service account key of its own."""
     from posture.connectors.settings import parse_settings
 
     given = {
@@ -533,6 +538,7 @@ def set_write_credentials(
             "certificate": certificate,
         },
         "gws": {"key_file": key_file, "admin_email": admin_email},
+        "gcp": {"key_file": key_file},
     }
     with ops.session() as session:
         ten = resolve_tenant(session, tenant)
@@ -541,18 +547,21 @@ def set_write_credentials(
         ).first()
         if row is None:
             raise ConfigurationError(f"tenant '{ten.slug}' has no connection named '{name}'")
+        require(ops, "connection.write", ten.id)
         if row.provider not in given:
             raise UsageError(
                 f"connection '{name}' is a {row.provider} connection; write credentials can "
-                "be set for AWS, Microsoft 365 and Google Workspace connections so far"
+                "be set for AWS, Microsoft 365, Google Workspace and Google Cloud connections"
             )
-        stray = [
-            f"--{k.replace('_', '-')}"
-            for provider, values in given.items()
-            if provider != row.provider
-            for k, v in values.items()
-            if v
-        ]
+        own = given[row.provider]
+        stray = sorted(
+            {
+                f"--{k.replace('_', '-')}"
+                for values in given.values()
+                for k, v in values.items()
+                if v and k not in own
+            }
+        )
         if stray:
             raise UsageError(
                 f"connection '{name}' is a {row.provider} connection: "

@@ -34,10 +34,16 @@ WRITE_HINTS = {
     "[--admin-email ADDRESS]: a service account of its own whose domain-wide delegation "
     "has the scopes the fixes list",
 }
+GCP_HINT = (
+    "a 'write' section with the key_file of a service account of its own that holds the "
+    "permissions the fixes list (connection settings of {name} in tenant {tenant})"
+)
 
 
 def missing_write(provider: str, tenant: str, name: str) -> FixRefused:
     hint = WRITE_HINTS.get(provider, "setting repair of this provider needs write credentials")
+    if provider == "gcp":
+        hint = GCP_HINT
     return FixRefused(
         f"connection '{name}' of tenant '{tenant}' has no write credentials for setting repair",
         reason="no_write_credentials",
@@ -58,6 +64,8 @@ def open_client(
         return _graph_client(name, settings)
     if provider == "gws":
         return _workspace_client(name, settings)
+    if provider == "gcp":
+        return _gcp_client(name, settings)
     if provider != "aws":
         raise FixRefused(
             f"setting repair does not support provider '{provider}' yet (connection '{name}')",
@@ -80,6 +88,13 @@ def _workspace_client(name: str, settings: Mapping[str, Any]) -> ProviderClient:
     from posture.remediate.workspace import WorkspaceWriteClient
 
     return WorkspaceWriteClient(name, parse_settings(GwsSettings, name, dict(settings)))
+
+
+def _gcp_client(name: str, settings: Mapping[str, Any]) -> ProviderClient:
+    from posture.connectors.gcp.settings import GcpSettings
+    from posture.remediate.gcp import GcpWriteClient
+
+    return GcpWriteClient(name, parse_settings(GcpSettings, name, dict(settings)))
 
 
 class AwsWriteClient:

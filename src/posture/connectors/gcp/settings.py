@@ -16,6 +16,14 @@ DEFAULT_CONCURRENCY = 4
 PROJECT_ID = re.compile(r"^(?:[a-z0-9.\-]+:)?[a-z][a-z0-9\-]{4,28}[a-z0-9]$")
 
 
+class GcpWriteSettings(BaseModel):
+    """The service account setting repair signs in as: its own key, never the scanner's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key_file: str  # service-account JSON key with the write permissions the fixes list
+
+
 class GcpSettings(BaseModel):
     """One organisation (its ACTIVE projects) or an explicit list of projects."""
 
@@ -28,6 +36,7 @@ class GcpSettings(BaseModel):
     ca_bundle: str | None = None  # PEM file trusted for the token endpoint and the APIs
     max_attempts: int = Field(DEFAULT_MAX_ATTEMPTS, ge=1, le=20)
     concurrency: int = Field(DEFAULT_CONCURRENCY, ge=1, le=32)  # projects collected at once
+    write: GcpWriteSettings | None = None  # setting repair's credentials
 
     @field_validator("organization_id", mode="before")
     @classmethod
