@@ -153,7 +153,10 @@ def require_provider(tenant: Tenant, provider: str) -> None:
 
 def show_menu(ops: Operations, tenant: str | None = None) -> Menu:
     """The service menu of the named tenant (or the only one), with its connections in use."""
+    from posture.operations.access import require
     from posture.operations.tenants import resolve_tenant
 
     with ops.session() as session:
-        return tenant_menu(resolve_tenant(session, tenant))
+        found = resolve_tenant(session, tenant)
+        require(ops, "tenant.read", found.id)
+        return tenant_menu(found)

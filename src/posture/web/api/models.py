@@ -56,6 +56,56 @@ class TenantOut(Model):
     locale: str
     timezone: str
     created_at: datetime | None = None
+    paused: bool = False
+    paused_at: datetime | None = None
+    paused_reason: str = ""
+
+
+class PauseRequest(Body):
+    reason: str = Field(
+        min_length=1, max_length=500, description="Why (shown wherever it is paused)"
+    )
+
+
+class MenuOut(Model):
+    """The service menu a tenant bought and how much of it is in use."""
+
+    tenant: str
+    plan: str
+    sspm: bool
+    cspm: bool
+    vulnerability_view: bool
+    setting_repair: bool
+    max_connections: int | None = None
+    extra_connections: int = 0
+    strict_limits: bool = False
+    connections: int
+    connection_limit: int | None = None
+    over_limit: int = 0
+
+
+class WorkerOut(Model):
+    name: str
+    pid: int
+    queues: list[str]
+    concurrency: int
+    started_at: datetime
+    last_seen: datetime
+    stopped_at: datetime | None = None
+    alive: bool
+    running: int
+    processed: int
+    failed: int
+
+
+class ServiceStatusOut(Model):
+    """Workers (alive while their heartbeat is recent) and the depth of each queue."""
+
+    checked_at: datetime
+    workers: list[WorkerOut]
+    queues: dict[str, int]
+    broker: str
+    broker_error: str
 
 
 class ConnectionOut(Model):

@@ -5,10 +5,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Query
 
 from posture.operations.connections import check_connections, list_connections
-from posture.operations.tenants import list_tenants, show_tenant
+from posture.operations.menu import show_menu
+from posture.operations.service import service_status
+from posture.operations.tenants import list_tenants, pause_tenant, resume_tenant, show_tenant
 from posture.operations.usage import tenant_usage
 from posture.web.api.common import TENANT, allow
-from posture.web.api.models import ConnectionCheckOut, ConnectionOut, TenantOut, UsageOut
+from posture.web.api.models import (
+    ConnectionCheckOut,
+    ConnectionOut,
+    MenuOut,
+    PauseRequest,
+    ServiceStatusOut,
+    TenantOut,
+    UsageOut,
+)
 from posture.web.deps import ApiOps
 
 router = APIRouter(tags=["tenants"])
@@ -64,3 +74,41 @@ def usage(
 ) -> UsageOut:
     slug = allow(ops, "tenant.read", tenant)
     return UsageOut.model_validate(tenant_usage(ops, slug, month=month)[0])
+
+
+@router.post(
+    "/tenants/{tenant}/pause",
+    response_model=TenantOut,
+    summary="Pause a tenant: no scans, scheduled jobs, fixes or notifications until resumed",
+)
+def pause(*, tenant: str = Path(description=TENANT), body: PauseRequest, ops: ApiOps) -> TenantOut:
+    slug = allow(ops, "tenant.pause", tenant)
+    assert slug is not None
+    return TenantOut.model_validate(pause_tenant(ops, slug, reason=body.reason))
+
+
+@router.post("/tenants/{tenant}/resume", response_model=TenantOut, summary="Resume a paused tenant")
+def resume(*, tenant: str = Path(description=TENANT), ops: ApiOps) -> TenantOut:
+    slug = allow(ops, "tenant.pause", tenant)
+    assert slug is not None
+    return TenantOut.model_validate(resume_tenant(ops, slug))
+
+
+@router.get(
+    "/tenants/{tenant}/menu",
+    response_model=MenuOut,
+    summary="The service menu a tenant bought (plan, options) and connections in use",
+)
+def menu(*, tenant: str = Path(description=TENANT), ops: ApiOps) -> MenuOut:
+    slug = allow(ops, "tenant.read", tenant)
+    return MenuOut.model_validate(show_menu(ops, slug))
+
+
+@router.get(
+    "/service/status",
+    response_model=ServiceStatusOut,
+    tags=["service"],
+    summary="Workers and their last heartbeat, queue depth per queue (provider operators)",
+)
+def status(*, ops: ApiOps) -> ServiceStatusOut:
+    return ServiceStatusOut.model_validate(service_status(ops))
