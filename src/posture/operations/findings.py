@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from posture.errors import ConfigurationError
@@ -88,6 +89,87 @@ def query_findings(ops: Operations, query: FindingQuery) -> list[FindingRow]:
     out = [finding_row(f, PolicyFacts.lookup(catalog, f.policy_id), names) for f in rows]
     words = query.text.casefold().split()
     return [r for r in out if all(w in _haystack(r) for w in words)] if words else out
+
+
+@dataclass(frozen=True)
+class FindingPage:
+    """One page of a finding query: its rows and how many findings match in all."""
+
+    rows: list[FindingRow]
+    total: int
+
+
+def page_findings(ops: Operations, query: FindingQuery, *, offset: int, limit: int) -> FindingPage:
+    """One page of ``query_findings`` (same filters and order), for lists too long to
+    build whole: the matching findings are chosen and sorted on a few columns, and only
+    the page's rows are read in full."""
+    check_choices("--status", [query.status], STATES)
+    wanted = {parse_severity(s).value for s in query.severities}
+    floor = parse_severity(query.min_severity).rank if query.min_severity else None
+    selector = PolicySelector.of(query.policies)
+    catalog = ops.catalog()
+    words = query.text.casefold().split()
+    titles: dict[str, str] = {}
+
+    def title_of(policy_id: str) -> str:
+        if policy_id not in titles:
+            facts = PolicyFacts.lookup(catalog, policy_id)
+            titles[policy_id] = f"{facts.title.en} {facts.title.ja}".casefold()
+        return titles[policy_id]
+
+    with ops.session() as session:
+        tenant = resolve_tenant(session, query.tenant)
+        require(ops, "finding.read", tenant.id)
+        light = sa_select(
+            col(Finding.id),
+            col(Finding.severity),
+            col(Finding.policy_id),
+            col(Finding.resource_uid),
+            col(Finding.resource_name),
+        ).where(col(Finding.tenant_id) == tenant.id)
+        if query.status != "all":
+            light = light.where(col(Finding.state) == query.status)
+        if wanted:
+            light = light.where(col(Finding.severity).in_(wanted))
+        if query.resource_types:
+            light = light.where(col(Finding.resource_type).in_(query.resource_types))
+        if query.regions:
+            light = light.where(col(Finding.region).in_(query.regions))
+        conns = list(session.exec(select(Connection).where(Connection.tenant_id == tenant.id)))
+        names = {c.id: c.name for c in conns}
+        if query.connections or query.providers:
+            picked = [
+                c.id
+                for c in conns
+                if (not query.connections or c.name in query.connections)
+                and (not query.providers or c.provider in query.providers)
+            ]
+            light = light.where(col(Finding.connection_id).in_(picked))
+        found = [tuple(r) for r in session.execute(light)]
+        if selector:
+            selector.check_known([*catalog.policies, *(f[2] for f in found)])
+        chosen = [
+            f
+            for f in found
+            if (floor is None or severity_rank(f[1]) >= floor)
+            and selector.matches(f[2])
+            and (not query.services or _service(f[2]) in query.services)
+            and (
+                not words
+                or all(
+                    w in f"{f[2]} {f[3]} {f[4]}".casefold() or w in title_of(f[2]) for w in words
+                )
+            )
+        ]
+        chosen.sort(key=lambda f: (-severity_rank(f[1]), f[2], f[3]))
+        ids = [f[0] for f in chosen[offset : offset + limit]]
+        full = {f.id: f for f in session.exec(select(Finding).where(col(Finding.id).in_(ids)))}
+    rows = [
+        finding_row(full[i], PolicyFacts.lookup(catalog, full[i].policy_id), names)
+        for i in ids
+        if i in full
+    ]
+    return FindingPage(rows, len(chosen))
 
 
 def _haystack(row: FindingRow) -> str:

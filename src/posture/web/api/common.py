@@ -49,6 +49,25 @@ def page_of(request: Request, items: Sequence[T], offset: int, limit: int) -> di
     return {"items": chunk, "total": len(items), "offset": offset, "limit": limit, "next": next_url}
 
 
+def counted_page(
+    request: Request, items: Sequence[T], total: int, offset: int, limit: int
+) -> dict[str, object]:
+    """A page already cut to ``items`` out of ``total``, with the link to the next one."""
+    following = offset + limit
+    next_url = None
+    if following < total:
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
+        params.append(("offset", str(following)))
+        next_url = f"{request.url.path}?{urlencode(params)}"
+    return {
+        "items": list(items),
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "next": next_url,
+    }
+
+
 def file_out(request: Request, item: Deliverable) -> FileOut:
     name = "download_report" if item.kind == "reports" else "download_export"
     url = request.url_for(name, tenant=item.tenant, file_id=item.id).path

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Path, Query, Request
 
 from posture.models import Severity
 from posture.operations import FindingQuery
-from posture.operations.findings import query_findings, show_finding
-from posture.web.api.common import TENANT, Limit, Offset, allow, page_of
+from posture.operations.findings import page_findings, show_finding
+from posture.web.api.common import TENANT, Limit, Offset, allow, counted_page
 from posture.web.api.models import EventOut, FindingDetailOut, FindingOut, Page
 from posture.web.deps import ApiOps
 
@@ -52,8 +52,9 @@ def findings(
         connections=tuple(connection),
         text=q,
     )
-    rows = [FindingOut.model_validate(r) for r in query_findings(ops, query)]
-    return page_of(request, rows, offset, limit)
+    page = page_findings(ops, query, offset=offset, limit=limit)
+    rows = [FindingOut.model_validate(r) for r in page.rows]
+    return counted_page(request, rows, page.total, offset, limit)
 
 
 @router.get(
