@@ -88,3 +88,27 @@ def test_customer_admin_adds_a_viewer_of_its_own_tenant_only(client: TestClient)
     )
     assert other.status_code == 404
     assert "intruder" not in client.get("/users").text
+
+
+def test_operations_page_shows_workers_and_queues_to_provider_operators(
+    client: TestClient, console_store: object
+) -> None:
+    from posture.operations import Operations
+    from posture.operations.service import WorkerBeat, record_heartbeat
+    from posture.store import Store
+
+    assert isinstance(console_store, Store)
+    beat = WorkerBeat("scan-1@host-a", 4242, ["posture.scan"], 2, running=1, processed=7)
+    record_heartbeat(Operations.using(console_store), beat)
+    login(client, ADMIN)
+    page = client.get("/service", headers=EN)
+    assert page.status_code == 200
+    assert "scan-1@host-a" in page.text and "posture.scan" in page.text
+    assert 'href="/service"' in page.text  # in the navigation
+
+
+def test_operations_page_is_refused_to_customers(client: TestClient) -> None:
+    login(client, VIEWER)
+    page = client.get("/service", headers=EN)
+    assert page.status_code == 403
+    assert 'href="/service"' not in client.get("/tenants", headers=EN).text

@@ -22,6 +22,7 @@ from posture.operations.context import Operations
 from posture.operations.dashboard import show_tenant_view, visible_tenants
 from posture.operations.notifications import add_channel, list_channels, remove_channel, send_test
 from posture.operations.schedules import add_schedule, list_schedules, remove_schedule
+from posture.operations.service import service_status
 from posture.web.console.render import render_page
 from posture.web.console.views import ConsoleRoute, Ops, SignedIn, allow, base_context, is_provider
 from posture.web.deps import csrf_protect
@@ -334,3 +335,12 @@ def user_disable(
 ) -> Response:
     identity.disable_user(ops, username)
     return RedirectResponse("/users?notice=disabled", status_code=303)
+
+
+@router.get("/service")
+def service_page(request: Request, principal: SignedIn, ops: Ops) -> Response:
+    """Workers with their last heartbeat and the depth of each queue (provider operators)."""
+    allow(ops, "service.operate")
+    context = base_context(request, principal, section="service")
+    context |= {"status": service_status(ops)}
+    return render_page(request, "service.html.j2", context)
