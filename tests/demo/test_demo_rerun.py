@@ -111,7 +111,7 @@ def test_second_run_changes_nothing_and_stays_in_its_store(tmp_path: Path) -> No
 def fake_run_demo(monkeypatch: pytest.MonkeyPatch, catalog: Catalog) -> list[str]:
     """Replace the runner by a stub that records the URL of the store it was given."""
     urls: list[str] = []
-    monkeypatch.setattr("posture.operations.context.load_catalog", lambda *_: catalog)
+    monkeypatch.setattr("posture.operations.context.load_catalog", lambda *_, **__: catalog)
 
     def run_demo(store: Store, *_: Any, **__: Any) -> DemoResult:
         urls.append(str(store.engine.url))

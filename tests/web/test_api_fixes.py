@@ -111,12 +111,20 @@ def post(api: Api, who: str, path: str, body: dict[str, Any] | None = None) -> A
     return api.client.post(path, json=body or {}, headers=api.auth(who))
 
 
-def test_without_the_fix_operations_there_are_no_fix_routes(api: Api) -> None:
-    assert api.get("admin", "/api/v1/tenants/acme/fixes").status_code == 404
+def test_the_real_fix_operations_refuse_a_tenant_without_setting_repair(api: Api) -> None:
+    from posture.operations.audit import AuditQuery, list_audit
+
     assert (
-        "/api/v1/tenants/{tenant}/fixes"
-        not in api.client.get("/api/v1/openapi.json").json()["paths"]
+        "/api/v1/tenants/{tenant}/fixes" in api.client.get("/api/v1/openapi.json").json()["paths"]
     )
+    assert api.get("admin", "/api/v1/tenants/acme/fixes").status_code == 200
+    finding = api.estate.acme_findings["data"]
+    refused = post(api, "cadmin", "/api/v1/tenants/acme/fixes", {"findings": [finding]})
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "fix_refused"
+    entries = list_audit(api.ops, AuditQuery(actions=("fix.refused",)))
+    assert entries and entries[-1].details["reason"] == "option_disabled"
+    assert api.get("admin", "/api/v1/tenants/acme/fixes").json() == []
 
 
 def test_each_step_needs_its_right(fix_api: Api, calls: list[tuple[str, Any]]) -> None:

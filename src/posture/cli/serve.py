@@ -29,8 +29,12 @@ def serve(
         "--scheduler/--no-scheduler",
         help="Run the tenants' schedules (default: on, unless only --web is given).",
     ),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address the web app listens on."),
-    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port of the web app."),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", metavar="ADDRESS", help="Address the web app listens on."
+    ),
+    port: int = typer.Option(
+        8000, "--port", min=0, max=65535, metavar="PORT", help="Port of the web app."
+    ),
     workers: int = typer.Option(
         0, "--workers", min=0, metavar="N", help="Also start N Celery workers."
     ),

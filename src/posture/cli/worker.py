@@ -32,7 +32,9 @@ def worker(
     metrics_port: int | None = typer.Option(
         None, "--metrics-port", metavar="PORT", help="Serve this worker's Prometheus metrics."
     ),
-    loglevel: str = typer.Option("INFO", "--loglevel", "-l", metavar="LEVEL"),
+    loglevel: str = typer.Option(
+        "INFO", "--loglevel", "-l", metavar="LEVEL", help="Log level: DEBUG, INFO, WARNING, ERROR."
+    ),
 ) -> None:
     """Run a Celery worker for scans and reports (POSTURE_BROKER_URL, PostgreSQL store)."""
     from posture.logs import configure

@@ -454,7 +454,9 @@ def collect_mail_domains(
             docs = list(pool.map(lambda d: one(*d), domains))
         for (domain, _), doc in zip(domains, docs, strict=True):
             if isinstance(doc, DnsLookupError):
-                inventory.fail(ScopeFailure(spec.type, domain, doc.message, doc.code or ""))
+                inventory.fail(
+                    ScopeFailure(spec.type, domain, doc.message, doc.provider_code or "")
+                )
                 continue
             resources.append(
                 Resource(spec.type, domain, domain, domain, doc, {}, inventory.account)

@@ -73,15 +73,16 @@ def demo_console_users(store_url: str, tenant: str) -> list[ConsoleLogin]:
     from posture.errors import ConfigurationError
     from posture.operations.access import Role
     from posture.operations.identity import add_user, reset_password
+    from posture.operations.tenants import list_tenants
 
     store = Store(store_url)
     try:
         ops = Operations.using(store, source="cli demo")
         logins = []
-        for username, role, slug in (
-            (DEMO_ADMIN, Role.PROVIDER_ADMIN, None),
-            (DEMO_VIEWER, Role.CUSTOMER_VIEWER, tenant),
-        ):
+        accounts: list[tuple[str, Role, str | None]] = [(DEMO_ADMIN, Role.PROVIDER_ADMIN, None)]
+        if tenant in {t.slug for t in list_tenants(ops)}:  # the demo planted its tenant
+            accounts.append((DEMO_VIEWER, Role.CUSTOMER_VIEWER, tenant))
+        for username, role, slug in accounts:
             try:
                 _, secret = add_user(ops, username, role=role, tenant=slug, locale="en")
             except ConfigurationError:

@@ -724,9 +724,8 @@ def revoke_token(ops: Operations, token_id: str, *, now: datetime | None = None)
     moment = _now(now)
     with ops.session() as session:
         row = _token_row(session, token_id)
-        user = session.get(UserAccount, row.user_id)
-        assert user is not None
-        if user.tenant_id is not None and not in_scope(session, user.tenant_id):
+        user = session.get(UserAccount, row.user_id)  # None: a user outside the scope
+        if user is None or (user.tenant_id is not None and not in_scope(session, user.tenant_id)):
             raise NotFound(f"unknown API token '{token_id}'")
         principal = ops.principal
         if principal is None or principal.user_id == user.id:
