@@ -13,6 +13,7 @@ from posture.cli import (
     demo,
     export,
     findings,
+    fixes,
     frameworks,
     notify,
     policies,
@@ -107,6 +108,7 @@ app.add_typer(notify.app, name="notify")
 app.add_typer(waivers.app, name="waiver")
 app.add_typer(schedule.app, name="schedule")
 app.add_typer(audit.app, name="audit")
+app.add_typer(fixes.app, name="fix")
 app.command("scan")(scan.scan)
 app.command("findings")(findings.findings)
 app.command("results")(results.results)

@@ -23,6 +23,7 @@ from posture.operations.connections import (
     organization_permissions,
     permission_policy,
     required_permissions,
+    set_write_credentials,
 )
 
 app = typer.Typer(
@@ -297,6 +298,28 @@ def add_gcp(
         ca_bundle=ca_bundle,
     )
     _added(info, "gcp")
+
+
+@app.command("set-write", cls=output.Command)
+def set_write(
+    ctx: typer.Context,
+    tenant: str | None = typer.Option(None, "--tenant", metavar="SLUG", help=TENANT_HELP),
+    name: str = typer.Option(..., "--name", metavar="NAME", help="Connection name."),
+    role_arn: str | None = typer.Option(
+        None, "--role-arn", metavar="ARN", help="Role setting repair assumes (AWS)."
+    ),
+    profile: str | None = typer.Option(
+        None, "--profile", metavar="PROFILE", help="Profile setting repair signs in with (AWS)."
+    ),
+    external_id: str | None = typer.Option(
+        None, "--external-id", metavar="ID", help="External id required by the role."
+    ),
+) -> None:
+    """Set the write credentials of setting repair, distinct from the scanning ones."""
+    info = set_write_credentials(
+        state(ctx), tenant, name, role_arn=role_arn, profile=profile, external_id=external_id
+    )
+    console.print(f"connection {escape(info.name)}: write credentials set for setting repair")
 
 
 @app.command("list")

@@ -27,6 +27,17 @@ class Item:
 
 
 @dataclass(frozen=True)
+class FixItem:
+    """A fix the automatic mode ran since the tenant's last notification."""
+
+    run_id: str
+    fix_id: str
+    title: dict[str, str]  # by language
+    resource: str
+    state: str  # verified | failed | aborted | rolled_back
+
+
+@dataclass(frozen=True)
 class Message:
     """What one delivery says: one finding, a digest of several, or a test."""
 
@@ -39,3 +50,4 @@ class Message:
     digest: bool = False
     test: bool = False
     delivery_id: str = ""  # lets a receiver drop a request it has already processed
+    fixes: list[FixItem] = field(default_factory=list)  # automatic fixes since the last one

@@ -64,6 +64,9 @@ class Words:
     labels: dict[str, str]
     lines: list[Line]
     more: int  # findings left out of a chat message that would be too long
+    fix_heading: str = ""
+    fix_intro: str = ""
+    fix_lines: tuple[str, ...] = ()  # "title: resource (state)" per automatic fix
 
 
 def _pick(text: dict[str, str], lang: str) -> str:
@@ -117,6 +120,10 @@ def words(message: Message, *, limit: int | None = None) -> Words:
     footer = t(
         "notify.footer", tenant=tenant, threshold=sev.get(message.threshold, message.threshold)
     )
+    fix_lines = tuple(
+        f"{_pick(f.title, lang) or f.fix_id}: {f.resource} ({t(f'fix.state.{f.state}')})"
+        for f in message.fixes
+    )
     return Words(
         lang=lang,
         subject=" ".join(subject.split())[:SUBJECT_MAX],
@@ -126,6 +133,9 @@ def words(message: Message, *, limit: int | None = None) -> Words:
         labels=labels,
         lines=lines,
         more=len(items) - len(shown),
+        fix_heading=t("fix.auto_heading") if fix_lines else "",
+        fix_intro=t("fix.auto_intro") if fix_lines else "",
+        fix_lines=fix_lines,
     )
 
 
@@ -169,6 +179,8 @@ def _email_text(w: Words) -> str:
         if line.link:
             out.append(f"  {w.labels['link']}: {line.link}")
         out.append("")
+    if w.fix_lines:
+        out += [w.fix_heading, w.fix_intro, *(f"  - {line}" for line in w.fix_lines), ""]
     out += ["--", w.footer, ""]
     return "\n".join(out)
 
@@ -213,6 +225,14 @@ def slack(message: Message) -> dict[str, Any]:
         ]
     if w.more:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"+{w.more}"}]})
+    if w.fix_lines:
+        fix_text = "\n".join(
+            [f"*{slack_escape(w.fix_heading)}*", *(f"• {slack_escape(x)}" for x in w.fix_lines)]
+        )
+        blocks += [
+            {"type": "divider"},
+            {"type": "section", "text": {"type": "mrkdwn", "text": fix_text[:3000]}},
+        ]
     blocks.append(
         {"type": "context", "elements": [{"type": "mrkdwn", "text": slack_escape(w.footer)}]}
     )
@@ -260,6 +280,9 @@ def teams(message: Message) -> dict[str, Any]:
                 )
     if w.more:
         body.append(_rich(_run(f"+{w.more}", isSubtle=True)))
+    if w.fix_lines:
+        body.append(_rich(_run(w.fix_heading, weight="Bolder"), separator=True))
+        body += [_rich(_run(line), spacing="None") for line in w.fix_lines]
     body.append(_rich(_run(w.footer, isSubtle=True, size="Small"), separator=True))
     actions = [
         {"type": "Action.OpenUrl", "title": w.labels["link"], "url": line.link}
@@ -303,6 +326,16 @@ def webhook(message: Message) -> dict[str, Any]:
         "digest": message.digest,
         "subject": w.subject,
         "findings": [_item_json(i) for i in ordered(message.items)],
+        "fixes": [
+            {
+                "run": f.run_id,
+                "fix": f.fix_id,
+                "title": dict(f.title),
+                "resource": f.resource,
+                "state": f.state,
+            }
+            for f in message.fixes
+        ],
     }
 
 

@@ -62,6 +62,19 @@ ACTIONS = (
     "notify.add",
     "notify.remove",
     "export.findings",
+    "connection.set_write",
+    "fix.plan",
+    "fix.approve",
+    "fix.apply",
+    "fix.applied",
+    "fix.verify",
+    "fix.abort",
+    "fix.fail",
+    "fix.rollback",
+    "fix.rolled_back",
+    "fix.resume",
+    "fix.refused",
+    "fix.kill_switch",
 )
 GENESIS = ""  # the previous hash of the very first entry of a store
 DEFAULT_RETENTION_DAYS = 90

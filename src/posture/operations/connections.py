@@ -476,3 +476,53 @@ def permission_policy(ops: Operations, provider: str = "aws") -> dict[str, Any]:
     from posture.connectors.aws.permissions import policy_document
 
     return policy_document(required_permissions(ops, provider))
+
+
+def set_write_credentials(
+    ops: Operations,
+    tenant: str | None,
+    name: str,
+    *,
+    role_arn: str | None = None,
+    profile: str | None = None,
+    external_id: str | None = None,
+) -> ConnectionInfo:
+    """Give a connection the write credentials setting repair signs in with (AWS: a role
+    assumed through STS and/or a profile), distinct from the scanning credentials."""
+    from posture.connectors.aws.session import AwsSettings
+    from posture.connectors.settings import parse_settings
+
+    with ops.session() as session:
+        ten = resolve_tenant(session, tenant)
+        row = session.exec(
+            select(Connection).where(Connection.tenant_id == ten.id, Connection.name == name)
+        ).first()
+        if row is None:
+            raise ConfigurationError(f"tenant '{ten.slug}' has no connection named '{name}'")
+        if row.provider != "aws":
+            raise UsageError(
+                f"connection '{name}' is a {row.provider} connection; write credentials can "
+                "be set for AWS connections so far"
+            )
+        write = {
+            k: v
+            for k, v in (
+                ("role_arn", role_arn),
+                ("profile", profile),
+                ("external_id", external_id),
+            )
+            if v
+        }
+        settings = {**row.settings, "write": write}
+        parse_settings(AwsSettings, name, settings)  # refused here, not at the first fix
+        row.settings = settings
+        session.add(row)
+        record(
+            ops,
+            "connection.set_write",
+            tenant=ten.slug,
+            target=name,
+            details={"write": write},
+            session=session,
+        )
+        return ConnectionInfo.of(row, ten)

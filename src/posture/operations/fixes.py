@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from posture.catalog.fix import RISKS, Fix
@@ -426,6 +426,21 @@ def _info(session: Session, run: FixRun) -> FixRunInfo:
     return FixRunInfo.of(run, tenant.slug if tenant else "", connection.name if connection else "")
 
 
+def _claim(
+    session: Session,
+    run_id: str,
+    states: Sequence[str],
+    now: datetime,
+    seen: datetime | None = None,
+) -> bool:
+    """Touch the run if it is still in ``states`` (and unchanged since ``seen``)."""
+    query = update(FixRun).where(col(FixRun.id) == run_id, col(FixRun.state).in_(list(states)))
+    if seen is not None:
+        query = query.where(col(FixRun.updated_at) == seen)
+    claimed = session.execute(query.values(updated_at=now))
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
 def _step(
     ops: Operations,
     run_id: str,
@@ -433,11 +448,23 @@ def _step(
     action: str,
     *,
     detail: Mapping[str, Any] | None = None,
+    expect: Sequence[str] = (),
     **changes: Any,
 ) -> FixRunInfo:
-    """Commit one step: the run's new state, its step entry and the audit entry together."""
+    """Commit one step: the run's new state, its step entry and the audit entry together.
+
+    With ``expect``, the step is taken only if the run is still in one of those states
+    (a conditional update, atomic on SQLite and PostgreSQL): of two processes acting on one
+    run at once, the second is refused instead of repeating the change.
+    """
     now = utcnow()
     with ops.session() as session:
+        if expect and not _claim(session, run_id, expect, now):
+            current = session.get(FixRun, run_id)
+            raise UsageError(
+                f"fix run {run_id} is {current.state if current else 'gone'} now: another "
+                "process acted on it first"
+            )
         run = session.get(FixRun, run_id)
         assert run is not None
         run.state = state
@@ -538,13 +565,14 @@ def plan_fixes(
         connections = {
             c.id: c for c in session.exec(select(Connection).where(Connection.tenant_id == ten.id))
         }
-        pending = set(
-            session.exec(
-                select(FixRun.finding_id).where(
-                    FixRun.tenant_id == ten.id, col(FixRun.state).in_(OPEN_STATES)
-                )
+        pending: set[str] = set()
+        for finding_id, fix_id, uid in session.exec(
+            select(FixRun.finding_id, FixRun.fix_id, FixRun.resource_uid).where(
+                FixRun.tenant_id == ten.id, col(FixRun.state).in_(OPEN_STATES)
             )
-        )
+        ):
+            # one run per fix and resource covers every finding it resolves there
+            pending |= {finding_id, f"{fix_id} {uid}"}
     if not chosen:
         raise UsageError(f"tenant '{ten.slug}' has no open finding matching that choice")
     outcome = PlanOutcome()
@@ -602,7 +630,7 @@ def plan_fixes(
                 )
             )
             continue
-        pending.add(finding.id)
+        pending |= {finding.id, f"{fix.id} {finding.resource_uid}"}
         outcome.runs.append(run)
     if not outcome.runs and not outcome.manual and outcome.refused:
         first = outcome.refused[0]
@@ -634,8 +662,10 @@ def _finding_refusal(
     pattern = opts.excluded_resource(finding.resource_uid)
     if pattern:
         return "excluded_resource", f"the resource matches the exclusion '{pattern}'"
-    if finding.id in pending:
-        return "already_planned", "the finding already has a fix run in progress"
+    if finding.id in pending or f"{fix.id} {finding.resource_uid}" in pending:
+        return "already_planned", (
+            f"a fix run of '{fix.id}' on this resource is already in progress"
+        )
     if max_risk is not None and RISKS.index(fix.risk) > RISKS.index(max_risk):
         return "risk_too_high", f"fix '{fix.id}' has risk {fix.risk}, above {max_risk}"
     if not fix.manual and not has_write(conn.settings):
@@ -751,6 +781,7 @@ def approve_fix(ops: Operations, run_id: str, *, auto: bool = False) -> FixRunIn
         approved_by=approver,
         approved_at=utcnow(),
         detail={"approved_by": approver},
+        expect=("planned",),
     )
 
 
@@ -809,6 +840,7 @@ def apply_fix(ops: Operations, run_id: str, *, execute: bool = False) -> ApplyOu
         "fix.apply",
         applied_by=actor_of(ops) if not run.auto else AUTO_ACTOR,
         applied_at=utcnow(),
+        expect=("approved",),
     )
     _crash_point("applying")
     try:
@@ -856,13 +888,23 @@ def _rescan(ops: Operations, live: _Live, *, fixed: bool) -> tuple[str, list[str
     from posture.scan import run_scan
 
     run = live.run
+    with ops.session() as session:
+        covered = set(
+            session.exec(
+                select(Finding.id).where(
+                    Finding.tenant_id == run.tenant_id,
+                    Finding.resource_uid == run.resource_uid,
+                    col(Finding.policy_id).in_(list(live.fix.resolves)),
+                )
+            )
+        )
     outcome = run_scan(
         ops.store(),
         ops.catalog(),
         live.tenant.slug,
         connections=[live.connection.name],
         policy_ids=list(live.fix.resolves),
-        fixed={run.finding_id} if fixed else frozenset(),
+        fixed=covered if fixed else frozenset(),
     )
     record(
         ops,
@@ -939,7 +981,14 @@ def rollback_fix(ops: Operations, run_id: str, *, execute: bool = False) -> Appl
         info = _info(session, run)
     if not execute:
         return ApplyOutcome(info, False, current)
-    _step(ops, run.id, "rolling_back", "fix.rollback", reason="rollback requested")
+    _step(
+        ops,
+        run.id,
+        "rolling_back",
+        "fix.rollback",
+        reason="rollback requested",
+        expect=("verified", "applied", "failed"),
+    )
     return ApplyOutcome(_restore(ops, live, "rolled back on request"), True, current)
 
 
@@ -966,8 +1015,14 @@ def resume_fix_runs(ops: Operations) -> list[FixRunInfo]:
 
 
 def _resume_one(ops: Operations, run_id: str) -> FixRunInfo:
-    live = _live(ops, run_id)
+    return _resume_one_from(ops, _live(ops, run_id))
+
+
+def _resume_one_from(ops: Operations, live: _Live) -> FixRunInfo:
     run = live.run
+    with ops.session() as session:  # one resumer per run, however many processes start
+        if not _claim(session, run.id, (run.state,), utcnow(), seen=run.updated_at):
+            return _info(session, _find_run(session, run.id))
     record(
         ops,
         "fix.resume",

@@ -21,17 +21,26 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from posture.catalog import Catalog
 from posture.errors import ConfigurationError, UsageError
 from posture.models import Severity
 from posture.notify import ChannelSpec, Item, Message, Outcome, deliver, parse_settings
 from posture.notify.channels import KINDS, MODES
+from posture.notify.content import FixItem
 from posture.operations.auditing import audited
 from posture.operations.context import Operations
 from posture.operations.filters import parse_severity
 from posture.operations.rows import PolicyFacts
 from posture.operations.tenants import check_active, get_tenant, resolve_tenant
 from posture.scan import ScanOutcome
-from posture.store import Connection, Finding, Notification, NotificationChannel, Tenant
+from posture.store import (
+    Connection,
+    Finding,
+    FixRun,
+    Notification,
+    NotificationChannel,
+    Tenant,
+)
 from posture.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -436,6 +445,7 @@ def _message(ops: Operations, ids: Sequence[str], *, digest: bool) -> tuple[Chan
             _item(n, f, PolicyFacts.lookup(catalog, f.policy_id), names, base) for n, f in rows
         ]
         message = Message(
+            fixes=_auto_fixes(catalog, session, tenant.id),
             tenant_slug=tenant.slug,
             tenant_name=tenant.name,
             locale=tenant.locale,
@@ -446,6 +456,28 @@ def _message(ops: Operations, ids: Sequence[str], *, digest: bool) -> tuple[Chan
             delivery_id=first.id if not digest else uuid.uuid4().hex,
         )
     return spec, message
+
+
+def _auto_fixes(catalog: Catalog, session: Session, tenant_id: str) -> list[FixItem]:
+    """Automatic fix runs not yet announced, as the notification's short section."""
+    from posture.operations.fixes import unnotified_auto_runs
+
+    items = []
+    for run in unnotified_auto_runs(session, tenant_id):
+        fix = catalog.fixes.get(run.fix_id)
+        title = {"en": fix.title.en, "ja": fix.title.ja} if fix else {}
+        resource = run.resource_name or run.resource_uid
+        items.append(FixItem(run.id, run.fix_id, title, resource, run.state))
+    return items
+
+
+def _mark_fixes_notified(ops: Operations, run_ids: Sequence[str]) -> None:
+    if not run_ids:
+        return
+    with ops.session() as session:
+        for run in session.exec(select(FixRun).where(col(FixRun.id).in_(list(run_ids)))):
+            run.notified = True
+            session.add(run)
 
 
 def _item(
@@ -491,6 +523,7 @@ def _record(
             row.sent_at = (now or utcnow()) if outcome.sent else None
             session.add(row)
     if outcome.sent:
+        _mark_fixes_notified(ops, [f.run_id for f in message.fixes])
         return NotifySummary(sent=len(ids))
     return NotifySummary(failed=len(ids), errors=[outcome.error])
 

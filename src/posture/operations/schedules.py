@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import socket
@@ -42,6 +43,8 @@ from posture.operations.audit import purge_audit, purge_file_name
 from posture.operations.auditing import audited
 from posture.operations.context import Operations
 from posture.operations.filters import check_choices
+from posture.operations.fixes import auto_fix
+from posture.operations.notifications import notify_scan
 from posture.operations.reports import FORMATS, LANGUAGES, generate_report
 from posture.operations.retention import DEFAULT_RESULT_DAYS, run_retention
 from posture.operations.scans import scan_tenant
@@ -62,6 +65,8 @@ SHOWN_CANDIDATES = 5
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DOW_NUMBER = re.compile(r"\d+")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -688,8 +693,19 @@ def _execute(ops: Operations, sched: Schedule, slug: str, when: datetime) -> dic
             slug,
             connections=options.get("connections", []),
             policies=options.get("policies", []),
+            notify=False,
         )
-        return {"scan": outcome.scan_id, "status": outcome.status}
+        # the automatic mode of setting repair, then one notification saying both
+        try:
+            fixed = auto_fix(ops, slug)
+        except PostureError as exc:  # a bad option must not lose the scan's notification
+            log.error("automatic setting repair of %s failed: %s", slug, exc)
+            fixed = []
+        notify_scan(ops, outcome)
+        scanned: dict[str, Any] = {"scan": outcome.scan_id, "status": outcome.status}
+        if fixed:
+            scanned["fixes"] = {run.id: run.state for run in fixed}
+        return scanned
     if sched.kind == "monthly_report":
         with ops.session() as session:
             ten = get_tenant(session, slug)

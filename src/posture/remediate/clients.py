@@ -25,7 +25,7 @@ from posture.errors import FixRefused
 from posture.remediate.registry import ProviderCallError, ProviderClient
 
 WRITE_HINTS = {
-    "aws": "posture connection set-write {tenant} {name} --role-arn ARN (or --profile NAME)",
+    "aws": "posture connection set-write --tenant {tenant} --name {name} --role-arn ARN (or --profile NAME)",
 }
 
 
