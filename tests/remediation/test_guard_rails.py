@@ -167,3 +167,19 @@ def test_an_unapproved_run_is_not_applied(repair: Repair) -> None:
     with pytest.raises(UsageError, match="only an approved run can be applied"):
         repair.apply(run)
     assert _live_unchanged(repair)
+
+
+def test_a_tag_added_after_the_plan_stops_the_apply(repair: Repair) -> None:
+    repair.setup([POLICY])
+    _open_bucket(repair)
+    repair.scan([POLICY])
+    run = repair.plan(POLICY, ":::acme-open")
+    repair.approve(run)
+    repair.client("s3").put_bucket_tagging(
+        Bucket="acme-open", Tagging={"TagSet": [{"Key": "posture:no-fix", "Value": "1"}]}
+    )
+    repair.scan([POLICY])
+    with pytest.raises(FixRefused, match="now carries the tag 'posture:no-fix'"):
+        repair.apply(run)
+    assert _refused(repair, "excluded_tag")
+    assert _live_unchanged(repair)

@@ -813,6 +813,7 @@ def apply_fix(ops: Operations, run_id: str, *, execute: bool = False) -> ApplyOu
             f"policy '{run.policy_id}' is no longer allowed to be fixed",
             target=run.id,
         )
+    _check_exclusions(ops, live, opts)
     current = live.read()
     problem = _drift(ops, run, current)
     with ops.session() as session:
@@ -851,6 +852,22 @@ def apply_fix(ops: Operations, run_id: str, *, execute: bool = False) -> ApplyOu
     _step(ops, run.id, "applied", "fix.applied")
     _crash_point("applied")
     return ApplyOutcome(_verify(ops, live), True, current)
+
+
+def _check_exclusions(ops: Operations, live: _Live, opts: RepairOptions) -> None:
+    """Tags and exclusions as the latest scan saw them: one added since the plan wins."""
+    with ops.session() as session:
+        finding = session.get(Finding, live.run.finding_id)
+    tags = {**live.ctx.target.tags, **(finding.tags if finding else {})}
+    tag = opts.excluded_tag(tags)
+    pattern = opts.excluded_resource(live.run.resource_uid)
+    if tag or pattern:
+        reason, message = (
+            ("excluded_tag", f"the resource now carries the tag '{tag}', which excludes it")
+            if tag
+            else ("excluded_resource", f"the resource matches the exclusion '{pattern}'")
+        )
+        raise _refuse(ops, live.tenant.slug, reason, message, target=live.run.id)
 
 
 def _drift(ops: Operations, run: FixRun, current: Any) -> str:
