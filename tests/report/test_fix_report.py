@@ -90,15 +90,18 @@ def _seed(store: Store, options: dict[str, Any], runs: list[Any]) -> None:
 def _render(
     tmp_path: Path, catalog: Catalog, fmt: str, *, period: str = "2026-11",
     options: dict[str, Any] | None = None, runs: list[Any] | None = None,
+    store: Store | None = None,
 ) -> dict[str, str]:  # fmt: skip
     tmp_path.mkdir(parents=True, exist_ok=True)
-    store = Store(f"sqlite:///{tmp_path / 'p.db'}")
+    own = store is None
+    store = store or Store(f"sqlite:///{tmp_path / 'p.db'}")
     _seed(store, {"setting_repair": {"enabled": True}} if options is None else options,
           RUNS if runs is None else runs)  # fmt: skip
     ops = Operations.using(store, catalog)
     out = generate_report(ops, "acme", formats=(fmt,), languages=("ja", "en"), period=period,
                           out=tmp_path / f"out-{period}", now=NOW)  # fmt: skip
-    store.dispose()
+    if own:
+        store.dispose()
     return _texts(out.paths, fmt)
 
 
@@ -180,12 +183,15 @@ def test_an_earlier_month_shows_that_months_runs_only(tmp_path: Path, catalog: C
         assert not re.search(r"nov-|dec-boundary", flat)
 
 
-def test_the_analyst_html_shows_before_and_after_escaped(tmp_path: Path, catalog: Catalog) -> None:
-    texts = _render(tmp_path, catalog, "html")
+def test_the_analyst_html_shows_before_and_after_escaped(
+    tmp_path: Path, catalog: Catalog, store: Store
+) -> None:
+    texts = _render(tmp_path, catalog, "html", store=store)  # SQLite and PostgreSQL
     for lang, page in texts.items():
         m = load_messages(lang)
         section = _section(page)
         assert HOSTILE not in page  # a hostile resource name or state value stays text
+        assert "<script" not in section and "</script" not in section
         assert "&lt;script&gt;alert(" in section
         runs = re.findall(r'<li class="fix-run".*?</li>', section, re.S)
         assert len(runs) == 5, lang
