@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from posture.catalog import Catalog
 from posture.operations import Operations
@@ -97,11 +98,18 @@ def _render(
     store = store or Store(f"sqlite:///{tmp_path / 'p.db'}")
     _seed(store, {"setting_repair": {"enabled": True}} if options is None else options,
           RUNS if runs is None else runs)  # fmt: skip
+    texts = _generate(store, tmp_path, catalog, fmt, period)
+    if own:
+        store.dispose()
+    return texts
+
+
+def _generate(
+    store: Store, tmp_path: Path, catalog: Catalog, fmt: str, period: str = "2026-11"
+) -> dict[str, str]:
     ops = Operations.using(store, catalog)
     out = generate_report(ops, "acme", formats=(fmt,), languages=("ja", "en"), period=period,
                           out=tmp_path / f"out-{period}", now=NOW)  # fmt: skip
-    if own:
-        store.dispose()
     return _texts(out.paths, fmt)
 
 
@@ -262,3 +270,34 @@ def test_a_fix_made_through_the_operations_is_reported(
     assert json.loads(html.unescape(before.group(1))) == outcome.run.before
     assert json.loads(html.unescape(after.group(1))) == outcome.run.after
     assert json.loads(html.unescape(after.group(1)))["RestrictPublicBuckets"] is True
+
+
+def test_automatic_and_unfinished_runs(tmp_path: Path, catalog: Catalog) -> None:
+    """An automatic run names no person; a run still applying is counted apart."""
+    runs = [
+        ("nov-auto", "verified", "2026-11-05T02:00", "2026-11-05T02:04", ""),
+        ("nov-applying", "applied", "2026-11-06T02:00", None, ""),
+    ]
+    store = Store(f"sqlite:///{tmp_path / 'auto.db'}")
+    _seed(store, {"setting_repair": {"enabled": True, "auto": True}}, runs)
+    with store.session() as session:
+        for run in session.exec(select(FixRun).where(FixRun.resource_name == "nov-auto")):
+            run.auto, run.approved_by, run.applied_by = True, "auto", "auto"
+            session.add(run)
+    texts = _generate(store, tmp_path, catalog, "html")
+    store.dispose()
+    for lang, page in texts.items():
+        m = load_messages(lang)
+        section = _section(page)
+        auto = next(r for r in re.findall(r'<li class="fix-run".*?</li>', section, re.S)
+                    if "nov-auto" in r)  # fmt: skip
+        assert f"<dd>{m('fix_report.automatic')}</dd>" in auto
+        cards = dict(
+            re.findall(
+                r'<div class="card outcome-(\w+)">.*?<span class="card-value">(\d+)</span>',
+                section,
+            )
+        )
+        assert cards == {"verified": "1", "rolled_back": "0", "failed": "0", "aborted": "0",
+                         "in_progress": "1"}, lang  # fmt: skip
+        assert m("fix_report.state.applied") in section
