@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from posture.catalog import Catalog, LocalizedText, Policy
 from posture.models import Severity
+from posture.report.fix_runs import read_fix_runs
 from posture.report.history_view import HistoryReader, read_recorded, report_history
 from posture.report.model import (
     Branding,
@@ -303,6 +304,7 @@ def build_report_data(
     )
     data.branding = branding(tenant)
     data.vulnerabilities = read_vulnerabilities(session, tenant, latest.id if latest else None)
+    data.fix_runs = read_fix_runs(session, catalog, tenant, period_start, period_end, tz)
     return data
 
 

@@ -161,6 +161,8 @@ class ReportData:
     branding: Branding = field(default_factory=lambda: Branding())
     # Amazon Inspector's findings per affected resource (empty: no data or switched off)
     vulnerabilities: Any = None
+    # setting repair: the period's fix runs (a ``fix_runs.FixRunsReport``; None: not read)
+    fix_runs: Any = None
 
     @property
     def gaps(self) -> list[ConnectionCoverage]:

@@ -6,11 +6,14 @@ Ranking and wording are decided here, once, for both the PDF and the analyst HTM
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from posture.report.findings_view import FindingView, severity_rank
-from posture.report.formatting import percent, short_date
+from posture.report.fix_runs import OUTCOMES, FixRunLine, FixRunsReport
+from posture.report.formatting import percent, short_date, timestamp
 from posture.report.i18n import Messages
 from posture.report.model import FrameworkScore, PeriodCounts, ReportData
 
@@ -109,6 +112,38 @@ class VulnerabilityRow:
 
 
 @dataclass(frozen=True)
+class RepairRow:
+    """One fix run in the reader's language; ``before``/``after`` as indented JSON text."""
+
+    run_id: str
+    fix_id: str
+    fix_title: str
+    policy_id: str
+    policy_title: str
+    resource: str
+    uid: str  # the resource's uid when it differs from its name, else ""
+    connection: str
+    region: str
+    approved_by: str
+    applied_by: str
+    applied: str
+    finished: str
+    outcome: str  # the run's state
+    outcome_label: str
+    reason: str
+    resolved: str  # the finding it resolved, or the "nothing resolved" mark
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class RepairView:
+    counts: tuple[tuple[str, str, int], ...]  # (outcome, label, runs)
+    rows: tuple[RepairRow, ...]
+    note: str  # sentence when the period has no runs, or ""
+
+
+@dataclass(frozen=True)
 class MonthlyView:
     score: str  # posture score of the latest month, or the "not available" mark
     score_note: str  # its change since the month before, one sentence
@@ -127,6 +162,7 @@ class MonthlyView:
     vulnerabilities: tuple[VulnerabilityRow, ...] = ()  # every affected resource, worst first
     vulnerabilities_shown: int = 0  # how many the PDF prints
     vulnerabilities_more: str = ""  # sentence when the PDF cuts the list
+    repair: RepairView | None = None  # setting repair: None when not shown at all
 
 
 def risk_weight(severity: str) -> int:
@@ -265,6 +301,53 @@ def _vulnerability_rows(data: ReportData, messages: Messages) -> tuple[Vulnerabi
     )
 
 
+def state_json(value: Any) -> str:
+    """A before/after state as indented JSON text (templates escape it when printed)."""
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _repair_row(run: FixRunLine, messages: Messages) -> RepairRow:
+    lang = messages.lang
+    dash = messages("report.not_available")
+    return RepairRow(
+        run_id=run.run_id,
+        fix_id=run.fix_id,
+        fix_title=run.fix_title.get(lang),
+        policy_id=run.policy_id,
+        policy_title=run.policy_title.get(lang),
+        resource=run.resource_name or run.resource_uid,
+        uid=run.resource_uid if run.resource_uid != (run.resource_name or run.resource_uid) else "",
+        connection=run.connection,
+        region=run.region,
+        approved_by=messages("fix_report.automatic") if run.auto else (run.approved_by or dash),
+        applied_by=messages("fix_report.automatic") if run.auto else (run.applied_by or dash),
+        applied=timestamp(run.applied_at, messages) if run.applied_at else dash,
+        finished=timestamp(run.finished_at, messages) if run.finished_at else dash,
+        outcome=run.state,
+        outcome_label=messages.get(f"fix_report.state.{run.state}", run.state),
+        reason=run.reason,
+        resolved=run.resolved.get(lang) if run.resolved else dash,
+        before=state_json(run.before),
+        after=state_json(run.after),
+    )
+
+
+def repair_view(data: ReportData, messages: Messages) -> RepairView | None:
+    """The period's fix runs, counted by outcome; None when the tenant has no setting repair
+    and the period no runs."""
+    found = data.fix_runs
+    if not isinstance(found, FixRunsReport) or not found.shown:
+        return None
+    keys = [*OUTCOMES] + (["in_progress"] if found.counts.get("in_progress") else [])
+    return RepairView(
+        counts=tuple(
+            (k, messages(f"fix_report.outcome.{k}"), found.counts.get(k, 0)) for k in keys
+        ),
+        rows=tuple(_repair_row(r, messages) for r in found.runs),
+        note="" if found.runs else messages("fix_report.none"),
+    )
+
+
 def monthly_view(data: ReportData, views: Sequence[FindingView], messages: Messages) -> MonthlyView:
     history = data.history
     dash = messages("report.not_available")
@@ -339,6 +422,7 @@ def monthly_view(data: ReportData, views: Sequence[FindingView], messages: Messa
         )
         if len(vulns) > VULNERABILITY_ROWS_SHOWN
         else "",
+        repair=repair_view(data, messages),
         provider_name=data.branding.provider_name,
         provider_logo=data.branding.provider_logo,
         customer_logo=data.branding.customer_logo,
