@@ -13,6 +13,7 @@ from posture.cli import (
     demo,
     export,
     findings,
+    fixes,
     frameworks,
     notify,
     policies,
@@ -111,6 +112,8 @@ app.add_typer(schedule.app, name="schedule")
 app.add_typer(audit.app, name="audit")
 app.add_typer(users.users, name="user")
 app.add_typer(users.tokens, name="token")
+app.add_typer(fixes.app, name="fix")
+app.add_typer(worker.app, name="service")
 app.command("scan")(scan.scan)
 app.command("findings")(findings.findings)
 app.command("results")(results.results)

@@ -121,6 +121,7 @@ def add_tenant(
     options: Mapping[str, Any] | None = None,
 ) -> TenantInfo:
     """Register a customer organisation; its slug is how every other command names it."""
+    require(ops, "tenant.write")
     if ops.effective_scope() is not None:
         raise UsageError("a user limited to some tenants cannot register tenants")
     if not SLUG.match(slug):
