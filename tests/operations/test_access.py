@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,8 @@ PA, AN, AU, CA, CV = (
 )
 EVERYONE = {PA, AN, AU, CA, CV}
 WHO = {"reason": "accepted", "requested_by": "r", "approved_by": "a"}
+# a waiver's expiry ahead in every time zone (the tenant's day may already be tomorrow)
+SOON = date.today() + timedelta(days=7)
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +78,7 @@ MATRIX: list[tuple[str, Op, set[Role]]] = [
     ("show scan", lambda o: show_scan(o, "a" * 32), EVERYONE),
     (
         "add waiver",
-        lambda o: add_waiver(o, "acme", policy=VERSIONING, expires=date.today(), **WHO),
+        lambda o: add_waiver(o, "acme", policy=VERSIONING, expires=SOON, **WHO),
         {PA, AN, CA},
     ),
     ("list waivers", lambda o: list_waivers(o, "acme"), EVERYONE),
@@ -161,7 +163,7 @@ def _error(operation: Op, ops: Operations) -> PostureError:
         lambda o, s: list_waivers(o, s),
         lambda o, s: export_findings(o, s, fmt="csv"),
         lambda o, s: list_connections(o, s),
-        lambda o, s: add_waiver(o, s, policy=VERSIONING, expires=date.today(), **WHO),
+        lambda o, s: add_waiver(o, s, policy=VERSIONING, expires=SOON, **WHO),
     ],
 )
 @pytest.mark.parametrize("role", [CA, CV], ids=str)
@@ -202,7 +204,7 @@ def test_token_scopes_narrow_the_role(ops: Operations, estate: dict[str, str]) -
     with pytest.raises(AccessDenied, match=r"this API token lacks the permission tenant\.read"):
         list_tenants(reader)
     with pytest.raises(AccessDenied, match=r"waiver\.write"):
-        add_waiver(reader, "acme", policy=VERSIONING, expires=date.today(), **WHO)
+        add_waiver(reader, "acme", policy=VERSIONING, expires=SOON, **WHO)
 
 
 def test_the_rights_follow_the_agreed_matrix() -> None:
@@ -225,7 +227,7 @@ def test_the_rights_follow_the_agreed_matrix() -> None:
 
 def test_actions_are_audited_under_the_principal(ops: Operations, estate: dict[str, str]) -> None:
     analyst = ops.acting_as(principal(ops, AN))
-    add_waiver(analyst, "acme", policy=VERSIONING, expires=date.today(), **WHO)
+    add_waiver(analyst, "acme", policy=VERSIONING, expires=SOON, **WHO)
     entry = list_audit(ops, AuditQuery(actions=("waiver.add",)))[-1]
     assert entry.actor == "u-analyst"
 
