@@ -20,6 +20,7 @@ from posture.operations.tenants import resolve_tenant
 from posture.store import Connection, Finding
 
 STATES = ("open", "waived", "resolved", "all")
+READ_CHUNK = 500  # finding ids per query when a page is read in full
 
 
 @dataclass(frozen=True)
@@ -49,46 +50,7 @@ class FindingDetail:
 
 def query_findings(ops: Operations, query: FindingQuery) -> list[FindingRow]:
     """Findings of one tenant, most severe first."""
-    check_choices("--status", [query.status], STATES)
-    wanted = {parse_severity(s).value for s in query.severities}
-    floor = parse_severity(query.min_severity).rank if query.min_severity else None
-    selector = PolicySelector.of(query.policies)
-    catalog = ops.catalog()
-    with ops.session() as session:
-        tenant = resolve_tenant(session, query.tenant)
-        require(ops, "finding.read", tenant.id)
-        stmt = select(Finding).where(Finding.tenant_id == tenant.id)
-        if query.status != "all":
-            stmt = stmt.where(Finding.state == query.status)
-        if query.resource_types:
-            stmt = stmt.where(col(Finding.resource_type).in_(query.resource_types))
-        if query.regions:
-            stmt = stmt.where(col(Finding.region).in_(query.regions))
-        conns = list(session.exec(select(Connection).where(Connection.tenant_id == tenant.id)))
-        names = {c.id: c.name for c in conns}
-        if query.connections or query.providers:
-            picked = [
-                c.id
-                for c in conns
-                if (not query.connections or c.name in query.connections)
-                and (not query.providers or c.provider in query.providers)
-            ]
-            stmt = stmt.where(col(Finding.connection_id).in_(picked))
-        found = list(session.exec(stmt))
-    if selector:
-        selector.check_known([*catalog.policies, *(f.policy_id for f in found)])
-    rows = [
-        f
-        for f in found
-        if (not wanted or f.severity in wanted)
-        and (floor is None or severity_rank(f.severity) >= floor)
-        and selector.matches(f.policy_id)
-        and (not query.services or _service(f.policy_id) in query.services)
-    ]
-    rows.sort(key=lambda f: (-severity_rank(f.severity), f.policy_id, f.resource_uid))
-    out = [finding_row(f, PolicyFacts.lookup(catalog, f.policy_id), names) for f in rows]
-    words = query.text.casefold().split()
-    return [r for r in out if all(w in _haystack(r) for w in words)] if words else out
+    return page_findings(ops, query, offset=0, limit=None).rows
 
 
 @dataclass(frozen=True)
@@ -99,10 +61,12 @@ class FindingPage:
     total: int
 
 
-def page_findings(ops: Operations, query: FindingQuery, *, offset: int, limit: int) -> FindingPage:
-    """One page of ``query_findings`` (same filters and order), for lists too long to
-    build whole: the matching findings are chosen and sorted on a few columns, and only
-    the page's rows are read in full."""
+def page_findings(
+    ops: Operations, query: FindingQuery, *, offset: int, limit: int | None
+) -> FindingPage:
+    """One page of a finding query (``limit`` None: every match from ``offset``): the
+    matching findings are chosen and sorted on a few columns, and only the page's rows
+    are read in full."""
     check_choices("--status", [query.status], STATES)
     wanted = {parse_severity(s).value for s in query.severities}
     floor = parse_severity(query.min_severity).rank if query.min_severity else None
@@ -162,19 +126,19 @@ def page_findings(ops: Operations, query: FindingQuery, *, offset: int, limit: i
             )
         ]
         chosen.sort(key=lambda f: (-severity_rank(f[1]), f[2], f[3]))
-        ids = [f[0] for f in chosen[offset : offset + limit]]
-        full = {f.id: f for f in session.exec(select(Finding).where(col(Finding.id).in_(ids)))}
+        ids = [f[0] for f in chosen[offset : None if limit is None else offset + limit]]
+        full: dict[str, Finding] = {}
+        for i in range(0, len(ids), READ_CHUNK):  # bounded IN lists, whatever the page size
+            chunk = ids[i : i + READ_CHUNK]
+            full |= {
+                f.id: f for f in session.exec(select(Finding).where(col(Finding.id).in_(chunk)))
+            }
     rows = [
         finding_row(full[i], PolicyFacts.lookup(catalog, full[i].policy_id), names)
         for i in ids
         if i in full
     ]
     return FindingPage(rows, len(chosen))
-
-
-def _haystack(row: FindingRow) -> str:
-    parts = (row.policy_id, row.resource_uid, row.resource_name, row.title.en, row.title.ja)
-    return " ".join(parts).casefold()
 
 
 def show_finding(ops: Operations, finding_id: str, tenant: str | None = None) -> FindingDetail:
