@@ -4,7 +4,9 @@
 ``level``, ``logger``, ``message``, and the ``tenant``, ``scan`` and ``connection`` the work
 is about when known (set with ``log_context``), plus ``exception`` with the traceback.
 ``POSTURE_LOG_FORMAT=json`` chooses it for ``posture serve`` and ``posture worker``;
-``POSTURE_LOG_LEVEL`` sets the level (default INFO).
+``POSTURE_LOG_LEVEL`` sets the level (default INFO). The web face's access records carry
+their request fields (``request_id``, ``method``, ``path``, ``status``, ``duration_ms``, ...)
+as keys of the same object.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 CONTEXT_KEYS = ("tenant", "scan", "connection", "task")
+#: fields of a web access record (set as attributes by the web face's request middleware)
+ACCESS_KEYS = ("request_id", "method", "path", "status", "client", "duration_ms", "user")
 _context: ContextVar[dict[str, str]] = ContextVar("posture_log_context", default={})  # noqa: B039
 _HANDLER_NAME = "posture-configured"
 
@@ -63,6 +67,9 @@ class JsonFormatter(logging.Formatter):
             value = getattr(record, key, None)
             if value:
                 entry[key] = str(value)
+        for key in ACCESS_KEYS:
+            if hasattr(record, key):
+                entry[key] = getattr(record, key)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return _json.dumps(entry, ensure_ascii=False, default=str)
@@ -80,6 +87,23 @@ class TextFormatter(logging.Formatter):
             f"{k}={getattr(record, k)}" for k in CONTEXT_KEYS if getattr(record, k, None)
         )
         return f"{text} [{extra}]" if extra else text
+
+
+def formatter(json: bool) -> logging.Formatter:
+    """The JSON or the text formatter."""
+    return JsonFormatter() if json else TextFormatter()
+
+
+def handler_for(logger: str, *, json: bool, level: int = logging.INFO) -> logging.Handler:
+    """A standard-error handler of ``logger`` (e.g. ``posture.web``, ``posture.scheduler``)
+    writing JSON or text; remove it with ``logging.getLogger(logger).removeHandler``."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter(json))
+    handler.addFilter(ContextFilter())
+    target = logging.getLogger(logger)
+    target.addHandler(handler)
+    target.setLevel(level)
+    return handler
 
 
 def configure(
@@ -100,11 +124,20 @@ def configure(
         root.removeHandler(old)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.set_name(_HANDLER_NAME)
-    handler.setFormatter(JsonFormatter() if json else TextFormatter())
+    handler.setFormatter(formatter(json))
     handler.addFilter(ContextFilter())
     root.addHandler(handler)
     root.setLevel(chosen)
     return handler
 
 
-__all__ = ["JsonFormatter", "configure", "current_context", "log_context"]
+__all__ = [
+    "ACCESS_KEYS",
+    "JsonFormatter",
+    "TextFormatter",
+    "configure",
+    "current_context",
+    "formatter",
+    "handler_for",
+    "log_context",
+]

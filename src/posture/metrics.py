@@ -2,14 +2,16 @@
 
 ``REGISTRY`` holds the counters the stages update (scans by outcome, provider API calls,
 collection errors, notification deliveries) and the queue depth of the workers' broker,
-read when the registry is scraped. The web face serves it at ``/metrics``; a worker serves
-its own with ``posture worker --metrics-port``. Each process counts what it did itself.
+read when the registry is scraped. The web face serves it at ``/metrics``, with the workers
+of the whole installation read from their heartbeats in the store (``posture_workers``); a
+worker serves its own with ``posture worker --metrics-port``. Counters count what the process
+itself did.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -140,6 +142,87 @@ def watch_queues(source: QueueDepths | None) -> None:
     QUEUE_DEPTH.source = source
 
 
+class WorkerView(Protocol):
+    """What the store knows of one worker (``posture.operations.service.WorkerStatus``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def alive(self) -> bool: ...
+    @property
+    def stopped_at(self) -> object: ...
+    @property
+    def running(self) -> int: ...
+    @property
+    def concurrency(self) -> int: ...
+
+
+WorkerSource = Callable[[], Sequence[WorkerView]]
+WORKER_STATES = ("alive", "stopped", "silent")
+
+
+def _worker_state(worker: WorkerView) -> str:
+    if worker.alive:
+        return "alive"
+    return "stopped" if worker.stopped_at is not None else "silent"
+
+
+class WorkerCollector(Collector):
+    """The workers of the whole installation, from their heartbeats in the store, read at
+    scrape time: ``posture_workers{state}`` (alive, stopped cleanly, silent: no heartbeat
+    lately), ``posture_workers_busy_tasks`` and ``posture_workers_capacity`` (tasks running
+    and task slots, summed over the alive workers)."""
+
+    def __init__(self) -> None:
+        self.source: WorkerSource | None = None
+
+    def _families(self) -> tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
+        return (
+            GaugeMetricFamily(
+                "posture_workers",
+                "Workers known to the store, by state (alive, stopped, silent).",
+                labels=["state"],
+            ),
+            GaugeMetricFamily("posture_workers_busy_tasks", "Tasks running on the alive workers."),
+            GaugeMetricFamily(
+                "posture_workers_capacity", "Task slots (concurrency) of the alive workers."
+            ),
+        )
+
+    def collect(self) -> Iterator[Metric]:
+        states, busy, capacity = self._families()
+        if self.source is None:
+            yield from (states, busy, capacity)
+            return
+        try:
+            workers = list(self.source())
+        except Exception as exc:  # the store is down: no figure rather than a failed scrape
+            log.warning("reading the workers' heartbeats failed: %s", exc)
+            yield from (states, busy, capacity)
+            return
+        counts = dict.fromkeys(WORKER_STATES, 0)
+        for worker in workers:
+            counts[_worker_state(worker)] += 1
+        for state, count in counts.items():
+            states.add_metric([state], count)
+        alive = [w for w in workers if w.alive]
+        busy.add_metric([], sum(w.running for w in alive))
+        capacity.add_metric([], sum(w.concurrency for w in alive))
+        yield from (states, busy, capacity)
+
+    def describe(self) -> Iterator[Metric]:
+        yield from self._families()
+
+
+WORKERS = WorkerCollector()
+REGISTRY.register(WORKERS)
+
+
+def watch_workers(source: WorkerSource | None) -> None:
+    """Read the workers from ``source`` at each scrape (None: report none)."""
+    WORKERS.source = source
+
+
 __all__ = [
     "API_CALLS",
     "API_ERRORS",
@@ -154,4 +237,5 @@ __all__ = [
     "count_collection",
     "service_of",
     "watch_queues",
+    "watch_workers",
 ]

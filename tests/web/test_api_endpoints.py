@@ -248,7 +248,7 @@ def test_a_scan_waiting_for_a_thread_is_refused_and_never_runs(
 
     state = web_state(api.client.app)  # type: ignore[arg-type]
     release = threading.Event()
-    busy = [state.scan_executor().submit(release.wait) for _ in range(state.settings.scan_threads)]
+    busy = [state.scan_executor().submit(release.wait) for _ in range(state.scan_threads)]
     monkeypatch.setattr(scans_api, "START_TIMEOUT", 0.2)
     before = api.get("admin", "/api/v1/tenants/acme/scans").json()
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +14,7 @@ from posture.store import Store
 from posture.web import api as api_package
 from posture.web.app import create_app
 from posture.web.settings import WebSettings
+from posture.web.state import web_state
 
 from .conftest import Api
 
@@ -39,6 +41,45 @@ def test_readiness_fails_when_the_store_is_unreachable(catalog: Catalog, tmp_pat
         ready = client.get("/readyz")
     assert ready.status_code == 503 and ready.json()["store"] == "unreachable"
     assert "nobody" not in ready.text
+
+
+def test_metrics_count_the_installations_workers_from_their_heartbeats(api: Api) -> None:
+    from datetime import timedelta
+
+    from posture.operations.service import WorkerBeat, record_heartbeat, worker_stopped
+    from posture.store.types import utcnow
+
+    def beat(name: str, running: int, **kw: object) -> None:
+        record_heartbeat(api.ops, WorkerBeat(name, 100, ["posture.scan"], 4, running, 0), **kw)  # type: ignore[arg-type]
+
+    beat("w1@host", 3)
+    beat("w2@host", 1)
+    beat("w3@host", 2, now=utcnow() - timedelta(hours=1))  # no heartbeat for an hour
+    beat("w4@host", 0)
+    worker_stopped(api.ops, "w4@host")
+    text = api.client.get("/metrics").text
+    assert 'posture_workers{state="alive"} 2.0' in text
+    assert 'posture_workers{state="stopped"} 1.0' in text
+    assert 'posture_workers{state="silent"} 1.0' in text
+    assert "posture_workers_busy_tasks 4.0" in text  # the silent worker's 2 not counted
+    assert "posture_workers_capacity 8.0" in text
+
+
+def test_with_a_broker_configured_api_scans_go_to_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from posture.worker.executor import CeleryExecutor
+
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    monkeypatch.delenv("POSTURE_EXECUTOR", raising=False)
+    monkeypatch.delenv("POSTURE_BROKER_URL", raising=False)
+    alone = web_state(create_app(WebSettings(db_url=db)))
+    assert alone.base.executor is None and alone.scan_threads == 2
+    monkeypatch.setenv("POSTURE_BROKER_URL", "redis://127.0.0.1:6379/15")
+    scaled = web_state(create_app(WebSettings(db_url=db)))
+    assert isinstance(scaled.base.executor, CeleryExecutor) and scaled.scan_threads == 16
+    pinned = web_state(create_app(WebSettings(db_url=db, scan_threads=3)))
+    assert pinned.scan_threads == 3
 
 
 def test_metrics_are_prometheus_text(api: Api) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import logging
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from types import FrameType
@@ -46,7 +45,9 @@ def serve(
         help="How often to look for added, changed or removed schedules.",
     ),
     json_logs: bool = typer.Option(
-        True, "--json-logs/--text-logs", help="Web logs as JSON lines or as plain text."
+        True,
+        "--json-logs/--text-logs",
+        help="Logs of the web app and the scheduler as JSON lines or as plain text.",
     ),
 ) -> None:
     """Run posture's services in the foreground; stop with Ctrl-C or SIGTERM.
@@ -64,7 +65,7 @@ def serve(
     stop_workers = _start_workers(workers, state(ctx)) if workers else None
     try:
         if not run_web:
-            _run_scheduler_only(ctx, poll)
+            _run_scheduler_only(ctx, poll, json_logs)
         else:
             _run_web(ctx, host, port, poll if run_scheduler else None, json_logs)
     finally:
@@ -111,30 +112,26 @@ def _start_workers(count: int, ops: Any) -> Callable[[], None]:
     return stop
 
 
-def _scheduler_logging() -> Callable[[], None]:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logger = logging.getLogger("posture.scheduler")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+def _scheduler_logging(json_lines: bool) -> Callable[[], None]:
+    """The scheduler's records (and APScheduler's warnings) on standard error, as JSON lines
+    or text like the web app's; the returned call removes the handlers."""
+    from posture.logs import handler_for
+
+    handler = handler_for("posture.scheduler", json=json_lines)
     # APScheduler's own warnings and errors (a job that could not be submitted, say)
-    upstream = logging.getLogger("apscheduler")
-    upstream_handler = logging.StreamHandler(sys.stderr)
-    upstream_handler.setLevel(logging.WARNING)
-    upstream_handler.setFormatter(handler.formatter)
-    upstream.addHandler(upstream_handler)
+    upstream = handler_for("apscheduler", json=json_lines, level=logging.WARNING)
 
     def remove() -> None:
-        logger.removeHandler(handler)
-        upstream.removeHandler(upstream_handler)
+        logging.getLogger("posture.scheduler").removeHandler(handler)
+        logging.getLogger("apscheduler").removeHandler(upstream)
 
     return remove
 
 
-def _run_scheduler_only(ctx: typer.Context, poll: float) -> None:
+def _run_scheduler_only(ctx: typer.Context, poll: float, json_logs: bool) -> None:
     from posture.scheduler import SchedulerService, run_until_signalled
 
-    remove = _scheduler_logging()
+    remove = _scheduler_logging(json_logs)
     service = SchedulerService(state(ctx), poll_seconds=poll)
     try:
         run_until_signalled(
@@ -183,7 +180,7 @@ def _run_web(ctx: typer.Context, host: str, port: int, poll: float | None, json_
     if poll is not None:
         from posture.scheduler import SchedulerService
 
-        remove = _scheduler_logging()
+        remove = _scheduler_logging(json_logs)
         service = SchedulerService(ops, poll_seconds=poll)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)

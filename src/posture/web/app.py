@@ -30,9 +30,11 @@ from posture.web.api import fixes as fixes_api
 from posture.web.api import router as api_router
 from posture.web.deps import LoginRequired
 from posture.web.health import router as health_router
+from posture.web.health import watch_service
 from posture.web.middleware import RequestContext
 from posture.web.settings import WebSettings
 from posture.web.state import WebState
+from posture.worker.executor import use_configured_executor
 
 API_PREFIX = "/api/v1"
 #: renders an error on a console page: (request, status, code, message) -> response
@@ -101,11 +103,16 @@ def _console_router() -> APIRouter | None:
 def create_app(settings: WebSettings | None = None, *, ops: Operations | None = None) -> FastAPI:
     """The app over ``ops``'s store and catalog (tests), or over the store ``settings`` name."""
     settings = settings or WebSettings.from_env()
-    base = ops or Operations(
-        db_url=settings.db_url,
-        policy_dirs=list(settings.policy_dirs),
-        scanner_dirs=list(settings.scanner_dirs),
-    )
+    if ops is None:
+        # scans started through the API go to the Celery workers when a broker is configured
+        ops = use_configured_executor(
+            Operations(
+                db_url=settings.db_url,
+                policy_dirs=list(settings.policy_dirs),
+                scanner_dirs=list(settings.scanner_dirs),
+            )
+        )
+    base = ops
     state = WebState(settings=settings, base=base)
 
     @asynccontextmanager
@@ -117,8 +124,12 @@ def create_app(settings: WebSettings | None = None, *, ops: Operations | None = 
             await run_in_threadpool(state.catalog)
         except PostureError as exc:
             errors.log.warning("starting without the store or catalog: %s", exc)
-        yield
-        state.close()  # waits for scans started through the API to finish
+        watch_service(base)
+        try:
+            yield
+        finally:
+            state.close()  # waits for scans started through the API to finish
+            watch_service(None)
 
     app = FastAPI(
         title="posture",

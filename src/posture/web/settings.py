@@ -38,7 +38,10 @@ class WebSettings(BaseModel):
     oidc_client_id: str | None = None
     oidc_client_secret_env: str | None = None
     max_page_size: int = 500
-    scan_threads: int = 2  # scans started through the API run in this many background threads
+    # scans started through the API are run (in-process) or watched until their connections
+    # are done (Celery workers) by this many background threads; None: 2 in-process, 16 with
+    # workers, whose threads only wait
+    scan_threads: int | None = None
     json_logs: bool = True
 
     @property
@@ -57,6 +60,8 @@ class WebSettings(BaseModel):
             values["base_url"] = env["POSTURE_WEB_BASE_URL"]
         if env.get("POSTURE_WEB_FILES_DIR"):
             values["files_dir"] = Path(env["POSTURE_WEB_FILES_DIR"])
+        if env.get("POSTURE_WEB_SCAN_THREADS"):
+            values["scan_threads"] = env["POSTURE_WEB_SCAN_THREADS"]
         if env.get("POSTURE_WEB_SECURE_COOKIES"):
             values["secure_cookies"] = _flag("POSTURE_WEB_SECURE_COOKIES")
         for name, key in (

@@ -30,11 +30,18 @@ class WebState:
         with self._lock:
             return self.base.catalog()
 
+    @property
+    def scan_threads(self) -> int:
+        """Threads for scans started through the API (``WebSettings.scan_threads``)."""
+        if self.settings.scan_threads is not None:
+            return self.settings.scan_threads
+        return 2 if self.base.executor is None else 16
+
     def scan_executor(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._scans is None:
                 self._scans = ThreadPoolExecutor(
-                    max_workers=self.settings.scan_threads, thread_name_prefix="posture-scan"
+                    max_workers=self.scan_threads, thread_name_prefix="posture-scan"
                 )
             return self._scans
 
