@@ -23,7 +23,12 @@ from posture.operations.exports import (
     to_csv,
     to_json,
 )
-from posture.operations.findings import open_at_or_above, open_by_severity, query_findings
+from posture.operations.findings import (
+    open_at_or_above,
+    open_by_severity,
+    page_findings,
+    query_findings,
+)
 from posture.operations.reports import generate_report, parse_period
 from posture.operations.results import query_results
 from posture.operations.scans import (
@@ -243,3 +248,41 @@ def test_csv_carries_the_deciding_evidence() -> None:
     assert row["evidence"].startswith('versioning.Status = null (expected: eq "Enabled")')
     assert '"offending": [{"index": 1}]' in row["evidence"]
     assert "(expected: not no_item" in row["evidence"]
+
+
+def test_pages_cut_in_the_database_follow_the_whole_lists_order_and_count(
+    ops: Operations, seed: Seed
+) -> None:
+    acme, other = seed.tenant("acme"), seed.tenant("other")
+    prod, ws = seed.connection(acme, "prod"), seed.connection(acme, "ws", "gws")
+    # mixed case and punctuation: the database must sort them as Python compares strings
+    uids = ["B-bucket", "a_bucket", "A.bucket", "b", "Zed", "_x", "a%b"]
+    severities = ["critical", "high", "medium", "low", "info", "retired-severity"]
+    for i, uid in enumerate(uids):
+        for j, policy in enumerate((VERSIONING, ENCRYPTION, "aws.zz.Retired")):
+            seed.finding(
+                acme,
+                prod if i % 2 else ws,
+                policy,
+                f"arn:aws:s3:::{uid}",
+                severity=severities[(i + j) % len(severities)],
+                state="resolved" if (i * 3 + j) % 5 == 0 else "open",
+            )
+    seed.finding(other, seed.connection(other, "p"), VERSIONING, "arn:aws:s3:::theirs")
+    for query in (
+        FindingQuery(tenant="acme"),
+        FindingQuery(tenant="acme", status="all"),
+        FindingQuery(tenant="acme", min_severity="medium"),
+        FindingQuery(tenant="acme", severities=("high", "low"), status="all"),
+        FindingQuery(tenant="acme", connections=("prod",)),
+        FindingQuery(tenant="acme", providers=("gws",), min_severity="low"),
+    ):
+        whole = [r.id for r in page_findings(ops, query, offset=0, limit=None).rows]
+        assert whole, query
+        pages: list[str] = []
+        for offset in range(0, len(whole) + 3, 3):
+            page = page_findings(ops, query, offset=offset, limit=3)
+            assert page.total == len(whole), query
+            pages += [r.id for r in page.rows]
+        assert pages == whole, query
+    assert page_findings(ops, FindingQuery(tenant="other"), offset=0, limit=50).total == 1

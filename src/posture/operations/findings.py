@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
@@ -64,9 +65,12 @@ class FindingPage:
 def page_findings(
     ops: Operations, query: FindingQuery, *, offset: int, limit: int | None
 ) -> FindingPage:
-    """One page of a finding query (``limit`` None: every match from ``offset``): the
-    matching findings are chosen and sorted on a few columns, and only the page's rows
-    are read in full."""
+    """One page of a finding query (``limit`` None: every match from ``offset``).
+
+    A page whose filters are all columns is chosen, counted, sorted and cut in the database
+    (the list's usual request, whatever the number of findings); otherwise (policy patterns,
+    services, text search, or the whole list) the matching findings are chosen and sorted on
+    a few columns here, and only the page's rows are read in full."""
     check_choices("--status", [query.status], STATES)
     wanted = {parse_severity(s).value for s in query.severities}
     floor = parse_severity(query.min_severity).rank if query.min_severity else None
@@ -109,6 +113,34 @@ def page_findings(
                 and (not query.providers or c.provider in query.providers)
             ]
             light = light.where(col(Finding.connection_id).in_(picked))
+        if limit is not None and not (selector or query.services or words):
+            # every filter is a column: choose, count, sort and cut the page in the database
+            if floor is not None:
+                light = light.where(
+                    col(Finding.severity).in_([s.value for s in Severity if s.rank >= floor])
+                )
+            total = session.execute(
+                sa_select(func.count()).select_from(light.subquery())
+            ).scalar_one()
+            rank = case({s.value: s.rank for s in Severity}, value=col(Finding.severity), else_=-1)
+            binary = session.get_bind().dialect.name == "postgresql"  # Python's string order
+            page = (
+                select(Finding)
+                .where(col(Finding.id).in_(sa_select(light.subquery().c.id)))
+                .order_by(
+                    rank.desc(),
+                    col(Finding.policy_id).collate("C") if binary else col(Finding.policy_id),
+                    col(Finding.resource_uid).collate("C") if binary else col(Finding.resource_uid),
+                    col(Finding.id),
+                )
+                .offset(offset)
+                .limit(limit)
+            )
+            rows = [
+                finding_row(f, PolicyFacts.lookup(catalog, f.policy_id), names)
+                for f in session.exec(page)
+            ]
+            return FindingPage(rows, int(total))
         found = [tuple(r) for r in session.execute(light)]
         if selector:
             selector.check_known([*catalog.policies, *(f[2] for f in found)])
