@@ -163,8 +163,10 @@ def _run_web(ctx: typer.Context, host: str, port: int, poll: float | None, json_
     from posture.web.app import create_app
     from posture.web.logs import configure_web_logging
     from posture.web.settings import WebSettings
+    from posture.worker.executor import use_configured_executor
 
-    ops = state(ctx)
+    # scans started through the API go to the Celery workers when a broker is configured
+    ops = use_configured_executor(state(ctx))
     settings = WebSettings.from_env().model_copy(
         update={
             "db_url": ops.db_url,

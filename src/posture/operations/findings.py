@@ -119,14 +119,13 @@ def page_findings(
                 light = light.where(
                     col(Finding.severity).in_([s.value for s in Severity if s.rank >= floor])
                 )
-            total = session.execute(
-                sa_select(func.count()).select_from(light.subquery())
-            ).scalar_one()
+            matching = light.subquery()
+            total = session.execute(sa_select(func.count()).select_from(matching)).scalar_one()
             rank = case({s.value: s.rank for s in Severity}, value=col(Finding.severity), else_=-1)
             binary = session.get_bind().dialect.name == "postgresql"  # Python's string order
             page = (
                 select(Finding)
-                .where(col(Finding.id).in_(sa_select(light.subquery().c.id)))
+                .where(col(Finding.id).in_(sa_select(matching.c.id)))
                 .order_by(
                     rank.desc(),
                     col(Finding.policy_id).collate("C") if binary else col(Finding.policy_id),
