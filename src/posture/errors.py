@@ -225,6 +225,13 @@ class AccountLocked(AuthenticationFailed):
     locked: ClassVar[bool] = True
 
 
+class SignInNotLinked(AuthenticationFailed):
+    """A single sign-on identity that no account here is linked to (no self-provisioning:
+    an administrator gives the account the person's e-mail address first)."""
+
+    code: ClassVar[str] = "sso_not_linked"
+
+
 class TokenInvalid(PostureError):
     """An API token that is malformed or unknown (subclasses: expired, revoked)."""
 

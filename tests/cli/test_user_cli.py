@@ -114,3 +114,16 @@ def test_user_actions_are_audited(db: str, capsys: pytest.CaptureFixture[str]) -
     assert cli("token", "create", "--user", "ana", "--name", "ci", db=db) == 0
     entries = listed(db, capsys, "audit", "list")
     assert [e["action"] for e in entries][-2:] == ["user.add", "token.create"]
+
+
+def test_e_mail_addresses_for_single_sign_on(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli("user", "add", "dora", "--role", "analyst", "--email", "Dora@Example.jp", db=db) == 0
+    [user] = listed(db, capsys, "user", "list")
+    assert (user["email"], user["sso_linked"]) == ("dora@example.jp", False)
+    assert cli("user", "email", "dora", "dora@example.co.jp", db=db) == 0
+    assert "e-mail address dora@example.co.jp" in out(capsys)
+    assert cli("user", "email", "dora", "--clear", db=db) == 0
+    assert listed(db, capsys, "user", "list")[0]["email"] is None
+    assert cli("user", "email", "dora", "not an address", db=db) != 0
+    assert "invalid e-mail address" in capsys.readouterr().err
+    assert cli("user", "email", "dora", db=db) != 0  # neither an address nor --clear

@@ -1,4 +1,4 @@
-"""posture user add|list|disable|reset-password|set-role, posture token create|list|revoke
+"""posture user add|list|disable|reset-password|set-role|email, posture token create|list|revoke
 
 A one-time password or a token secret is printed once, when it is made: the store keeps
 only its hash.
@@ -27,6 +27,7 @@ from posture.operations.identity import (
     list_users,
     reset_password,
     revoke_token,
+    set_email,
     set_role,
 )
 
@@ -56,11 +57,18 @@ def add(
     ),
     name: str = typer.Option("", "--name", metavar="NAME", help="Display name."),
     locale: str = typer.Option("ja", "--locale", metavar="LOCALE", help="ja or en."),
+    email: str | None = typer.Option(
+        None,
+        "--email",
+        metavar="ADDRESS",
+        help="The user's e-mail address: with single sign-on configured, the first sign-in "
+        "through the identity provider with this verified address links the account.",
+    ),
 ) -> None:
     """Add a user with a one-time password, printed once."""
     info, one_time = add_user(
         state(ctx), username, role=parse_role(role), tenant=tenant, display_name=name,
-        locale=locale,
+        locale=locale, email=email,
     )  # fmt: skip
     where = f" of tenant {escape(info.tenant)}" if info.tenant else ""
     console.print(f"user [bold]{escape(info.username)}[/] added as {info.role}{where}")
@@ -75,6 +83,8 @@ def _user_record(u: UserInfo) -> dict[str, object]:
         "role": u.role.value,
         "tenant": u.tenant,
         "locale": u.locale,
+        "email": u.email,
+        "sso_linked": u.sso_linked,
         "disabled": u.disabled,
         "locked_until": u.locked_until.isoformat() if u.locked_until else None,
         "must_change_password": u.must_change_password,
@@ -97,7 +107,7 @@ def list_(
         print(to_json(_user_record(u) for u in found))
         return
     now = datetime.now(UTC)
-    table = Table("user", "name", "role", "tenant", "state", "last sign-in")
+    table = Table("user", "name", "role", "tenant", "e-mail", "state", "last sign-in")
     for u in found:
         status = "disabled" if u.disabled else "active"
         if not u.disabled and u.locked_until and u.locked_until > now:
@@ -109,11 +119,30 @@ def list_(
             escape(u.display_name),
             u.role.value,
             escape(u.tenant or "-"),
+            escape(u.email or "-") + (" (SSO)" if u.sso_linked else ""),
             status,
             _when(u.last_login_at),
         )
     console.print(table)
     console.print(f"{len(found)} user(s)")
+
+
+@users.command("email", cls=output.Command)
+def email_(
+    ctx: typer.Context,
+    username: str = USERNAME,
+    address: str = typer.Argument(
+        "", metavar="ADDRESS", help="The new address; leave it out with --clear."
+    ),
+    clear: bool = typer.Option(False, "--clear", help="Remove the user's address."),
+) -> None:
+    """Set a user's e-mail address, which single sign-on links by. A new address lets go of
+    the identity linked through the old one; the next single sign-on links again."""
+    if bool(address) == clear:
+        raise typer.BadParameter("give an ADDRESS or --clear (not both)")
+    info = set_email(state(ctx), username, None if clear else address)
+    shown = escape(info.email) if info.email else "none"
+    console.print(f"user {escape(info.username)}: e-mail address {shown}")
 
 
 @users.command("disable", cls=output.Command)

@@ -40,6 +40,7 @@ from posture.errors import (
     ConfigurationError,
     LimitExceeded,
     NotFound,
+    SignInNotLinked,
     TokenExpired,
     TokenInvalid,
     TokenRevoked,
@@ -62,6 +63,7 @@ from posture.store.scope import in_scope
 from posture.store.types import utcnow
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,199}$")
+EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[a-z0-9]([a-z0-9.-]{0,187}[a-z0-9])?\.[a-z]{2,63}$")
 MIN_PASSWORD = 12
 MAX_TOKEN_DAYS = 365
 DEFAULT_ADMIN_LIMIT = 2
@@ -114,6 +116,8 @@ class UserInfo:
     must_change_password: bool
     created_at: datetime | None
     last_login_at: datetime | None
+    email: str | None = None
+    sso_linked: bool = False  # a single sign-on identity is bound to the account
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,8 @@ def _info(session: Session, user: UserAccount) -> UserInfo:
         must_change_password=user.must_change_password,
         created_at=user.created_at,
         last_login_at=user.last_login_at,
+        email=user.email,
+        sso_linked=user.oidc_subject is not None,
     )
 
 
@@ -216,6 +222,17 @@ def check_password(password: str, username: str) -> None:
     lowered = password.strip().lower()
     if lowered == username.lower() or lowered == username.lower().split("@", 1)[0]:
         raise UsageError("a password must not be the user name")
+
+
+def normal_email(value: str | None) -> str | None:
+    """An e-mail address as kept (trimmed, lower case), None for none; a malformed one is
+    refused."""
+    text = (value or "").strip().lower()
+    if not text:
+        return None
+    if len(text) > 254 or not EMAIL.match(text):
+        raise UsageError(f"invalid e-mail address '{value}'")
+    return text
 
 
 def _one_time_password() -> str:
@@ -282,10 +299,13 @@ def add_user(
     display_name: str = "",
     locale: str = "ja",
     password: str | None = None,
+    email: str | None = None,
 ) -> tuple[UserInfo, str | None]:
     """Add a user; without a password it gets a one-time password (returned, shown once)
-    that must be changed at the first sign-in."""
+    that must be changed at the first sign-in. With an e-mail address the user may also
+    sign in through the configured single sign-on."""
     name = username.strip().lower()
+    address = normal_email(email)
     if not USERNAME.match(name):
         raise UsageError(
             f"invalid user name '{username}': use letters, digits and . _ @ + -, "
@@ -307,6 +327,7 @@ def add_user(
             _check_manage(ops, role, tenant_id)
             if row is not None and role is Role.CUSTOMER_ADMIN:
                 _check_admin_limit(session, row)
+            _check_email_free(session, address)
             user = UserAccount(
                 username=name,
                 display_name=display_name.strip(),
@@ -316,6 +337,7 @@ def add_user(
                 locale=locale,
                 must_change_password=one_time is not None,
                 password_changed_at=utcnow(),
+                email=address,
             )
             session.add(user)
             session.flush()
@@ -327,6 +349,37 @@ def add_user(
     except IntegrityError as exc:
         raise ConfigurationError(f"user '{name}' already exists") from exc
     return info, one_time
+
+
+def _check_email_free(session: Session, email: str | None, user_id: str | None = None) -> None:
+    if email is None:
+        return
+    query = select(UserAccount.id).where(UserAccount.email == email)
+    if user_id is not None:
+        query = query.where(UserAccount.id != user_id)
+    if session.exec(query).first() is not None:
+        raise ConfigurationError(f"the e-mail address '{email}' already belongs to another user")
+
+
+def set_email(ops: Operations, username: str, email: str | None) -> UserInfo:
+    """Give a user an e-mail address (None: none). The single sign-on identity bound
+    through the previous address, if any, is let go: the next sign-on with the new
+    address binds again."""
+    address = normal_email(email)
+    with ops.session() as session:
+        user = _managed(ops, session, username)
+        if address == user.email:
+            return _info(session, user)
+        _check_email_free(session, address, user.id)
+        unbound = user.oidc_subject is not None
+        user.email, user.oidc_subject = address, None
+        session.add(user)
+        slug = _slug(session, user.tenant_id) or ""
+        details = {"email": address or "", "sso_unlinked": unbound}
+        record(
+            ops, "user.email", tenant=slug, target=user.username, details=details, session=session
+        )
+        return _info(session, user)
 
 
 def list_users(ops: Operations, tenant: str | None = None) -> list[UserInfo]:
@@ -514,6 +567,87 @@ def authenticate(
             return principal_of(user)
     assert failure is not None
     raise failure
+
+
+def sign_in_oidc(
+    ops: Operations,
+    *,
+    issuer: str,
+    subject: str,
+    email: str | None,
+    email_verified: bool,
+    now: datetime | None = None,
+) -> Principal:
+    """The principal of an identity an OpenID provider vouched for (its ID token already
+    validated by the caller), or ``SignInNotLinked`` / ``AuthenticationFailed`` /
+    ``AccountLocked``.
+
+    The account is the one bound to ``issuer|subject``; before the first single sign-on,
+    the one whose e-mail address an administrator set equals the provider's *verified*
+    address, which the sign-in then binds (an unverified address binds nothing). Nobody is
+    added here: a person without an account is refused. A disabled or locked account is
+    refused as at the password sign-in; a one-time password not yet changed stops working
+    (the account now signs in through the provider). Every attempt is audited with
+    ``method: oidc``."""
+    moment = _now(now)
+    key = f"{issuer}|{subject}"
+    address = (email or "").strip().lower() or None
+    failure: AuthenticationFailed | None = None
+    with ops.session() as session:
+        user = session.exec(
+            select(UserAccount).where(UserAccount.oidc_subject == key).with_for_update()
+        ).first()
+        binding = False
+        if user is None and address is not None and email_verified:
+            user = session.exec(
+                select(UserAccount)
+                .where(UserAccount.email == address, col(UserAccount.oidc_subject).is_(None))
+                .with_for_update()
+            ).first()
+            binding = user is not None
+        slug = _slug(session, user.tenant_id) if user else None
+        target = user.username if user else (address or subject)[:200]
+
+        def audit(action: str, **details: Any) -> None:
+            details = {"method": "oidc", "issuer": issuer[:300], **details}
+            record(ops, action, tenant=slug or "", target=target, details=details, session=session)
+
+        if user is None:
+            reason = "unverified_email" if address and not email_verified else "not_linked"
+            audit("user.login_failed", reason=reason)
+            failure = SignInNotLinked(
+                "no account here is linked to this single sign-on identity",
+                hint="an administrator sets the person's e-mail address on their account "
+                "(posture user email USER ADDRESS); the provider must vouch for that address",
+            )
+        elif user.locked_until is not None and moment < user.locked_until:
+            audit("user.login_failed", reason="locked")
+            failure = _locked(user.locked_until)
+        elif user.disabled:
+            audit("user.login_failed", reason="disabled")
+            failure = AuthenticationFailed("this account is disabled")
+        else:
+            voided = user.must_change_password
+            if binding:
+                user.oidc_subject = key
+            if voided:
+                # the one-time password was for a first sign-in, which this is
+                user.password_hash = _hasher.hash(secrets.token_urlsafe(32))
+                user.must_change_password = False
+            user.failed_attempts, user.locked_until = 0, None
+            user.last_login_at = moment
+            session.add(user)
+            audit("user.login", linked=binding, one_time_password_voided=voided)
+            return principal_of(user)
+    assert failure is not None
+    raise failure
+
+
+def refuse_oidc(ops: Operations, *, issuer: str, reason: str) -> None:
+    """Audit a single sign-on whose provider answer was not trusted (a forged, expired or
+    misaddressed ID token, a refused code): nobody is known, the reason is kept."""
+    details = {"method": "oidc", "issuer": issuer[:300], "reason": reason[:500]}
+    record(ops, "user.login_failed", details=details)
 
 
 def _locked(until: datetime) -> AccountLocked:

@@ -463,6 +463,11 @@ class UserAccount(SQLModel, table=True):
     must_change_password: bool = False
     created_at: datetime = _time()
     last_login_at: datetime | None = _time(nullable=True)
+    # single sign-on: the address an administrator gave (the first OpenID Connect sign-in
+    # with this verified address binds the account), then the identity provider's
+    # "issuer|subject", which alone signs the account in from then on
+    email: str | None = Field(default=None, unique=True, index=True, max_length=254)
+    oidc_subject: str | None = Field(default=None, unique=True, index=True, max_length=600)
 
 
 class WebSession(SQLModel, table=True):

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from posture.catalog import Catalog
 from posture.operations import Operations
 from posture.store import Store
+from posture.web.oidc import OidcClient
 from posture.web.settings import WebSettings
 
 
@@ -21,6 +22,7 @@ class WebState:
     base: Operations  # the installation's store and catalog, opened once
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _scans: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _oidc: OidcClient | None = field(default=None, repr=False)
 
     def store(self) -> Store:
         with self._lock:
@@ -45,11 +47,23 @@ class WebState:
                 )
             return self._scans
 
+    def oidc(self) -> OidcClient | None:
+        """The single sign-on client, None when no OpenID provider is configured."""
+        if not self.settings.oidc_enabled:
+            return None
+        with self._lock:
+            if self._oidc is None:
+                self._oidc = OidcClient(self.settings)
+            return self._oidc
+
     def close(self) -> None:
         with self._lock:
             scans, self._scans = self._scans, None
+            oidc, self._oidc = self._oidc, None
         if scans is not None:
             scans.shutdown(wait=True, cancel_futures=False)
+        if oidc is not None:
+            oidc.close()
 
 
 def web_state(app: FastAPI) -> WebState:

@@ -13,9 +13,11 @@ from posture.operations.identity import (
     list_tokens,
     list_users,
     revoke_token,
+    set_email,
     set_role,
 )
 from posture.web.api.models import (
+    EmailRequest,
     Me,
     RoleRequest,
     TokenCreated,
@@ -64,6 +66,7 @@ def add(*, ops: ApiOps, body: UserRequest) -> UserCreated:
         tenant=body.tenant,
         display_name=body.display_name,
         locale=body.locale,
+        email=body.email,
     )
     assert one_time is not None  # no password was given
     return UserCreated(user=UserOut.model_validate(info), one_time_password=one_time)
@@ -81,6 +84,15 @@ def disable(*, ops: ApiOps, username: str = Path(max_length=100)) -> UserOut:
 @router.post("/users/{username}/role", response_model=UserOut, summary="Change a user's role")
 def role(*, ops: ApiOps, body: RoleRequest, username: str = Path(max_length=100)) -> UserOut:
     return UserOut.model_validate(set_role(ops, username, Role(body.role)))
+
+
+@router.post(
+    "/users/{username}/email",
+    response_model=UserOut,
+    summary="Set a user's e-mail address; single sign-on links the account by it",
+)
+def email(*, ops: ApiOps, body: EmailRequest, username: str = Path(max_length=100)) -> UserOut:
+    return UserOut.model_validate(set_email(ops, username, body.email))
 
 
 def _token(info: TokenInfo) -> TokenOut:

@@ -358,6 +358,8 @@ class UserOut(Model):
     role: str
     tenant: str | None = None
     locale: str
+    email: str | None = None
+    sso_linked: bool = Field(False, description="A single sign-on identity is linked")
     disabled: bool
     locked_until: datetime | None = None
     must_change_password: bool
@@ -371,6 +373,15 @@ class UserRequest(Body):
     tenant: str | None = Field(None, max_length=63, description="For the customer roles")
     display_name: str = Field("", max_length=200)
     locale: Literal["ja", "en"] = "ja"
+    email: str | None = Field(
+        None, max_length=254, description="Single sign-on links the account by this address"
+    )
+
+
+class EmailRequest(Body):
+    email: str | None = Field(
+        max_length=254, description="The new address; null removes it (and the SSO link)"
+    )
 
 
 class UserCreated(Model):

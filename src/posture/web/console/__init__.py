@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from posture.web.console import admin, library, pages, signin
+from posture.web.console import admin, library, pages, signin, sso
 from posture.web.console.views import console_error_page as error_page
 
 router = APIRouter()
-for part in (signin, pages, library, admin):
+for part in (signin, sso, pages, library, admin):
     router.include_router(part.router)
 
 __all__ = ["error_page", "router"]

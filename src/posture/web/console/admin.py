@@ -308,6 +308,7 @@ def user_add(
     tenant: Annotated[str, Form()] = "",
     display_name: Annotated[str, Form()] = "",
     locale: Annotated[str, Form()] = "ja",
+    email: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         info, one_time = identity.add_user(
@@ -317,6 +318,7 @@ def user_add(
             tenant=tenant.strip() or None,
             display_name=display_name.strip(),
             locale=locale if locale in ("ja", "en") else "ja",
+            email=email.strip() or None,
         )
     except ValueError:
         return _users(request, ops, principal, error=f"unknown role '{role}'", status_code=400)
@@ -325,6 +327,23 @@ def user_add(
             raise
         return _users(request, ops, principal, error=exc.message, status_code=400)
     return _users(request, ops, principal, created=(info.username, one_time or ""))
+
+
+@router.post("/users/{username}/email", dependencies=[Depends(csrf_protect)])
+def user_email(
+    request: Request,
+    username: str,
+    principal: SignedIn,
+    ops: Ops,
+    email: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        identity.set_email(ops, username, email.strip() or None)
+    except PostureError as exc:
+        if str(getattr(exc, "code", "")) in ("not_found", "forbidden"):
+            raise
+        return _users(request, ops, principal, error=exc.message, status_code=400)
+    return RedirectResponse("/users?notice=email_set", status_code=303)
 
 
 @router.post("/users/{username}/disable", dependencies=[Depends(csrf_protect)])

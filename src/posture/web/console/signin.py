@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse
 
 from posture.errors import PostureError
 from posture.operations import identity
+from posture.operations.access import Principal
 from posture.web.console.render import LANG_COOKIE, LANGUAGES, render_page
 from posture.web.console.views import ConsoleRoute, Ops, SignedIn, base_context
 from posture.web.deps import anonymous_ops, csrf_protect
@@ -33,20 +34,27 @@ def _settings(request: Request) -> WebSettings:
     return request_state(request).settings
 
 
-def _next(target: str) -> str:
+def next_path(target: str) -> str:
     """Where to go after signing in: a path of this site only (never another host)."""
     if target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return "/"
 
 
-def _login_form(
-    request: Request, *, error: str = "", username: str = "", status_code: int = 200
+def login_form(
+    request: Request,
+    *,
+    error: str = "",
+    username: str = "",
+    status_code: int = 200,
+    after: str | None = None,
 ) -> Response:
     token = secrets.token_urlsafe(32)
-    after = _next(request.query_params.get("next", "") or "/")
+    after = next_path(after or request.query_params.get("next", "") or "/")
+    settings = _settings(request)
+    sso = settings.oidc_name if settings.oidc_enabled else ""
     context = base_context(
-        request, None, login_csrf=token, error=error, username=username, after=after
+        request, None, login_csrf=token, error=error, username=username, after=after, sso=sso
     )
     response = render_page(request, "login.html.j2", context, status_code=status_code)
     response.set_cookie(
@@ -62,7 +70,7 @@ def _login_form(
 
 @router.get("/login")
 def login_page(request: Request) -> Response:
-    return _login_form(request)
+    return login_form(request)
 
 
 @router.post("/login")
@@ -76,18 +84,25 @@ def login(
     ops = anonymous_ops(request)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
-        return _login_form(request, error="web.login.expired", status_code=403)
+        return login_form(request, error="web.login.expired", status_code=403)
     try:
         principal = identity.authenticate(ops, username.strip(), password)
     except PostureError as exc:
         code = str(getattr(exc, "code", ""))
         key = "web.login.locked" if code == "account_locked" else "web.login.failed"
-        return _login_form(request, error=key, username=username, status_code=401)
+        return login_form(request, error=key, username=username, status_code=401)
+    target = "/password" if principal.must_change_password else next_path(after)
+    response = start_session(request, principal, target)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+def start_session(request: Request, principal: Principal, target: str) -> Response:
+    """The redirect that signs a principal in: always a new session id (a cookie the
+    browser brought along is ended, never reused)."""
     settings = _settings(request)
     planted = request.cookies.get(settings.session_cookie) or None
-    # always a new session id; a cookie the browser brought along is ended, never reused
-    session = identity.create_session(ops, principal, replaces=planted)
-    target = "/password" if principal.must_change_password else _next(after)
+    session = identity.create_session(anonymous_ops(request), principal, replaces=planted)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         settings.session_cookie,
@@ -97,7 +112,6 @@ def login(
         secure=bool(settings.secure_cookies),
         path="/",
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
 
