@@ -20,6 +20,7 @@ from posture.operations.audit import (
     audit_settings,
     export_audit,
     list_audit,
+    page_audit,
     parse_moment,
     purge_audit,
     record,
@@ -390,3 +391,29 @@ def test_every_action_has_a_label_in_both_languages() -> None:
         messages = load_messages(lang)
         for action in audit.ACTIONS:
             assert messages.get(f"audit.action.{action}", ""), (lang, action)
+
+
+# --- pages -----------------------------------------------------------------------
+
+
+def test_pages_are_cut_in_the_database_newest_first_and_follow_the_filters(
+    ops: Operations,
+) -> None:
+    add_tenant(ops, "acme", name="Acme")
+    add_tenant(ops, "beta", name="Beta")
+    entries(ops, 7, "acme")
+    entries(ops, 3, "beta")
+    whole = list(reversed(list_audit(ops, AuditQuery(tenant="acme", actions=("tenant.note",)))))
+    query = AuditQuery(tenant="acme", actions=("tenant.note",))
+    walked = []
+    for offset in range(0, 9, 3):
+        page = page_audit(ops, query, offset=offset, limit=3)
+        assert page.total == 7
+        walked += page.entries
+    assert [e.seq for e in walked] == [e.seq for e in whole]
+    assert [e.target for e in walked[:2]] == ["t6", "t5"]
+    assert page_audit(ops, query, offset=50, limit=3).entries == []
+    everything = page_audit(ops, offset=0, limit=500)
+    assert everything.total == len(list_audit(ops)) and everything.entries[0].tenant == "beta"
+    with pytest.raises(UsageError):
+        page_audit(ops, query, offset=0, limit=0)

@@ -233,6 +233,22 @@ def test_audit_list_and_export(api: Api, who: str) -> None:
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "usage_error"
 
 
+def test_audit_pages_follow_each_other_newest_first(api: Api) -> None:
+    from posture.operations.audit import record
+
+    for i in range(7):
+        record(api.ops, "tenant.note", tenant="acme", target=f"n{i}")
+    first = api.get("auditor", "/api/v1/audit?tenant=acme&action=tenant.note&limit=3").json()
+    assert first["total"] == 7 and [e["target"] for e in first["items"]] == ["n6", "n5", "n4"]
+    seen = [e["target"] for e in first["items"]]
+    following = first["next"]
+    while following:
+        page = api.get("auditor", following).json()
+        seen += [e["target"] for e in page["items"]]
+        following = page["next"]
+    assert seen == [f"n{i}" for i in range(6, -1, -1)]
+
+
 def test_a_customer_reads_no_audit_log(api: Api) -> None:
     assert api.get("viewer", "/api/v1/audit").status_code in (400, 403)
     assert api.get("viewer", "/api/v1/audit?tenant=beta").status_code == 404
@@ -264,3 +280,23 @@ def test_a_scan_waiting_for_a_thread_is_refused_and_never_runs(
         job.result()
     state.scan_executor().submit(lambda: None).result()  # the queue has drained
     assert api.get("admin", "/api/v1/tenants/acme/scans").json() == before
+
+
+def test_a_scheduled_report_is_the_same_file_the_api_lists_and_serves(api: Api) -> None:
+    from datetime import UTC, datetime
+
+    from posture.operations.schedules import add_schedule, run_schedule
+
+    sched = add_schedule(
+        api.ops, "acme", "monthly_report", day=1, at="06:00", options={"formats": ["html"]}
+    )
+    run = run_schedule(api.ops, sched.id, datetime(2025, 7, 1, 6, tzinfo=UTC))
+    assert run is not None and run.outcome == "succeeded", run
+    listed = api.get("viewer", "/api/v1/tenants/acme/reports").json()
+    assert [f["period"] for f in listed] == ["2025-06"]
+    assert api.get("viewer", listed[0]["url"]).status_code == 200
+    # the other tenant's customer finds neither the list nor the file
+    assert api.get("beta_viewer", "/api/v1/tenants/acme/reports").status_code == 404
+    name = listed[0]["name"]
+    assert api.get("beta_viewer", f"/api/v1/tenants/beta/reports/{name}").status_code == 404
+    assert api.get("beta_viewer", listed[0]["url"]).status_code == 404

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
+from posture.catalog import Catalog
+from posture.operations import Operations
+from posture.store import Store
 from tests.web.console_support import ADMIN, CUSTOMER_ADMIN, VIEWER, form_token, login
 
 EN = {"accept-language": "en"}
@@ -60,6 +64,25 @@ def test_audit_log_filter_and_export(client: TestClient) -> None:
     assert "attachment" in export.headers["content-disposition"]
     assert "schedule.add" in export.text and "user.add" not in export.text
     assert client.get("/audit?since=yesterday").status_code == 400
+
+
+def test_the_audit_log_is_read_a_page_at_a_time(
+    client: TestClient, console_store: Store, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import posture.web.console.admin as admin
+    from posture.operations.audit import record
+
+    monkeypatch.setattr(admin, "AUDIT_PAGE", 4)
+    ops = Operations.using(console_store, catalog)
+    for i in range(6):
+        record(ops, "tenant.note", tenant="acme", target=f"note-{i}")
+    login(client, ADMIN)
+    first = client.get("/audit?action=tenant.note", headers=EN)
+    assert "note-5" in first.text and "note-1" not in first.text
+    assert 'rel="next"' in first.text and "page=2" in first.text
+    second = client.get("/audit?action=tenant.note&page=2", headers=EN)
+    assert "note-1" in second.text and "note-0" in second.text and "note-5" not in second.text
+    assert 'rel="prev"' in second.text and 'rel="next"' not in second.text
 
 
 def test_customer_admin_adds_a_viewer_of_its_own_tenant_only(client: TestClient) -> None:

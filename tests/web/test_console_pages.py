@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from posture.operations import Operations
@@ -321,3 +322,22 @@ def test_one_time_password_shown_once_then_forced_change(client: TestClient) -> 
         },
     )
     assert changed.status_code == 200
+
+
+def test_the_findings_list_walks_its_pages_without_gaps_or_repeats(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import posture.web.console.pages as pages
+
+    login(client, ADMIN)
+    whole = re.findall(r'/t/acme/findings/([0-9a-f-]+)"', client.get("/t/acme/findings").text)
+    assert len(whole) >= 3
+    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
+    count = (len(whole) + 1) // 2
+    walked: list[str] = []
+    for number in range(1, count + 1):
+        page = client.get(f"/t/acme/findings?page={number}").text
+        walked += re.findall(r'/t/acme/findings/([0-9a-f-]+)"', page)
+    assert walked == whole
+    beyond = client.get("/t/acme/findings?page=99").text  # past the end: the last page
+    assert re.findall(r'/t/acme/findings/([0-9a-f-]+)"', beyond) == whole[(count - 1) * 2 :]

@@ -432,6 +432,37 @@ def list_audit(ops: Operations, query: AuditQuery | None = None) -> list[AuditRe
     return rows[::-1]
 
 
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of audit entries, newest first, and how many the selection holds."""
+
+    entries: list[AuditRecord]
+    total: int
+
+
+def page_audit(
+    ops: Operations, query: AuditQuery | None = None, *, offset: int = 0, limit: int = 100
+) -> AuditPage:
+    """Entries newest first from ``offset``, at most ``limit``: counted, ordered and cut
+    in the database (a long log is never read whole for one page)."""
+    require(ops, "audit.read")
+    query = query or AuditQuery()
+    _check_query(query)
+    if offset < 0 or limit < 1:
+        raise UsageError("an audit page starts at offset 0 or later and holds at least 1 entry")
+    with ops.session() as session:
+        selection = _filtered(query, session).subquery()
+        total = session.exec(select(func.count()).select_from(selection)).one()
+        stmt = (
+            _filtered(query, session)
+            .order_by(col(AuditEntry.seq).desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        entries = [AuditRecord.of(r) for r in session.exec(stmt)]
+    return AuditPage(entries, int(total))
+
+
 def _whole_chain(ops: Operations, what: str) -> None:
     """Refuse an action on the whole chain (every tenant's entries) in a tenant scope."""
     if ops.tenant_scope is not None:

@@ -10,8 +10,8 @@ from fastapi.responses import FileResponse
 
 from posture.errors import UsageError
 from posture.operations import Operations
-from posture.operations.audit import AuditQuery, export_audit, list_audit, parse_moment
-from posture.web.api.common import Limit, Offset, allow, files_root, page_of
+from posture.operations.audit import AuditQuery, export_audit, page_audit, parse_moment
+from posture.web.api.common import Limit, Offset, allow, counted_page, files_root
 from posture.web.api.models import AuditOut, Page
 from posture.web.deps import ApiOps
 
@@ -49,8 +49,9 @@ def audit(
     offset: Offset = 0,
     ops: ApiOps,
 ) -> dict[str, object]:
-    entries = list_audit(ops, _query(ops, tenant, action, since, until))[::-1]
-    return page_of(request, [AuditOut.model_validate(e) for e in entries], offset, limit)
+    page = page_audit(ops, _query(ops, tenant, action, since, until), offset=offset, limit=limit)
+    entries = [AuditOut.model_validate(e) for e in page.entries]
+    return counted_page(request, entries, page.total, offset, limit)
 
 
 @router.get(

@@ -7,6 +7,7 @@ in a URL or a cookie.
 
 from __future__ import annotations
 
+import math
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +18,7 @@ from fastapi.responses import RedirectResponse
 from posture.errors import PostureError, UsageError
 from posture.operations import identity
 from posture.operations.access import Principal, Role
-from posture.operations.audit import AuditQuery, export_audit, list_audit, parse_moment
+from posture.operations.audit import AuditQuery, export_audit, page_audit, parse_moment
 from posture.operations.context import Operations
 from posture.operations.dashboard import show_tenant_view, visible_tenants
 from posture.operations.notifications import add_channel, list_channels, remove_channel, send_test
@@ -215,13 +216,24 @@ def audit_page(
     error = ""
     entries: list[Any] = []
     filters: dict[str, str] = {}
+    total = 0
     try:
-        query, filters = _audit_query(request, limit=AUDIT_PAGE)
-        entries = list_audit(ops, query)[::-1]
+        number = int(request.query_params.get("page", "1"))
+    except ValueError:
+        number = 1
+    page = max(1, number)
+    try:
+        query, filters = _audit_query(request, limit=None)
+        found = page_audit(ops, query, offset=(page - 1) * AUDIT_PAGE, limit=AUDIT_PAGE)
+        entries, total = found.entries, found.total
     except UsageError as exc:
         error = exc.message
+    pages = max(1, math.ceil(total / AUDIT_PAGE))
     context = base_context(request, principal, section="audit")
     context |= {
+        "page": page,
+        "pages": pages,
+        "total": total,
         "entries": entries,
         "filters": filters,
         "error": error,

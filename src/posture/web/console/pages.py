@@ -19,7 +19,7 @@ from markupsafe import Markup
 from posture.errors import UsageError
 from posture.models import Severity
 from posture.operations.dashboard import Dashboard, dashboard, show_tenant_view, visible_tenants
-from posture.operations.findings import STATES, FindingQuery, query_findings, show_finding
+from posture.operations.findings import STATES, FindingQuery, page_findings, show_finding
 from posture.operations.history import finding_events
 from posture.operations.waivers import add_waiver
 from posture.report.charts import Series, line_chart, severity_color
@@ -116,26 +116,30 @@ def findings_page(
     }
     error = ""
     rows: list[Any] = []
+    total = 0
+    page = _page_number(params.get("page", "1"))
+    query = FindingQuery(
+        tenant=tenant.slug,
+        status=filters["state"],
+        severities=(filters["severity"],) if filters["severity"] else (),
+        policies=(filters["policy"],) if filters["policy"] else (),
+        providers=(filters["provider"],) if filters["provider"] else (),
+        text=filters["q"],
+    )
     try:
-        rows = query_findings(
-            ops,
-            FindingQuery(
-                tenant=tenant.slug,
-                status=filters["state"],
-                severities=(filters["severity"],) if filters["severity"] else (),
-                policies=(filters["policy"],) if filters["policy"] else (),
-                providers=(filters["provider"],) if filters["provider"] else (),
-                text=filters["q"],
-            ),
-        )
+        found = page_findings(ops, query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        pages = max(1, math.ceil(found.total / PAGE_SIZE))
+        if page > pages:  # past the end (the list shrank): the last page
+            page = pages
+            found = page_findings(ops, query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        rows, total = list(found.rows), found.total
     except UsageError as exc:
         error = exc.message
-    pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
-    page = min(_page_number(params.get("page", "1")), pages)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
     context = base_context(request, principal, tenant=tenant, section="findings")
     context |= {
-        "rows": rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
-        "total": len(rows),
+        "rows": rows,
+        "total": total,
         "page": page,
         "pages": pages,
         "filters": filters,
