@@ -276,6 +276,15 @@ def test_pages_cut_in_the_database_follow_the_whole_lists_order_and_count(
         FindingQuery(tenant="acme", severities=("high", "low"), status="all"),
         FindingQuery(tenant="acme", connections=("prod",)),
         FindingQuery(tenant="acme", providers=("gws",), min_severity="low"),
+        # policy patterns, services and words become SQL too (matched like the whole list)
+        FindingQuery(tenant="acme", policies=("aws.s3.*",), status="all"),
+        FindingQuery(tenant="acme", policies=(VERSIONING, "aws.zz")),
+        FindingQuery(tenant="acme", services=("zz",), status="all"),
+        FindingQuery(tenant="acme", text="BUCKET"),
+        FindingQuery(tenant="acme", text="a%b", status="all"),  # % is a letter, not a wildcard
+        FindingQuery(tenant="acme", text="a_", status="all"),
+        FindingQuery(tenant="acme", text="versioning bucket", status="all"),  # title + resource
+        FindingQuery(tenant="acme", text="retired s3:::b"),
     ):
         whole = [r.id for r in page_findings(ops, query, offset=0, limit=None).rows]
         assert whole, query

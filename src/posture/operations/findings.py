@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
@@ -113,19 +113,45 @@ def page_findings(
                 and (not query.providers or c.provider in query.providers)
             ]
             light = light.where(col(Finding.connection_id).in_(picked))
-        if limit is not None and not (selector or query.services or words):
-            # every filter is a column: choose, count, sort and cut the page in the database
+        if limit is not None and all(w.isascii() for w in words):
+            # a page: every filter becomes SQL, and the database chooses, counts, sorts and
+            # cuts it on narrow columns; only the page's rows are read in full. (Words with
+            # other than ASCII letters keep the path below: SQL's lower() is not casefold.)
             if floor is not None:
                 light = light.where(
                     col(Finding.severity).in_([s.value for s in Severity if s.rank >= floor])
                 )
-            matching = light.subquery()
-            total = session.execute(sa_select(func.count()).select_from(matching)).scalar_one()
+            if selector or query.services or words:
+                present = list(
+                    session.exec(
+                        select(Finding.policy_id).where(Finding.tenant_id == tenant.id).distinct()
+                    )
+                )
+                if selector:
+                    selector.check_known([*catalog.policies, *present])
+                picked = [
+                    p
+                    for p in present
+                    if selector.matches(p) and (not query.services or _service(p) in query.services)
+                ]
+                if selector or query.services:
+                    light = light.where(col(Finding.policy_id).in_(picked))
+                for word in words:
+                    titled = [p for p in picked if word in p.casefold() or word in title_of(p)]
+                    light = light.where(
+                        or_(
+                            col(Finding.policy_id).in_(titled),
+                            func.lower(col(Finding.resource_uid)).contains(word, autoescape=True),
+                            func.lower(col(Finding.resource_name)).contains(word, autoescape=True),
+                        )
+                    )
+            total = session.execute(
+                sa_select(func.count()).select_from(light.subquery())
+            ).scalar_one()
             rank = case({s.value: s.rank for s in Severity}, value=col(Finding.severity), else_=-1)
             binary = session.get_bind().dialect.name == "postgresql"  # Python's string order
-            page = (
-                select(Finding)
-                .where(col(Finding.id).in_(sa_select(matching.c.id)))
+            keys = (
+                light.with_only_columns(col(Finding.id))
                 .order_by(
                     rank.desc(),
                     col(Finding.policy_id).collate("C") if binary else col(Finding.policy_id),
@@ -135,9 +161,16 @@ def page_findings(
                 .offset(offset)
                 .limit(limit)
             )
+            ids = [r[0] for r in session.execute(keys)]
+            page_rows = {
+                f.id: f for f in session.exec(select(Finding).where(col(Finding.id).in_(ids)))
+            }
             rows = [
-                finding_row(f, PolicyFacts.lookup(catalog, f.policy_id), names)
-                for f in session.exec(page)
+                finding_row(
+                    page_rows[i], PolicyFacts.lookup(catalog, page_rows[i].policy_id), names
+                )
+                for i in ids
+                if i in page_rows
             ]
             return FindingPage(rows, int(total))
         found = [tuple(r) for r in session.execute(light)]
