@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,29 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Iterator[str]:
+@contextmanager
+def serving(app: Any, port: int | None = None) -> Iterator[str]:
+    """The app on a uvicorn server in a thread until the block ends; its base URL."""
     import uvicorn
 
+    port = port or _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    while not running.started:
+        if not thread.is_alive():
+            raise RuntimeError("the console server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        running.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Iterator[str]:
     from posture.web.app import create_app
     from posture.web.settings import WebSettings
 
@@ -58,18 +78,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Iterat
         WebSettings(db_url=url, files_dir=folder / "files"),
         ops=Operations.using(store, catalog),
     )
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    while not running.started:
-        if not thread.is_alive():
-            raise RuntimeError("the console server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield base
     store.dispose()
 
 
@@ -88,9 +98,9 @@ def browser() -> Iterator[Any]:
 class Session:
     """One browser context (its own cookies) in one language, recording CSP violations."""
 
-    def __init__(self, browser: Any, base: str, locale: str) -> None:
+    def __init__(self, browser: Any, base: str, locale: str, **options: Any) -> None:
         self.base = base
-        self.context = browser.new_context(locale=locale, accept_downloads=True)
+        self.context = browser.new_context(locale=locale, accept_downloads=True, **options)
         self.page = self.context.new_page()
         self.violations: list[str] = []
         self.page.on("console", self._console)
@@ -252,3 +262,49 @@ def test_customer_viewer_cannot_reach_the_other_tenant(
     assert page.locator("[data-testid=waive-form]").count() == 0
     assert session.violations == []
     session.close()
+
+
+def test_single_sign_on_in_the_browser(
+    browser: Any, catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sign in through the local OpenID provider: console -> provider -> console dashboard."""
+    from posture.localapi.oidc import FakeOidc, oidc_server
+    from posture.operations.access import Role
+    from posture.operations.identity import add_user
+    from posture.web.app import create_app
+    from posture.web.settings import WebSettings
+
+    monkeypatch.setenv("POSTURE_TEST_OIDC_SECRET", "local-client-secret")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    person = {"sub": "00u-olivia", "email": "olivia@acme.example", "email_verified": True}
+    fake = FakeOidc(redirect_uris=[f"{base}/login/oidc/callback"], person=person)
+    url = f"sqlite:///{tmp_path / 'sso.db'}"
+    store = Store(url)
+    seed(store, catalog)
+    ops = Operations.using(store, catalog)
+    add_user(ops, "olivia", role=Role.CUSTOMER_VIEWER, tenant="acme", email=person["email"])
+    with oidc_server(tmp_path, fake) as provider:
+        settings = WebSettings(
+            db_url=url,
+            files_dir=tmp_path / "files",
+            base_url=base,
+            oidc_issuer=provider.issuer,
+            oidc_client_id=fake.client_id,
+            oidc_client_secret_env="POSTURE_TEST_OIDC_SECRET",
+            oidc_ca_bundle=provider.ca_bundle,
+            oidc_name="Contoso ID",
+        )
+        with serving(create_app(settings, ops=ops), port):
+            # the provider's certificate is the test's own CA: the browser is told to accept it
+            session = Session(browser, base, "en-US", ignore_https_errors=True)
+            session.go("/login")
+            session.page.click("[data-testid=sso]")
+            session.page.wait_for_url(f"{base}/t/acme")
+            assert "olivia" in session.page.content()
+            assert ("GET", "/authorize") in fake.requests and ("POST", "/token") in fake.requests
+            session.go("/t/beta")  # a customer viewer of acme still sees only acme
+            assert "Beta" not in session.page.title()
+            assert session.violations == []
+            session.context.close()
+    store.dispose()
