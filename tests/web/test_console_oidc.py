@@ -424,3 +424,11 @@ def test_the_api_and_the_console_set_addresses(sso: Sso) -> None:
     assert changed.status_code == 200 and changed.json()["email"] == "pia@elsewhere.example"
     bad = sso.client.post("/api/v1/users/pia/email", json={"email": "nope"}, headers=auth)
     assert bad.status_code == 400 and bad.json()["error"]["code"]
+
+
+def test_a_client_secret_variable_that_is_not_set_stops_the_app_at_start(
+    provider: RunningOidc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(SECRET_ENV)
+    with pytest.raises(ConfigurationError, match=SECRET_ENV):
+        create_app(settings_for(provider, tmp_path))

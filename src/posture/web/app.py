@@ -114,6 +114,7 @@ def create_app(settings: WebSettings | None = None, *, ops: Operations | None = 
         )
     base = ops
     state = WebState(settings=settings, base=base)
+    state.oidc()  # single sign-on misconfigured (its secret's variable unset): fail at start
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -114,6 +114,7 @@ class OidcClient:
         self.issuer = settings.oidc_issuer
         self.client_id = settings.oidc_client_id
         self.settings = settings
+        self.client_secret = settings.oidc_client_secret  # raises when its variable is unset
         self.redirect_uri = settings.base_url.rstrip("/") + CALLBACK_PATH
         scopes = settings.oidc_scopes.split()
         self.scope = " ".join(["openid", *[s for s in scopes if s != "openid"]])
@@ -240,7 +241,7 @@ class OidcClient:
             "redirect_uri": self.redirect_uri,
             "code_verifier": verifier,
         }
-        secret = self.settings.oidc_client_secret
+        secret = self.client_secret
         auth: httpx.BasicAuth | None = None
         methods = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
         if secret is None:
