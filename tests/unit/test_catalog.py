@@ -51,6 +51,24 @@ def test_user_policy_folder_extends_builtin(tmp_path: Path) -> None:
     assert "custom.s3.versioning_on" in catalog.policies
 
 
+def test_loading_the_same_folders_again_gives_a_private_copy_and_any_edit_reloads(
+    tmp_path: Path,
+) -> None:
+    path = write_policy(tmp_path, GOOD)
+    first = load_catalog(policy_dirs=[tmp_path])
+    second = load_catalog(policy_dirs=[tmp_path])
+    assert second is not first and second.policies.keys() == first.policies.keys()
+    second.policies.pop("custom.s3.versioning_on")  # a caller changing its own copy
+    assert "custom.s3.versioning_on" in load_catalog(policy_dirs=[tmp_path]).policies
+    # the same size and, likely, the same modification time: the bytes decide
+    path.write_text(GOOD.replace("versioning is off", "versioning is OFF"), encoding="utf-8")
+    reloaded = load_catalog(policy_dirs=[tmp_path]).policies["custom.s3.versioning_on"]
+    assert reloaded.title.en == "Bucket versioning is OFF"
+    path.write_text(GOOD.replace("severity: low", "severity: urgent"), encoding="utf-8")
+    with pytest.raises(ContentError):
+        load_catalog(policy_dirs=[tmp_path])  # a broken edit is an error, not the old copy
+
+
 @pytest.mark.parametrize(
     ("old", "new", "line", "field", "message"),
     [
