@@ -432,3 +432,28 @@ def test_a_client_secret_variable_that_is_not_set_stops_the_app_at_start(
     monkeypatch.delenv(SECRET_ENV)
     with pytest.raises(ConfigurationError, match=SECRET_ENV):
         create_app(settings_for(provider, tmp_path))
+
+
+def test_posture_serve_reads_the_single_sign_on_settings_from_its_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name, value in {
+        "POSTURE_WEB_OIDC_ISSUER": "https://login.example.jp/tenant/v2.0",
+        "POSTURE_WEB_OIDC_CLIENT_ID": "app-1",
+        "POSTURE_WEB_OIDC_CLIENT_SECRET_ENV": SECRET_ENV,
+        "POSTURE_WEB_OIDC_NAME": "Example ID",
+        "POSTURE_WEB_OIDC_SCOPES": "openid email",
+        "POSTURE_WEB_OIDC_CA_BUNDLE": str(tmp_path / "ca.pem"),
+        "POSTURE_WEB_OIDC_TRUST_EMAIL": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings = WebSettings.from_env()
+    assert settings.oidc_enabled and settings.oidc_client_id == "app-1"
+    assert (settings.oidc_name, settings.oidc_scopes) == ("Example ID", "openid email")
+    assert settings.oidc_ca_bundle == tmp_path / "ca.pem" and settings.oidc_trust_email is True
+    monkeypatch.setenv("POSTURE_WEB_OIDC_TRUST_EMAIL", "sometimes")
+    with pytest.raises(ConfigurationError, match="POSTURE_WEB_OIDC_TRUST_EMAIL"):
+        WebSettings.from_env()
+    monkeypatch.delenv("POSTURE_WEB_OIDC_ISSUER")
+    monkeypatch.delenv("POSTURE_WEB_OIDC_TRUST_EMAIL")
+    assert WebSettings.from_env().oidc_enabled is False
