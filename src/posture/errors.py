@@ -232,6 +232,20 @@ class SignInNotLinked(AuthenticationFailed):
     code: ClassVar[str] = "sso_not_linked"
 
 
+class SignOnFailed(AuthenticationFailed):
+    """An OpenID provider's answer that could not be trusted or used (a forged, expired or
+    misaddressed ID token, a refused code): logged in detail, the person sees that single
+    sign-on failed."""
+
+    code: ClassVar[str] = "sso_failed"
+
+
+class ProviderUnavailable(SignOnFailed):
+    """The OpenID provider could not be reached or answered nonsense."""
+
+    code: ClassVar[str] = "sso_unavailable"
+
+
 class TokenInvalid(PostureError):
     """An API token that is malformed or unknown (subclasses: expired, revoked)."""
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
 from posture.catalog import Catalog
-from posture.errors import AuthenticationFailed, ConfigurationError, UsageError
+from posture.errors import AuthenticationFailed, ConfigurationError, SignOnFailed, UsageError
 from posture.localapi.oidc import FakeOidc, RunningOidc, oidc_server
 from posture.operations import Operations
 from posture.operations.access import Role
@@ -33,7 +33,7 @@ from posture.operations.identity import (
 from posture.store import Store, UserAccount
 from posture.store.types import utcnow
 from posture.web.app import create_app
-from posture.web.oidc import OidcClient, Pending, SignOnFailed
+from posture.web.oidc import OidcClient, Pending
 from posture.web.settings import WebSettings
 from tests.web.console_support import PASSWORD, Seeded
 

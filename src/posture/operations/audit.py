@@ -451,15 +451,10 @@ def page_audit(
     if offset < 0 or limit < 1:
         raise UsageError("an audit page starts at offset 0 or later and holds at least 1 entry")
     with ops.session() as session:
-        selection = _filtered(query, session).subquery()
-        total = session.exec(select(func.count()).select_from(selection)).one()
-        stmt = (
-            _filtered(query, session)
-            .order_by(col(AuditEntry.seq).desc())
-            .offset(offset)
-            .limit(limit)
-        )
-        entries = [AuditRecord.of(r) for r in session.exec(stmt)]
+        chosen = _filtered(query, session)
+        total = session.exec(select(func.count()).select_from(chosen.subquery())).one()
+        page = chosen.order_by(col(AuditEntry.seq).desc()).offset(offset).limit(limit)
+        entries = [AuditRecord.of(r) for r in session.exec(page)]
     return AuditPage(entries, int(total))
 
 

@@ -25,7 +25,15 @@ from posture.operations.notifications import add_channel, list_channels, remove_
 from posture.operations.schedules import add_schedule, list_schedules, remove_schedule
 from posture.operations.service import service_status
 from posture.web.console.render import render_page
-from posture.web.console.views import ConsoleRoute, Ops, SignedIn, allow, base_context, is_provider
+from posture.web.console.views import (
+    ConsoleRoute,
+    Ops,
+    SignedIn,
+    allow,
+    base_context,
+    is_provider,
+    page_number,
+)
 from posture.web.deps import csrf_protect
 
 AUDIT_PAGE = 200
@@ -217,11 +225,7 @@ def audit_page(
     entries: list[Any] = []
     filters: dict[str, str] = {}
     total = 0
-    try:
-        number = int(request.query_params.get("page", "1"))
-    except ValueError:
-        number = 1
-    page = max(1, number)
+    page = page_number(request)
     try:
         query, filters = _audit_query(request, limit=None)
         found = page_audit(ops, query, offset=(page - 1) * AUDIT_PAGE, limit=AUDIT_PAGE)

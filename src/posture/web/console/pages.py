@@ -26,7 +26,15 @@ from posture.report.charts import Series, line_chart, severity_color
 from posture.report.i18n import Messages
 from posture.web.console import fixes
 from posture.web.console.render import render_page
-from posture.web.console.views import ConsoleRoute, Ops, SignedIn, allow, base_context, is_provider
+from posture.web.console.views import (
+    ConsoleRoute,
+    Ops,
+    SignedIn,
+    allow,
+    base_context,
+    is_provider,
+    page_number,
+)
 from posture.web.deps import csrf_protect
 
 PAGE_SIZE = 25
@@ -90,13 +98,6 @@ def tenant_dashboard(
     return render_page(request, "dashboard.html.j2", context)
 
 
-def _page_number(value: str) -> int:
-    try:
-        return max(1, int(value))
-    except ValueError:
-        return 1
-
-
 @router.get("/t/{slug}/findings")
 def findings_page(
     slug: str,
@@ -117,7 +118,7 @@ def findings_page(
     error = ""
     rows: list[Any] = []
     total = 0
-    page = _page_number(params.get("page", "1"))
+    page = page_number(request)
     query = FindingQuery(
         tenant=tenant.slug,
         status=filters["state"],

@@ -13,20 +13,19 @@ import secrets
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from posture.errors import AccountLocked, NotFound, PostureError, SignInNotLinked
+from posture.errors import (
+    AccountLocked,
+    NotFound,
+    PostureError,
+    ProviderUnavailable,
+    SignInNotLinked,
+    SignOnFailed,
+)
 from posture.operations import identity
 from posture.web.console.signin import login_form, next_path, start_session
 from posture.web.console.views import ConsoleRoute
 from posture.web.deps import anonymous_ops
-from posture.web.oidc import (
-    COOKIE,
-    COOKIE_PATH,
-    PENDING_SECONDS,
-    OidcClient,
-    Pending,
-    ProviderUnavailable,
-    SignOnFailed,
-)
+from posture.web.oidc import COOKIE, COOKIE_PATH, PENDING_SECONDS, OidcClient, Pending
 from posture.web.state import request_state
 
 log = logging.getLogger("posture.web.sso")

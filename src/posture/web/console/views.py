@@ -66,6 +66,14 @@ def base_context(
     }
 
 
+def page_number(request: Request) -> int:
+    """The list page asked for by ``?page=N`` (1 when absent or not a number)."""
+    try:
+        return max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        return 1
+
+
 def error_page(request: Request, error: PostureError) -> Response:
     status = status_of(error)
     if status >= 500:
